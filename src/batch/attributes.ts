@@ -1,0 +1,123 @@
+/**
+ * Attribute maps and AnyValue (data-format.md §2.5, "AnyValue"): the encode-side check of caller
+ * values and the decode-side conversion of msgpackr output back to the span model.
+ *
+ * Both sides keep to one domain, so whatever decodes can be encoded again unchanged: strings,
+ * numbers, booleans, bigints in int64, byte arrays, arrays and plain objects with string keys,
+ * nested at most ATTRIBUTE_NESTING_MAX deep. A number's sign of zero is the one thing lost: msgpackr
+ * writes -0 as the integer 0.
+ */
+import type { TraceKvError } from '../errors.js';
+import type { Attributes, AttributeValue } from './types.js';
+import { INT64_MAX, INT64_MIN, checkString, describe, fail, isPlainObject } from './input-checks.js';
+import { binToBytes, isBin } from './msgpack.js';
+
+/**
+ * Deepest nesting of arrays and maps inside one attribute value. It bounds recursion on both
+ * sides (a cyclic object would otherwise overflow the stack) and is far deeper than real
+ * attributes go; OTLP's protobuf decoders stop at 100 levels for the whole message.
+ */
+export const ATTRIBUTE_NESTING_MAX = 64;
+
+/** Builds the error for malformed decoded data: ERR_SPAN_CORRUPT or ERR_BATCH_CORRUPT. */
+export type CorruptError = (message: string) => TraceKvError;
+
+/** An empty attribute map, shared: encoding only reads it. */
+export const NO_ATTRIBUTES: Attributes = Object.freeze({}) as Attributes;
+
+/** Checks caller attributes for encoding; returns them, or NO_ATTRIBUTES when absent. */
+export function checkAttributes(value: unknown, what: string): Attributes {
+  if (value === undefined) return NO_ATTRIBUTES;
+  checkMap(value, what, 0);
+  return value as Attributes;
+}
+
+export function hasAttributes(attributes: Attributes): boolean {
+  for (const _key in attributes) return true;
+  return false;
+}
+
+function checkMap(value: unknown, what: string, depth: number): void {
+  if (!isPlainObject(value)) fail(what, value, 'a plain object of attributes');
+  if (depth > ATTRIBUTE_NESTING_MAX) fail(what, value, `nesting ≤ ${ATTRIBUTE_NESTING_MAX} levels`);
+  for (const key of Object.keys(value)) {
+    const where = `${what}[${describe(key)}]`;
+    checkString(key, `${where} key`);
+    checkAnyValue(value[key], where, depth);
+  }
+}
+
+function checkAnyValue(value: unknown, what: string, depth: number): void {
+  switch (typeof value) {
+    case 'string':
+      checkString(value, what);
+      return;
+    case 'number':
+    case 'boolean':
+      return;
+    case 'bigint':
+      if (value < INT64_MIN || value > INT64_MAX) fail(what, value, 'a bigint in the int64 range (OTLP intValue)');
+      return;
+    default:
+      if (value instanceof Uint8Array) return;
+      if (Array.isArray(value)) {
+        if (depth >= ATTRIBUTE_NESTING_MAX) fail(what, value, `nesting ≤ ${ATTRIBUTE_NESTING_MAX} levels`);
+        for (let i = 0; i < value.length; i++) checkAnyValue(value[i], `${what}[${i}]`, depth + 1);
+        return;
+      }
+      if (isPlainObject(value)) {
+        checkMap(value, what, depth + 1);
+        return;
+      }
+      fail(what, value, 'a string, number, boolean, bigint, Uint8Array, array or plain object (nil is not an AnyValue)');
+  }
+}
+
+/** Converts a decoded msgpack map (a Map, see msgpack.ts) into an attribute object. */
+export function decodeAttributes(value: unknown, what: string, corrupt: CorruptError): Attributes {
+  return decodeMap(value, what, corrupt, 0);
+}
+
+function decodeMap(value: unknown, what: string, corrupt: CorruptError, depth: number): Attributes {
+  if (!(value instanceof Map)) throw corrupt(`${what}: got ${describe(value)}; want a map`);
+  if (depth > ATTRIBUTE_NESTING_MAX) throw corrupt(`${what}: nesting got > ${ATTRIBUTE_NESTING_MAX}; want ≤ ${ATTRIBUTE_NESTING_MAX}`);
+  const attributes: Attributes = {};
+  for (const [key, item] of value) {
+    if (typeof key !== 'string') throw corrupt(`${what}: key got ${describe(key)}; want a string`);
+    setOwn(attributes, key, decodeAnyValue(item, `${what}[${describe(key)}]`, corrupt, depth));
+  }
+  return attributes;
+}
+
+function decodeAnyValue(value: unknown, what: string, corrupt: CorruptError, depth: number): AttributeValue {
+  switch (typeof value) {
+    case 'string':
+    case 'number':
+    case 'boolean':
+      return value;
+    case 'bigint':
+      // 0xcf can carry up to 2^64 − 1; OTLP intValue is int64.
+      if (value < INT64_MIN || value > INT64_MAX) throw corrupt(`${what}: got ${value}n; want an int64`);
+      return value;
+    default:
+      if (isBin(value)) return binToBytes(value);
+      if (Array.isArray(value)) {
+        if (depth >= ATTRIBUTE_NESTING_MAX) throw corrupt(`${what}: nesting got > ${ATTRIBUTE_NESTING_MAX}; want ≤ ${ATTRIBUTE_NESTING_MAX}`);
+        const items: AttributeValue[] = new Array<AttributeValue>(value.length);
+        for (let i = 0; i < value.length; i++) items[i] = decodeAnyValue(value[i], `${what}[${i}]`, corrupt, depth + 1);
+        return items;
+      }
+      if (value instanceof Map) return decodeMap(value, what, corrupt, depth + 1);
+      if (ArrayBuffer.isView(value)) throw corrupt(`${what}: got a msgpack typed-array extension; want bin`);
+      throw corrupt(`${what}: got ${describe(value)}; want an AnyValue (str, bool, int, float, bin, array or map)`);
+  }
+}
+
+/** Plain assignment of "__proto__" would set the prototype instead of storing the attribute. */
+function setOwn(target: Attributes, key: string, value: AttributeValue): void {
+  if (key === '__proto__') {
+    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  } else {
+    target[key] = value;
+  }
+}

@@ -1,0 +1,214 @@
+/**
+ * BatchEncoder: the client side of data-format.md §2. Each add() serializes one span record into
+ * a growable spans buffer and writes its trailer entry into a growable trailer buffer in the same
+ * step, so finish() only concatenates: there is no second pass over spans.
+ *
+ * Every add() is all-or-nothing: the span is encoded and its ids parsed into scratch space, and
+ * only when every check (input, then size limits) has passed is anything copied into the batch.
+ * A rejected span, whether bad input or ERR_BATCH_TOO_LARGE, leaves the encoder exactly as it was,
+ * so the caller can finish() the batch and add the span to the next one.
+ */
+import {
+  BATCH_BYTES_LIMIT,
+  BATCH_BYTES_MAX_DEFAULT,
+  BATCH_END_MAGIC,
+  BATCH_FOOTER_BYTES,
+  BATCH_HEADER_BYTES,
+  BATCH_SPANS_LIMIT,
+  BATCH_SPANS_MAX_DEFAULT,
+  SPAN_ID_BYTES,
+  SPAN_RECORD_BYTES_MAX,
+  TRACE_ID_BYTES,
+  TRAILER_ENTRY_BYTES,
+} from '../constants.js';
+import { crc32c } from '../codec/crc32c.js';
+import { assert, invalidArgument, invalidOption, TraceKvError } from '../errors.js';
+import type { ResourceInput, ScopeInput, SpanIdInput, SpanInput, TraceIdInput } from './types.js';
+import { encodeCommon } from './common.js';
+import { writeBatchHeader } from './header.js';
+import { parseSpanId, parseTraceId } from './ids.js';
+import { checkObject, checkUnixNano, describe, fail } from './input-checks.js';
+import { writeU32LE, writeU64LE } from './little-endian.js';
+import { packSpanRecord } from './span-codec.js';
+import { TRAILER_OFFSET } from './validate.js';
+
+/**
+ * The smallest batch the format allows: header, a 1-byte common section (an empty msgpack array),
+ * one 1-byte span record, one trailer entry and the footer. A smaller batchBytesMax holds no span.
+ */
+export const BATCH_BYTES_MIN = BATCH_HEADER_BYTES + 1 + 1 + TRAILER_ENTRY_BYTES + BATCH_FOOTER_BYTES;
+/** Starting size of the spans buffer: ~200 typical spans before the first doubling. */
+const SPANS_BUFFER_BYTES_INITIAL = 64 * 1024;
+/** Starting size of the trailer buffer, in entries. */
+const TRAILER_ENTRIES_INITIAL = 256;
+
+/** Field names for error messages, fixed strings so a good span builds none. */
+interface TrailerFieldNames {
+  traceId: string;
+  spanId: string;
+  startTimeUnixNano: string;
+}
+const SPAN_FIELDS: TrailerFieldNames = { traceId: 'span.traceId', spanId: 'span.spanId', startTimeUnixNano: 'span.startTimeUnixNano' };
+const ADD_RAW_FIELDS: TrailerFieldNames = { traceId: 'addRaw.traceId', spanId: 'addRaw.spanId', startTimeUnixNano: 'addRaw.startTimeUnixNano' };
+
+export interface BatchEncoderOptions {
+  resource: ResourceInput;
+  scope?: ScopeInput;
+  /** Largest batch finish() may return, in bytes. Default BATCH_BYTES_MAX_DEFAULT. */
+  batchBytesMax?: number;
+  /** Most spans in one batch. Default BATCH_SPANS_MAX_DEFAULT. */
+  batchSpansMax?: number;
+}
+
+export class BatchEncoder {
+  private readonly common: Uint8Array;
+  private readonly batchBytesMax: number;
+  private readonly batchSpansMax: number;
+  private spans: Uint8Array;
+  private spansLength = 0;
+  private trailer: Uint8Array;
+  private count = 0;
+  private minStartTimeUnixNano = 0n;
+  private maxStartTimeUnixNano = 0n;
+  /** The next trailer entry's traceId and spanId, parsed here first so a bad id changes nothing. */
+  private readonly ids = new Uint8Array(TRACE_ID_BYTES + SPAN_ID_BYTES);
+
+  constructor(options: BatchEncoderOptions) {
+    checkObject(options, 'options');
+    this.batchBytesMax = integerOption(options.batchBytesMax, 'batchBytesMax', BATCH_BYTES_MAX_DEFAULT, BATCH_BYTES_MIN, BATCH_BYTES_LIMIT);
+    this.batchSpansMax = integerOption(options.batchSpansMax, 'batchSpansMax', BATCH_SPANS_MAX_DEFAULT, 1, BATCH_SPANS_LIMIT);
+    // The common section is the same for every batch of this encoder, so it is encoded once.
+    this.common = encodeCommon(options.resource, options.scope);
+    const smallest = this.emptyByteLength() + TRAILER_ENTRY_BYTES + 1;
+    if (smallest > this.batchBytesMax) {
+      throw invalidArgument(
+        `resource and scope: encoded common section got ${this.common.length} bytes; want a size that leaves room for one span within batchBytesMax ${this.batchBytesMax}`,
+      );
+    }
+    this.spans = new Uint8Array(Math.min(SPANS_BUFFER_BYTES_INITIAL, this.batchBytesMax));
+    this.trailer = new Uint8Array(Math.min(TRAILER_ENTRIES_INITIAL, this.batchSpansMax) * TRAILER_ENTRY_BYTES);
+  }
+
+  get spanCount(): number {
+    return this.count;
+  }
+
+  /** The exact length finish() would return now. */
+  get byteLength(): number {
+    return this.emptyByteLength() + this.spansLength + this.count * TRAILER_ENTRY_BYTES;
+  }
+
+  /**
+   * Validates and adds one span. Throws ERR_INVALID_ARGUMENT for a bad span, and
+   * ERR_BATCH_TOO_LARGE when the span does not fit: finish() this batch and add it to the next.
+   */
+  add(span: SpanInput): void {
+    checkObject(span, 'span');
+    // The record is in msgpackr's transient buffer; append() copies it before anything else packs.
+    const record = packSpanRecord(span);
+    this.append(span.traceId, span.spanId, span.startTimeUnixNano, record, SPAN_FIELDS);
+  }
+
+  /** Adds an already-encoded span record (opaque bytes, ≥ 1) with its trailer fields. */
+  addRaw(traceId: TraceIdInput, spanId: SpanIdInput, startTimeUnixNano: bigint, bytes: Uint8Array): void {
+    if (!(bytes instanceof Uint8Array) || bytes.length < 1 || bytes.length > SPAN_RECORD_BYTES_MAX) {
+      fail('addRaw bytes', bytes, `a Uint8Array of 1..${SPAN_RECORD_BYTES_MAX} bytes`);
+    }
+    this.append(traceId, spanId, startTimeUnixNano, bytes, ADD_RAW_FIELDS);
+  }
+
+  /** Returns the batch (a new array the caller owns) and resets the encoder for the next one. */
+  finish(): Uint8Array {
+    if (this.count === 0) throw invalidArgument('finish: got a batch of 0 spans; want ≥ 1 (add a span first)');
+    const total = this.byteLength;
+    const batch = new Uint8Array(total);
+    const trailerLength = this.count * TRAILER_ENTRY_BYTES;
+    writeBatchHeader(batch, {
+      spanCount: this.count,
+      commonLength: this.common.length,
+      spansLength: this.spansLength,
+      trailerLength,
+      minStartTimeUnixNano: this.minStartTimeUnixNano,
+      maxStartTimeUnixNano: this.maxStartTimeUnixNano,
+    });
+    let at = BATCH_HEADER_BYTES;
+    batch.set(this.common, at);
+    at += this.common.length;
+    batch.set(this.spans.subarray(0, this.spansLength), at);
+    at += this.spansLength;
+    batch.set(this.trailer.subarray(0, trailerLength), at);
+    at += trailerLength;
+    writeU32LE(batch, at, crc32c(batch, 0, at));
+    writeU32LE(batch, at + 4, BATCH_END_MAGIC);
+    assert(at + BATCH_FOOTER_BYTES === total, `batch assembled to ${at + BATCH_FOOTER_BYTES} bytes; want ${total}`);
+    this.reset();
+    return batch;
+  }
+
+  /** Drops the spans added so far. Buffers keep their capacity for the next batch. */
+  reset(): void {
+    this.count = 0;
+    this.spansLength = 0;
+    this.minStartTimeUnixNano = 0n;
+    this.maxStartTimeUnixNano = 0n;
+  }
+
+  private emptyByteLength(): number {
+    return BATCH_HEADER_BYTES + this.common.length + BATCH_FOOTER_BYTES;
+  }
+
+  /** Checks, then commits: nothing the batch holds changes before the last check has passed. */
+  private append(traceId: TraceIdInput, spanId: SpanIdInput, start: bigint, record: Uint8Array, names: TrailerFieldNames): void {
+    checkUnixNano(start, names.startTimeUnixNano);
+    parseTraceId(traceId, this.ids, TRAILER_OFFSET.traceId, names.traceId);
+    parseSpanId(spanId, this.ids, TRAILER_OFFSET.spanId, names.spanId);
+    this.checkFits(record.length);
+
+    const entry = this.count * TRAILER_ENTRY_BYTES;
+    this.trailer = grown(this.trailer, entry + TRAILER_ENTRY_BYTES, this.batchSpansMax * TRAILER_ENTRY_BYTES);
+    this.spans = grown(this.spans, this.spansLength + record.length, this.batchBytesMax);
+    this.spans.set(record, this.spansLength);
+    this.trailer.set(this.ids, entry);
+    writeU32LE(this.trailer, entry + TRAILER_OFFSET.offset, this.spansLength);
+    writeU32LE(this.trailer, entry + TRAILER_OFFSET.length, record.length);
+    writeU64LE(this.trailer, entry + TRAILER_OFFSET.startTimeUnixNano, start);
+    if (this.count === 0 || start < this.minStartTimeUnixNano) this.minStartTimeUnixNano = start;
+    if (this.count === 0 || start > this.maxStartTimeUnixNano) this.maxStartTimeUnixNano = start;
+    this.spansLength += record.length;
+    this.count++;
+  }
+
+  private checkFits(recordLength: number): void {
+    if (this.count + 1 > this.batchSpansMax) {
+      throw new TraceKvError(
+        'ERR_BATCH_TOO_LARGE',
+        `batch spanCount got ${this.count + 1} with this span; want ≤ batchSpansMax ${this.batchSpansMax} (finish this batch and start another)`,
+      );
+    }
+    const after = this.byteLength + recordLength + TRAILER_ENTRY_BYTES;
+    if (after > this.batchBytesMax) {
+      const hint = this.count === 0 ? 'this span does not fit even in an empty batch' : 'finish this batch and start another';
+      throw new TraceKvError(
+        'ERR_BATCH_TOO_LARGE',
+        `batch length got ${after} bytes with this ${recordLength}-byte span record; want ≤ batchBytesMax ${this.batchBytesMax} (${hint})`,
+      );
+    }
+  }
+}
+
+function integerOption(value: unknown, name: string, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw invalidOption(name, `got ${describe(value)}; want an integer in [${min}, ${max}]`);
+  }
+  return value;
+}
+
+/** `buffer` if it holds `needed` bytes, else a copy with capacity doubled (never past `limit`). */
+function grown(buffer: Uint8Array, needed: number, limit: number): Uint8Array {
+  if (needed <= buffer.length) return buffer;
+  assert(needed <= limit, `buffer of ${needed} bytes requested past its limit ${limit}`);
+  const next = new Uint8Array(Math.min(Math.max(needed, buffer.length * 2), limit));
+  next.set(buffer);
+  return next;
+}

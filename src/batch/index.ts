@@ -1,0 +1,21 @@
+/** Public API of the client batch format (data-format.md §2). */
+export * from './types.js';
+export { BATCH_BYTES_MIN, BatchEncoder, type BatchEncoderOptions } from './encoder.js';
+export {
+  type BatchCommon,
+  type DecodedBatch,
+  type DecodedRawBatch,
+  decodeBatch,
+  decodeBatchRaw,
+  decodeSpanAt,
+  openBatch,
+  rawSpanAt,
+} from './decoder.js';
+export { type BatchLimits, TRAILER_OFFSET, validateBatch } from './validate.js';
+export { BatchView } from './batch-view.js';
+export { type BatchHeader, HEADER_OFFSET, readBatchHeader, writeBatchHeader } from './header.js';
+export { bytesToHex, isZeroId, parseSpanId, parseTraceId, traceIdFromInput } from './ids.js';
+export { decodeCommon, encodeCommon } from './common.js';
+export { decodeSpanRecord, encodeSpanRecord } from './span-codec.js';
+export { ATTRIBUTE_NESTING_MAX } from './attributes.js';
+export { u64Below, u64Hi, u64Lo } from './little-endian.js';

@@ -1,0 +1,133 @@
+/**
+ * Every format number and every limit, each with the reason for its value.
+ * Byte layouts themselves are specified in data-format.md; section numbers below point there.
+ */
+
+// ---------------------------------------------------------------------------------------------
+// Client batch (data-format.md §2)
+// ---------------------------------------------------------------------------------------------
+
+/** "TKVB" read as a little-endian u32. A batch starts with these four bytes. */
+export const BATCH_MAGIC = 0x42564b54;
+/** "TKVE" read as a little-endian u32. The last four bytes of a batch; catches truncation cheaply. */
+export const BATCH_END_MAGIC = 0x45564b54;
+export const BATCH_FORMAT_VERSION = 1;
+/** magic 4 + version 2 + flags 2 + spanCount 4 + 3 section lengths 12 + min/max start 16 + headerCrc 4 + reserved 4. */
+export const BATCH_HEADER_BYTES = 48;
+/** crc32c 4 + end magic 4. */
+export const BATCH_FOOTER_BYTES = 8;
+/** traceId 16 + spanId 8 + offset 4 + length 4 + startTimeUnixNano 8. */
+export const TRAILER_ENTRY_BYTES = 40;
+export const TRACE_ID_BYTES = 16;
+export const SPAN_ID_BYTES = 8;
+
+/**
+ * Hard ceiling for `batchBytesMax`. A batch is held in memory whole at every stage (client buffer,
+ * compression input, decompressed read cache), and its offsets are u32. 64 MiB keeps one batch far
+ * below a worker's heap while leaving room for very large proxies' batches.
+ */
+export const BATCH_BYTES_LIMIT = 64 * 1024 * 1024;
+/**
+ * Default `batchBytesMax`. A read decompresses the whole record that holds a span, so the batch
+ * size bounds read latency: 8 MiB decompresses in a few ms; clients should aim for 256 KiB–1 MiB.
+ */
+export const BATCH_BYTES_MAX_DEFAULT = 8 * 1024 * 1024;
+/** Hard ceiling for `batchSpansMax`: index entries count a trace's spans in a record as u16. */
+export const BATCH_SPANS_LIMIT = 65_535;
+export const BATCH_SPANS_MAX_DEFAULT = 65_535;
+/** A common section or span record larger than this is surely a caller bug, not a trace. */
+export const SPAN_RECORD_BYTES_MAX = 16 * 1024 * 1024;
+
+// ---------------------------------------------------------------------------------------------
+// Segment files (data-format.md §3)
+// ---------------------------------------------------------------------------------------------
+
+/** "TKVS": segment file header magic. */
+export const SEGMENT_MAGIC = 0x53564b54;
+/** "TKVR": record header magic. Recovery scans for it to tell a torn tail from mid-file damage. */
+export const RECORD_MAGIC = 0x52564b54;
+export const SEGMENT_FORMAT_VERSION = 1;
+export const RECORD_FORMAT_VERSION = 1;
+/** magic 4 + version 2 + flags 2 + generationId 4 + segmentId 4 + createdAtMs 8 + reserved 4 + headerCrc 4. */
+export const SEGMENT_HEADER_BYTES = 32;
+/** magic 4 + version 1 + codec 1 + flags 2 + bodyLength 4 + rawLength 4 + spanCount 4 + bodyCrc 4 + min/max start 16 + reserved 4 + headerCrc 4. */
+export const RECORD_HEADER_BYTES = 48;
+export const CODEC_NONE = 0;
+export const CODEC_ZSTD = 1;
+
+/** Index entries hold a record's file offset as u32, so no segment may reach 4 GiB. */
+export const SEGMENT_BYTES_LIMIT = 2 * 1024 * 1024 * 1024;
+/** Small enough that a segment is a cheap unit to verify, copy or quarantine; large enough to keep file counts low. */
+export const SEGMENT_BYTES_MAX_DEFAULT = 256 * 1024 * 1024;
+/** Tests roll segments after a few records; below this a segment could not hold its header and one record. */
+export const SEGMENT_BYTES_MAX_MIN = 4096;
+
+// ---------------------------------------------------------------------------------------------
+// Index (data-format.md §4)
+// ---------------------------------------------------------------------------------------------
+
+/** "TKVI": index chunk file magic. */
+export const CHUNK_MAGIC = 0x49564b54;
+export const CHUNK_FORMAT_VERSION = 1;
+/** See data-format.md §4.2 for the field list. */
+export const CHUNK_HEADER_BYTES = 64;
+/** entryCount 4 + bucketCount 4 + filterBlockCount 4 + residentOffset 4 + entriesOffset 4 + reserved 4 + min/max start 16. */
+export const CHUNK_PARTITION_ENTRY_BYTES = 40;
+/** traceId 16 + segmentId 4 + fileOffset 4 + recordLength 4 + spanCount 2 + flags 2. */
+export const INDEX_ENTRY_BYTES = 32;
+/** Split-block Bloom filter block: 8 words of 32 bits; one probe touches one cache line. */
+export const FILTER_BLOCK_BYTES = 32;
+/** ~10 bits per entry gives a ~1% false-positive rate with 8 bits set per key. */
+export const FILTER_BITS_PER_ENTRY = 10;
+/** Target entries per bucket: one bucket read is ~256 B, and the directory costs ~0.5 B per entry. */
+export const BUCKET_ENTRIES_TARGET = 8;
+
+export const PARTITIONS_DEFAULT = 256;
+/** The partition table of every chunk file has one row per partition; 65,536 rows is 2.5 MiB, the most we accept. */
+export const PARTITIONS_MAX = 65_536;
+/**
+ * Entries held in the in-memory tail before it is sealed into a chunk file. 262,144 entries is
+ * 8 MiB of entries plus its hash table, and at ~10 spans per entry about 2.6M spans per chunk file.
+ */
+export const INDEX_FLUSH_ENTRIES_DEFAULT = 262_144;
+/** Lower bound for tests that want many chunk files. */
+export const INDEX_FLUSH_ENTRIES_MIN = 16;
+/** Upper bound: the tail's hash table uses Int32 slots and must stay far from typed-array limits. */
+export const INDEX_FLUSH_ENTRIES_MAX = 16_777_216;
+
+// ---------------------------------------------------------------------------------------------
+// Generations and store (data-format.md §5)
+// ---------------------------------------------------------------------------------------------
+
+/** "TKVD": store marker magic; a directory without it is not adopted as a store. */
+export const STORE_MARKER_MAGIC = 0x44564b54;
+export const STORE_FORMAT_VERSION = 1;
+/** magic 4 + version 2 + flags 2 + reserved 4 + headerCrc 4. */
+export const STORE_MARKER_BYTES = 16;
+
+/** "TKVG": generation metadata file magic. */
+export const GENERATION_MAGIC = 0x47564b54;
+export const GENERATION_FORMAT_VERSION = 1;
+/** See data-format.md §5.2. */
+export const GENERATION_META_BYTES = 48;
+/** One hour, like Tempo blocks: retention drops whole hours, and time-bounded reads skip them. */
+export const GENERATION_HOURS_DEFAULT = 1;
+/** A generation also rolls at this size so that a burst does not make one huge unit of retention. */
+export const GENERATION_BYTES_MAX_DEFAULT = 64 * 1024 * 1024 * 1024;
+/** 0 means keep forever. */
+export const RETENTION_HOURS_DEFAULT = 0;
+/** How often an open store checks for expired generations. */
+export const RETENTION_CHECK_INTERVAL_MS = 60_000;
+
+/** Chosen by measurement (README, "Compression level"): level 1 is ~30% faster than 3 for ~5% more bytes. */
+export const COMPRESSION_LEVEL_DEFAULT = 1;
+export const COMPRESSION_LEVEL_MIN = -7;
+export const COMPRESSION_LEVEL_MAX = 22;
+/**
+ * Compressions in flight at once. Each zstd call costs ~105 µs of fixed overhead on a libuv
+ * thread; 4 in flight keeps both cores busy without letting a burst queue unbounded memory.
+ */
+export const COMPRESSIONS_IN_FLIGHT_MAX = 4;
+
+/** Nanoseconds are u64 on disk. */
+export const UNIX_NANO_MAX = (1n << 64n) - 1n;

@@ -1,0 +1,30 @@
+/** tracekv public API. Everything exported here is supported; anything else is internal. */
+export { TraceStore } from './store/trace-store.js';
+export type { StoreStats, AppendResult, ReadOptions, Trace } from './store/trace-store.js';
+export type { RecoveryReport } from './store/recovery.js';
+export type { TraceStoreOptions, Durability, Logger } from './options.js';
+export { DEFAULT_OPTIONS } from './options.js';
+export { TraceKvError } from './errors.js';
+export type { TraceKvErrorCode } from './errors.js';
+export { BatchEncoder } from './batch/encoder.js';
+export { decodeBatch, decodeBatchRaw } from './batch/decoder.js';
+export { SpanKind, StatusCode } from './batch/types.js';
+export type {
+  AttributeValue,
+  Attributes,
+  RawSpan,
+  Resource,
+  ResourceInput,
+  Scope,
+  ScopeInput,
+  Span,
+  SpanEvent,
+  SpanEventInput,
+  SpanIdInput,
+  SpanInput,
+  SpanLink,
+  SpanLinkInput,
+  SpanStatus,
+  TraceIdInput,
+} from './batch/types.js';
+export type { FileLayer } from './io/file-layer.js';

@@ -1,0 +1,128 @@
+/**
+ * TraceStore options: one defaults table, and validation whose messages name the option.
+ */
+import {
+  BATCH_BYTES_LIMIT,
+  BATCH_BYTES_MAX_DEFAULT,
+  BATCH_SPANS_LIMIT,
+  BATCH_SPANS_MAX_DEFAULT,
+  COMPRESSION_LEVEL_DEFAULT,
+  COMPRESSION_LEVEL_MAX,
+  COMPRESSION_LEVEL_MIN,
+  GENERATION_BYTES_MAX_DEFAULT,
+  GENERATION_HOURS_DEFAULT,
+  INDEX_FLUSH_ENTRIES_DEFAULT,
+  INDEX_FLUSH_ENTRIES_MAX,
+  INDEX_FLUSH_ENTRIES_MIN,
+  PARTITIONS_DEFAULT,
+  PARTITIONS_MAX,
+  RETENTION_HOURS_DEFAULT,
+  SEGMENT_BYTES_LIMIT,
+  SEGMENT_BYTES_MAX_DEFAULT,
+  SEGMENT_BYTES_MAX_MIN,
+} from './constants.js';
+import { invalidOption } from './errors.js';
+import { nodeFileLayer, type FileLayer } from './io/file-layer.js';
+
+export type Durability = 'fsync' | 'none';
+
+/** One structured log line; recovery passes and lifecycle events are reported through it. */
+export type Logger = (event: Record<string, unknown>) => void;
+
+export interface TraceStoreOptions {
+  /** Store directory; created if absent. */
+  dir: string;
+  /** 'fsync' (default): append() resolves after fdatasync. 'none': for benchmarks only. */
+  durability?: Durability;
+  /** zstd level for records. */
+  compressionLevel?: number;
+  /** A segment rolls before a record would take it past this size. */
+  segmentBytesMax?: number;
+  /** Largest batch append() accepts. */
+  batchBytesMax?: number;
+  /** Most spans in one batch append() accepts. */
+  batchSpansMax?: number;
+  /** Index hash partitions for new generations. */
+  partitions?: number;
+  /** Index entries held in memory before they are sealed into a chunk file. */
+  indexFlushEntries?: number;
+  /** A generation rolls after this many hours. */
+  generationHours?: number;
+  /** A generation also rolls at this many bytes of segments. */
+  generationBytesMax?: number;
+  /** Closed generations older than this are dropped. 0 keeps everything. */
+  retentionHours?: number;
+  /** The file layer; tests inject faults through it. */
+  fileLayer?: FileLayer;
+  /** Wall clock in ms; tests move time to exercise generation rolls and retention. */
+  clock?: () => number;
+  /** Receives recovery and lifecycle events; silent by default. */
+  logger?: Logger;
+}
+
+export type ResolvedOptions = Required<TraceStoreOptions>;
+
+export const DEFAULT_OPTIONS: Omit<ResolvedOptions, 'dir'> = {
+  durability: 'fsync',
+  compressionLevel: COMPRESSION_LEVEL_DEFAULT,
+  segmentBytesMax: SEGMENT_BYTES_MAX_DEFAULT,
+  batchBytesMax: BATCH_BYTES_MAX_DEFAULT,
+  batchSpansMax: BATCH_SPANS_MAX_DEFAULT,
+  partitions: PARTITIONS_DEFAULT,
+  indexFlushEntries: INDEX_FLUSH_ENTRIES_DEFAULT,
+  generationHours: GENERATION_HOURS_DEFAULT,
+  generationBytesMax: GENERATION_BYTES_MAX_DEFAULT,
+  retentionHours: RETENTION_HOURS_DEFAULT,
+  fileLayer: nodeFileLayer,
+  clock: Date.now,
+  logger: () => {},
+};
+
+const KNOWN_OPTIONS = new Set<string>(['dir', ...Object.keys(DEFAULT_OPTIONS)]);
+
+function integerIn(name: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw invalidOption(name, `got ${String(value)}; want an integer from ${min} to ${max}`);
+  }
+  return value;
+}
+
+function numberIn(name: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+    throw invalidOption(name, `got ${String(value)}; want a number from ${min} to ${max}`);
+  }
+  return value;
+}
+
+export function resolveOptions(input: TraceStoreOptions): ResolvedOptions {
+  if (input === null || typeof input !== 'object') throw invalidOption('options', 'want an object with at least { dir }');
+  for (const key of Object.keys(input)) {
+    if (!KNOWN_OPTIONS.has(key)) throw invalidOption(key, 'unknown option');
+  }
+  const merged = { ...DEFAULT_OPTIONS, ...stripUndefined(input) } as ResolvedOptions;
+  if (typeof merged.dir !== 'string' || merged.dir.length === 0) throw invalidOption('dir', 'want a non-empty path');
+  if (merged.durability !== 'fsync' && merged.durability !== 'none') {
+    throw invalidOption('durability', `got ${String(merged.durability)}; want 'fsync' or 'none'`);
+  }
+  integerIn('compressionLevel', merged.compressionLevel, COMPRESSION_LEVEL_MIN, COMPRESSION_LEVEL_MAX);
+  integerIn('segmentBytesMax', merged.segmentBytesMax, SEGMENT_BYTES_MAX_MIN, SEGMENT_BYTES_LIMIT);
+  integerIn('batchBytesMax', merged.batchBytesMax, 56, BATCH_BYTES_LIMIT);
+  integerIn('batchSpansMax', merged.batchSpansMax, 1, BATCH_SPANS_LIMIT);
+  integerIn('partitions', merged.partitions, 1, PARTITIONS_MAX);
+  integerIn('indexFlushEntries', merged.indexFlushEntries, INDEX_FLUSH_ENTRIES_MIN, INDEX_FLUSH_ENTRIES_MAX);
+  numberIn('generationHours', merged.generationHours, 1 / 3600, 24 * 366);
+  integerIn('generationBytesMax', merged.generationBytesMax, SEGMENT_BYTES_MAX_MIN, Number.MAX_SAFE_INTEGER);
+  numberIn('retentionHours', merged.retentionHours, 0, 24 * 366 * 100);
+  if (typeof merged.clock !== 'function') throw invalidOption('clock', 'want a function returning ms since the epoch');
+  if (typeof merged.logger !== 'function') throw invalidOption('logger', 'want a function');
+  if (typeof merged.fileLayer !== 'object' || merged.fileLayer === null) throw invalidOption('fileLayer', 'want a FileLayer');
+  return merged;
+}
+
+function stripUndefined<T extends object>(input: T): Partial<T> {
+  const out: Partial<T> = {};
+  for (const [key, value] of Object.entries(input)) {
+    if (value !== undefined) (out as Record<string, unknown>)[key] = value;
+  }
+  return out;
+}

@@ -1,0 +1,63 @@
+/**
+ * The state an open store shares between its write path, read path, recovery and retention.
+ */
+import { TraceKvError } from '../errors.js';
+import type { ResolvedOptions } from '../options.js';
+import type { Generation } from './generation.js';
+
+export interface StoreCounters {
+  appends: number;
+  appendedSpans: number;
+  appendedRawBytes: number;
+  appendedStoredBytes: number;
+  groupCommits: number;
+  chunksSealed: number;
+  generationsDropped: number;
+}
+
+export class StoreState {
+  /** Ascending by id; the last one takes writes while it is open. */
+  generations: Generation[] = [];
+  /** Set once a write or sync fails: the store then refuses every write (fsyncgate). */
+  failure: TraceKvError | null = null;
+  closed = false;
+  readonly counters: StoreCounters = {
+    appends: 0,
+    appendedSpans: 0,
+    appendedRawBytes: 0,
+    appendedStoredBytes: 0,
+    groupCommits: 0,
+    chunksSealed: 0,
+    generationsDropped: 0,
+  };
+
+  constructor(readonly options: ResolvedOptions) {}
+
+  get fs() {
+    return this.options.fileLayer;
+  }
+
+  get activeGeneration(): Generation | null {
+    const last = this.generations[this.generations.length - 1];
+    return last !== undefined && last.isOpen ? last : null;
+  }
+
+  /** Records the first fatal error; later calls keep the original cause. */
+  fail(error: unknown): TraceKvError {
+    if (this.failure === null) {
+      const cause = error instanceof TraceKvError ? `${error.code}: ${error.message}` : String(error);
+      this.failure = new TraceKvError('ERR_STORE_FAILED', `store failed and takes no more writes: ${cause}`, { cause: error });
+      this.options.logger({ event: 'store_failed', error: cause });
+    }
+    return this.failure;
+  }
+
+  checkWritable(): void {
+    if (this.closed) throw new TraceKvError('ERR_STORE_CLOSED', 'the store is closed');
+    if (this.failure !== null) throw this.failure;
+  }
+
+  checkOpen(): void {
+    if (this.closed) throw new TraceKvError('ERR_STORE_CLOSED', 'the store is closed');
+  }
+}

@@ -1,0 +1,242 @@
+/**
+ * TraceStore: the embedded API. Opening runs recovery; append() resolves once the batch is
+ * durable; reads go index → segment → decompress → slice.
+ */
+import { RETENTION_CHECK_INTERVAL_MS, SEGMENT_HEADER_BYTES } from '../constants.js';
+import { TraceKvError, invalidOption, ioError } from '../errors.js';
+import { LOCK_FILE, STORE_MARKER_FILE, join } from '../filenames.js';
+import { writeFileAtomic } from '../io/atomic-write.js';
+import { resolveOptions, type ResolvedOptions, type TraceStoreOptions } from '../options.js';
+import type { RawSpan, Span, SpanIdInput, TraceIdInput } from '../batch/types.js';
+import { AppendPipeline, type AppendResult } from './append-pipeline.js';
+import { Generation } from './generation.js';
+import { sealTail } from './index-sealer.js';
+import { acquireLock, type StoreLock } from './lock.js';
+import { checkStoreMarker, encodeStoreMarker } from './meta-files.js';
+import { ReadPath, type ReadOptions, type Trace } from './read-path.js';
+import { recover, type RecoveryReport } from './recovery.js';
+import { enforceRetention } from './retention.js';
+import { StoreState } from './store-state.js';
+
+export interface StoreStats {
+  generations: number;
+  segments: number;
+  /** Bytes of valid segment data on disk. */
+  storedBytes: number;
+  indexChunks: number;
+  indexChunkBytes: number;
+  indexSealedEntries: number;
+  indexTailEntries: number;
+  /** Memory held for sealed chunks: filters and bucket directories. */
+  indexResidentBytes: number;
+  /** Since open. */
+  appends: number;
+  appendedSpans: number;
+  appendedRawBytes: number;
+  appendedStoredBytes: number;
+  groupCommits: number;
+  chunksSealed: number;
+  generationsDropped: number;
+  failed: boolean;
+  recovery: RecoveryReport;
+}
+
+export class TraceStore {
+  private readonly pipeline: AppendPipeline;
+  private readonly reader: ReadPath;
+  private closing: Promise<void> | null = null;
+  private retentionTimer: NodeJS.Timeout | null = null;
+
+  private constructor(
+    private readonly state: StoreState,
+    private readonly lock: StoreLock,
+    private readonly recovery: RecoveryReport,
+  ) {
+    this.pipeline = new AppendPipeline(state, { rollGeneration: () => this.rollGeneration() });
+    this.reader = new ReadPath(state);
+  }
+
+  static async open(options: TraceStoreOptions): Promise<TraceStore> {
+    const resolved = resolveOptions(options);
+    await prepareDirectory(resolved);
+    const lock = acquireLock(resolved.fileLayer, join(resolved.dir, LOCK_FILE));
+    const state = new StoreState(resolved);
+    try {
+      const recovery = await recover(state, resolved.dir);
+      const store = new TraceStore(state, lock, recovery);
+      await store.finishOpen();
+      return store;
+    } catch (error) {
+      for (const generation of state.generations) generation.closeFiles();
+      lock.release();
+      throw error;
+    }
+  }
+
+  /** After recovery: close generations whose time is up, seal re-derived tails of closed ones, drop expired ones. */
+  private async finishOpen(): Promise<void> {
+    const { options } = this.state;
+    const now = options.clock();
+    const generations = this.state.generations;
+    for (const [i, generation] of generations.entries()) {
+      const isLast = i === generations.length - 1;
+      const timeIsUp = now - generation.meta.createdAtMs >= options.generationHours * 3_600_000;
+      if (generation.isOpen && (!isLast || timeIsUp)) await this.closeGeneration(generation);
+      else if (!generation.isOpen) await sealTail(options.fileLayer, generation, options.indexFlushEntries);
+    }
+    await enforceRetention(this.state, options.dir);
+    if (options.retentionHours > 0) {
+      this.retentionTimer = setInterval(() => {
+        enforceRetention(this.state, options.dir).catch((error: unknown) => this.state.fail(error));
+      }, RETENTION_CHECK_INTERVAL_MS);
+      this.retentionTimer.unref();
+    }
+    options.logger({ event: 'open', dir: options.dir, generations: generations.length, recovery: this.recovery });
+  }
+
+  private async closeGeneration(generation: Generation): Promise<void> {
+    const { options } = this.state;
+    if (generation.sealing !== null) await generation.sealing;
+    if (generation.writer !== null) {
+      await generation.writer.sync();
+      generation.writer.close();
+      generation.writer = null;
+    }
+    await sealTail(options.fileLayer, generation, options.indexFlushEntries);
+    await generation.writeMeta({ ...generation.meta, closedAtMs: Math.max(1, options.clock()) });
+    options.logger({ event: 'generation_closed', generationId: generation.id });
+  }
+
+  private async rollGeneration(): Promise<Generation> {
+    const { options } = this.state;
+    const active = this.state.activeGeneration;
+    if (active !== null) await this.closeGeneration(active);
+    const last = this.state.generations[this.state.generations.length - 1];
+    const generation = await Generation.create(
+      options.fileLayer,
+      options.dir,
+      { generationId: (last?.id ?? 0) + 1, partitionCount: options.partitions, createdAtMs: options.clock(), closedAtMs: 0 },
+      options.indexFlushEntries,
+    );
+    this.state.generations.push(generation);
+    options.logger({ event: 'generation_opened', generationId: generation.id });
+    await enforceRetention(this.state, options.dir);
+    return generation;
+  }
+
+  /** Resolves once the batch is durable (with durability 'fsync') and its spans are readable. */
+  async append(batch: Uint8Array): Promise<AppendResult> {
+    return this.pipeline.append(batch);
+  }
+
+  async getSpan(traceId: TraceIdInput, spanId: SpanIdInput): Promise<Span | null> {
+    return this.reader.getSpan(traceId, spanId);
+  }
+
+  getTrace(traceId: TraceIdInput, options: ReadOptions & { raw: true }): Promise<Trace<RawSpan> | null>;
+  getTrace(traceId: TraceIdInput, options?: ReadOptions & { raw?: false }): Promise<Trace<Span> | null>;
+  getTrace(traceId: TraceIdInput, options?: ReadOptions): Promise<Trace<Span | RawSpan> | null>;
+  async getTrace(traceId: TraceIdInput, options?: ReadOptions): Promise<Trace<Span | RawSpan> | null> {
+    const [trace] = await this.reader.getTraces([traceId], options);
+    return trace ?? null;
+  }
+
+  /** Results in input order, null for a miss. */
+  getTraces(traceIds: TraceIdInput[], options: ReadOptions & { raw: true }): Promise<(Trace<RawSpan> | null)[]>;
+  getTraces(traceIds: TraceIdInput[], options?: ReadOptions & { raw?: false }): Promise<(Trace<Span> | null)[]>;
+  getTraces(traceIds: TraceIdInput[], options?: ReadOptions): Promise<(Trace<Span | RawSpan> | null)[]>;
+  async getTraces(traceIds: TraceIdInput[], options?: ReadOptions): Promise<(Trace<Span | RawSpan> | null)[]> {
+    return this.reader.getTraces(traceIds, options);
+  }
+
+  /** Drops expired generations now (it also runs on open, on every generation roll and once a minute). */
+  async enforceRetention(): Promise<number[]> {
+    this.state.checkWritable();
+    return enforceRetention(this.state, this.state.options.dir);
+  }
+
+  stats(): StoreStats {
+    const { generations, counters } = this.state;
+    let segments = 0;
+    let storedBytes = 0;
+    let indexChunks = 0;
+    let indexChunkBytes = 0;
+    let indexSealedEntries = 0;
+    let indexTailEntries = 0;
+    let indexResidentBytes = 0;
+    for (const generation of generations) {
+      segments += generation.segmentIds.length;
+      storedBytes += generation.storedBytes - generation.segmentIds.length * SEGMENT_HEADER_BYTES;
+      indexChunks += generation.chunks.length;
+      for (const chunk of generation.chunks) {
+        indexChunkBytes += chunk.fileBytes;
+        indexSealedEntries += chunk.entryCount;
+        indexResidentBytes += chunk.residentBytes;
+      }
+      indexTailEntries += generation.tail.entryCount + (generation.sealingTail?.entryCount ?? 0);
+    }
+    return {
+      generations: generations.length,
+      segments,
+      storedBytes,
+      indexChunks,
+      indexChunkBytes,
+      indexSealedEntries,
+      indexTailEntries,
+      indexResidentBytes,
+      ...counters,
+      failed: this.state.failure !== null,
+      recovery: this.recovery,
+    };
+  }
+
+  /** Waits for queued appends, seals the index tail (so the next open scans nothing), syncs, releases the lock. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= this.doClose();
+    return this.closing;
+  }
+
+  private async doClose(): Promise<void> {
+    const state = this.state;
+    if (this.retentionTimer !== null) clearInterval(this.retentionTimer);
+    // New calls are refused from here on; appends already queued still complete.
+    state.closed = true;
+    await this.pipeline.drain();
+    try {
+      const active = state.activeGeneration;
+      if (state.failure === null && active !== null) {
+        if (active.sealing !== null) await active.sealing;
+        if (active.writer !== null) await active.writer.sync();
+        if (state.failure === null) await sealTail(state.fs, active, state.options.indexFlushEntries);
+      }
+    } finally {
+      for (const generation of state.generations) generation.closeFiles();
+      this.lock.release();
+    }
+  }
+}
+
+/** Creates the directory and its marker, or checks that an existing one is a tracekv store (§5.3). */
+async function prepareDirectory(options: ResolvedOptions): Promise<void> {
+  const fs = options.fileLayer;
+  const markerPath = join(options.dir, STORE_MARKER_FILE);
+  try {
+    if (!fs.exists(options.dir)) fs.mkdir(options.dir);
+  } catch (error) {
+    throw ioError(options.dir, 'mkdir', error);
+  }
+  if (!fs.isDirectory(options.dir)) throw invalidOption('dir', `${options.dir} is not a directory`);
+  const marker = fs.readFile(markerPath);
+  if (marker !== null) {
+    checkStoreMarker(marker, markerPath);
+    return;
+  }
+  const entries = fs.readdir(options.dir);
+  if (entries.length > 0) {
+    throw invalidOption('dir', `${options.dir} is not empty and holds no ${STORE_MARKER_FILE} marker; refusing to adopt foreign files`);
+  }
+  await writeFileAtomic(fs, markerPath, encodeStoreMarker());
+}
+
+export type { AppendResult, ReadOptions, Trace };
+export { TraceKvError };

@@ -1,0 +1,43 @@
+// Proves a failed write or fdatasync is fatal: the batch is not acknowledged, the store takes no more writes, and a reopen is consistent.
+import { afterAll, describe, expect, it } from 'vitest';
+import { BatchEncoder, TraceStore } from '../../src/index.js';
+import { faultyFileLayer, type FaultPoint } from '../helpers/fault-fs.js';
+import { removeTempDirs, tempDir } from '../helpers/store-dir.js';
+
+afterAll(removeTempDirs);
+
+function batch(n: number): Uint8Array {
+  const encoder = new BatchEncoder({ resource: { attributes: { 'service.name': 'io' } } });
+  encoder.add({ traceId: (n + 1).toString(16).padStart(32, 'e'), spanId: '1'.padStart(16, 'f'), name: `b${n}`, startTimeUnixNano: 1n, endTimeUnixNano: 2n });
+  return encoder.finish();
+}
+
+describe('I/O errors', () => {
+  for (const [point, code] of [['fdatasync', 'EIO'], ['write', 'ENOSPC'], ['write', 'EIO']] as [FaultPoint, string][]) {
+    it(`${code} on ${point}: not acknowledged, store failed, reopen consistent`, async () => {
+      const dir = tempDir(`io-${point}`);
+      const fileLayer = faultyFileLayer();
+      const store = await TraceStore.open({ dir, fileLayer });
+      await store.append(batch(0));
+      fileLayer.arm(point, code);
+      await expect(store.append(batch(1))).rejects.toMatchObject({ code: 'ERR_STORE_FAILED' });
+      // The fault was one-off, but the store must not retry and then acknowledge (fsyncgate).
+      await expect(store.append(batch(2))).rejects.toMatchObject({ code: 'ERR_STORE_FAILED' });
+      expect(store.stats().failed).toBe(true);
+      expect((await store.getTrace(batch0Id))?.spans.length).toBe(1); // durable data stays readable
+      await store.close();
+
+      const reopened = await TraceStore.open({ dir });
+      expect((await reopened.getTrace(batch0Id))?.spans.length).toBe(1);
+      // The unacknowledged batch is either wholly there (its bytes reached the file) or absent; never half.
+      const second = await reopened.getTrace((2).toString(16).padStart(32, 'e'));
+      expect(second === null || second.spans.length === 1).toBe(true);
+      if (point === 'write') expect(second).toBeNull(); // the partial write was truncated away
+      expect(await reopened.getTrace((3).toString(16).padStart(32, 'e'))).toBeNull();
+      await reopened.append(batch(3));
+      await reopened.close();
+    });
+  }
+});
+
+const batch0Id = (1).toString(16).padStart(32, 'e');
