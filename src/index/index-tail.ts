@@ -28,6 +28,7 @@ import {
   readWordLE,
 } from './index-entry.js';
 import type { LocationList } from './location-list.js';
+import { PartitionTimeRanges } from './partition-time-ranges.js';
 import { STAGED_ID_WORDS, SpanStaging } from './span-staging.js';
 
 /**
@@ -44,7 +45,6 @@ const TABLE_SLOTS_PER_ENTRY = 1.5;
 /** Int32 words per slot: entry index + 1 (0 when free), then the tag. */
 const SLOT_WORDS = 2;
 const EMPTY_SLOT = 0;
-const U32_MAX = 0xffff_ffff;
 const NO_PREVIOUS = -1;
 
 /** What the chunk writer reads from a frozen tail. Arrays are the tail's own: do not modify. */
@@ -86,12 +86,7 @@ export class IndexTail {
   private count = 0;
 
   private readonly partitionEntryCounts: Uint32Array;
-  // Per-partition time ranges as u32 halves: comparing numbers is ~2 ns where comparing a bigint
-  // read from a BigUint64Array measured ~45 ns, and this runs for every new entry.
-  private readonly partitionMinHi: Uint32Array;
-  private readonly partitionMinLo: Uint32Array;
-  private readonly partitionMaxHi: Uint32Array;
-  private readonly partitionMaxLo: Uint32Array;
+  private readonly partitionTimeRanges: PartitionTimeRanges;
   private minStart = UNIX_NANO_MAX;
   private maxStart = 0n;
 
@@ -101,10 +96,6 @@ export class IndexTail {
   private recordSegmentId = 0;
   private recordFileOffset = 0;
   private recordLength = 0;
-  private recordMinHi = 0;
-  private recordMinLo = 0;
-  private recordMaxHi = 0;
-  private recordMaxLo = 0;
   private lastSegmentId = 0;
   private lastFileOffset = -1;
 
@@ -132,10 +123,7 @@ export class IndexTail {
     this.slots = new Int32Array(slotCountFor(allocated) * SLOT_WORDS);
     this.slotMask = slotCountFor(allocated) - 1;
     this.partitionEntryCounts = new Uint32Array(partitionCount);
-    this.partitionMinHi = new Uint32Array(partitionCount).fill(U32_MAX);
-    this.partitionMinLo = new Uint32Array(partitionCount).fill(U32_MAX);
-    this.partitionMaxHi = new Uint32Array(partitionCount);
-    this.partitionMaxLo = new Uint32Array(partitionCount);
+    this.partitionTimeRanges = new PartitionTimeRanges(partitionCount);
   }
 
   get entryCount(): number {
@@ -169,7 +157,8 @@ export class IndexTail {
       this.entryBlockHashes.byteLength +
       this.previousOfTrace.byteLength +
       this.slots.byteLength +
-      this.partitionEntryCounts.byteLength * 5
+      this.partitionEntryCounts.byteLength +
+      this.partitionTimeRanges.byteLength
     );
   }
 
@@ -198,10 +187,7 @@ export class IndexTail {
     this.recordSegmentId = segmentId;
     this.recordFileOffset = fileOffset;
     this.recordLength = recordLength;
-    this.recordMinHi = Number(minStartTimeUnixNano >> 32n);
-    this.recordMinLo = Number(minStartTimeUnixNano & 0xffff_ffffn);
-    this.recordMaxHi = Number(maxStartTimeUnixNano >> 32n);
-    this.recordMaxLo = Number(maxStartTimeUnixNano & 0xffff_ffffn);
+    this.partitionTimeRanges.setRecord(minStartTimeUnixNano, maxStartTimeUnixNano);
     this.lastSegmentId = segmentId;
     this.lastFileOffset = fileOffset;
     if (minStartTimeUnixNano < this.minStart) this.minStart = minStartTimeUnixNano;
@@ -224,7 +210,8 @@ export class IndexTail {
     assert(staged >= 1, 'record with no spans');
     // Touch every slot (and the entry it names) of the record in one tight loop first: the loads
     // are independent, so the CPU overlaps their cache misses instead of taking them one by one
-    // inside place(). Measured ~1.6× more adds per second with a table larger than the cache.
+    // inside place(). Measured ~1.3× more new entries per second on a 1M-entry tail, whose table
+    // is larger than the caches; no change on a default-sized (262,144) one.
     const slots = this.slots;
     const words = this.entryWords;
     const mask = this.slotMask;
@@ -239,7 +226,7 @@ export class IndexTail {
     this.inRecord = false;
   }
 
-    /** Stops adds for good; lookups keep working. Idempotent. */
+  /** Stops adds for good; lookups keep working. Idempotent. */
   freeze(): void {
     assert(!this.inRecord, 'freeze in the middle of a record');
     this.frozen = true;
@@ -278,8 +265,8 @@ export class IndexTail {
       entryBucketHashes: this.entryBucketHashes,
       entryBlockHashes: this.entryBlockHashes,
       partitionEntryCounts: this.partitionEntryCounts,
-      partitionMinStartTimes: joinHalves(this.partitionMinHi, this.partitionMinLo),
-      partitionMaxStartTimes: joinHalves(this.partitionMaxHi, this.partitionMaxLo),
+      partitionMinStartTimes: this.partitionTimeRanges.mins(),
+      partitionMaxStartTimes: this.partitionTimeRanges.maxes(),
       minStartTimeUnixNano: this.minStart,
       maxStartTimeUnixNano: this.maxStart,
     };
@@ -345,18 +332,7 @@ export class IndexTail {
     this.entryBlockHashes[entry] = h3;
     this.previousOfTrace[entry] = previous;
     this.partitionEntryCounts[partition]!++;
-    const minHi = this.recordMinHi;
-    const partitionMinHi = this.partitionMinHi[partition]!;
-    if (minHi < partitionMinHi || (minHi === partitionMinHi && this.recordMinLo < this.partitionMinLo[partition]!)) {
-      this.partitionMinHi[partition] = minHi;
-      this.partitionMinLo[partition] = this.recordMinLo;
-    }
-    const maxHi = this.recordMaxHi;
-    const partitionMaxHi = this.partitionMaxHi[partition]!;
-    if (maxHi > partitionMaxHi || (maxHi === partitionMaxHi && this.recordMaxLo > this.partitionMaxLo[partition]!)) {
-      this.partitionMaxHi[partition] = maxHi;
-      this.partitionMaxLo[partition] = this.recordMaxLo;
-    }
+    this.partitionTimeRanges.widen(partition);
     this.count = entry + 1;
   }
 
@@ -403,12 +379,6 @@ export class IndexTail {
     this.slots = slots;
     this.slotMask = mask;
   }
-}
-
-function joinHalves(hi: Uint32Array, lo: Uint32Array): BigUint64Array {
-  const joined = new BigUint64Array(hi.length);
-  for (let i = 0; i < hi.length; i++) joined[i] = (BigInt(hi[i]!) << 32n) | BigInt(lo[i]!);
-  return joined;
 }
 
 function slotCountFor(entries: number): number {

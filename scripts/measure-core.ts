@@ -1,0 +1,160 @@
+/**
+ * Engine-core measurements on tracegen-shaped data (1 server span + 9 client children per trace):
+ * zstd level choice, server-side ingest, bytes per span, index entries/s, getTrace latency.
+ * The full benchmark suite (baselines, W2, reports) belongs to scripts/bench.ts; this script gives
+ * the figures the engine-core design was checked against.
+ *
+ *   node --import tsx scripts/measure-core.ts [--spans N] [--quick] [--json]
+ *
+ * Figures are medians or rates from one run on a shared machine: compare them as ratios.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { BatchEncoder, TraceStore } from '../src/index.js';
+import { zstdCompress } from '../src/codec/zstd.js';
+import { IndexTail } from '../src/index/index-tail.js';
+import { makeRng } from '../test/helpers/rng.js';
+import { tracegenTrace } from '../test/helpers/tracegen.js';
+
+const TRACES_PER_BATCH = 100;
+const APPENDS_IN_FLIGHT = 8;
+const LOOKUPS = 2000;
+const MISSES = 200;
+
+function parseArgs(argv: string[]): { spans: number; json: boolean } {
+  let spans = 1_000_000;
+  let json = false;
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--quick') spans = 20_000;
+    else if (argv[i] === '--spans') spans = Number(argv[++i]);
+    else if (argv[i] === '--json') json = true;
+    else throw new Error(`unknown argument ${argv[i]}; usage: measure-core [--spans N] [--quick] [--json]`);
+  }
+  if (!Number.isInteger(spans) || spans < 1000) throw new Error('--spans wants an integer >= 1000');
+  return { spans, json };
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
+}
+
+function dirBytes(dir: string, suffix: string): number {
+  let total = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile() && entry.name.endsWith(suffix)) total += fs.statSync(path.join(entry.parentPath, entry.name)).size;
+  }
+  return total;
+}
+
+async function main(): Promise<void> {
+  const { spans: spansWanted, json } = parseArgs(process.argv.slice(2));
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const rng = makeRng(1);
+  const traceIds: string[] = [];
+
+  log(`encoding ${spansWanted} tracegen spans...`);
+  const batches: Uint8Array[] = [];
+  let spans = 0;
+  const encodeStart = performance.now();
+  for (let counter = 0; spans < spansWanted; ) {
+    const encoder = new BatchEncoder({ resource: { attributes: { 'service.name': `tracegen-${counter % 10}` } } });
+    for (let t = 0; t < TRACES_PER_BATCH; t++, counter++) {
+      const trace = tracegenTrace(rng, counter, 1_700_000_000_000_000_000n + BigInt(counter) * 1_000_000n);
+      traceIds.push(trace.spans[0]!.traceId as string);
+      for (const span of trace.spans) encoder.add(span);
+    }
+    spans += encoder.spanCount;
+    batches.push(encoder.finish());
+  }
+  const encodeSpansPerSec = spans / ((performance.now() - encodeStart) / 1000);
+  const rawBytes = batches.reduce((n, b) => n + b.length, 0);
+
+  log('comparing zstd levels...');
+  const levels: Record<string, { ratio: number; mbPerSec: number }> = {};
+  const sample = batches.slice(0, Math.min(batches.length, 50));
+  const sampleBytes = sample.reduce((n, b) => n + b.length, 0);
+  for (const level of [1, 3]) {
+    let compressed = 0;
+    const start = performance.now();
+    for (const batch of sample) compressed += (await zstdCompress(batch, level)).length;
+    levels[`level${level}`] = { ratio: sampleBytes / compressed, mbPerSec: sampleBytes / 1e6 / ((performance.now() - start) / 1000) };
+  }
+
+  log('indexing (IndexTail only)...');
+  const tail = new IndexTail(256, spans);
+  const indexStart = performance.now();
+  let fileOffset = 32;
+  for (const batch of batches) {
+    const view = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
+    const spanCount = view.getUint32(8, true);
+    const trailerStart = 48 + view.getUint32(12, true) + view.getUint32(16, true);
+    tail.beginRecord(1, fileOffset, 100, 0n, 0n);
+    fileOffset += 100;
+    for (let i = 0; i < spanCount; i++) tail.addSpan(batch, trailerStart + i * 40);
+    tail.endRecord();
+  }
+  const indexSpansPerSec = spans / ((performance.now() - indexStart) / 1000);
+
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tracekv-measure-'));
+  try {
+    log(`ingesting into ${dir} (durability fsync, ${APPENDS_IN_FLIGHT} appends in flight)...`);
+    const store = await TraceStore.open({ dir });
+    const ingestStart = performance.now();
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: APPENDS_IN_FLIGHT }, async () => {
+        while (next < batches.length) await store.append(batches[next++]!);
+      }),
+    );
+    const ingestSeconds = (performance.now() - ingestStart) / 1000;
+    const stats = store.stats();
+
+    log('getTrace latency...');
+    const latencies: number[] = [];
+    for (let i = 0; i < LOOKUPS + MISSES; i++) {
+      const id = i < LOOKUPS ? traceIds[rng.int(traceIds.length)]! : Buffer.from(rng.bytes(16)).toString('hex');
+      const start = performance.now();
+      const trace = await store.getTrace(id);
+      latencies.push(performance.now() - start);
+      if (i < LOOKUPS && trace?.spans.length !== 10) throw new Error(`trace ${id} came back with ${trace?.spans.length} spans`);
+    }
+    const hits = latencies.slice(0, LOOKUPS).sort((a, b) => a - b);
+    const misses = latencies.slice(LOOKUPS).sort((a, b) => a - b);
+    await store.close();
+    const reopenStart = performance.now();
+    const reopened = await TraceStore.open({ dir });
+    const reopenMs = performance.now() - reopenStart;
+    await reopened.close();
+
+    const dataBytes = dirBytes(dir, '.tkv');
+    const indexBytes = dirBytes(dir, '.tki');
+    const result = {
+      spans,
+      batches: batches.length,
+      rawBytesPerSpan: rawBytes / spans,
+      clientEncodeSpansPerSec: Math.round(encodeSpansPerSec),
+      zstd: levels,
+      ingestSpansPerSec: Math.round(spans / ingestSeconds),
+      groupCommits: stats.groupCommits,
+      indexSpansPerSecOneCore: Math.round(indexSpansPerSec),
+      indexEntriesPerSpan: stats.indexTailEntries / spans + stats.indexSealedEntries / spans,
+      dataBytesPerSpan: dataBytes / spans,
+      indexBytesPerSpan: indexBytes / spans,
+      totalBytesPerSpan: (dataBytes + indexBytes) / spans,
+      indexResidentBytesPerSpan: stats.indexResidentBytes / spans,
+      getTraceMs: { p50: percentile(hits, 0.5), p99: percentile(hits, 0.99) },
+      getTraceMissMs: { p50: percentile(misses, 0.5), p99: percentile(misses, 0.99) },
+      reopenMs,
+    };
+    if (json) process.stdout.write(`${JSON.stringify(result)}\n`);
+    else process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`measure-core: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exitCode = 1;
+});
