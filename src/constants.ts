@@ -35,6 +35,17 @@ export const BATCH_BYTES_MAX_DEFAULT = 8 * 1024 * 1024;
 /** Hard ceiling for `batchSpansMax`: index entries count a trace's spans in a record as u16. */
 export const BATCH_SPANS_LIMIT = 65_535;
 export const BATCH_SPANS_MAX_DEFAULT = 65_535;
+/**
+ * The smallest batch the format allows: header, a 1-byte common section (an empty msgpack array),
+ * one 1-byte span record, one trailer entry and the footer. A smaller batchBytesMax holds no span.
+ */
+export const BATCH_BYTES_MIN = BATCH_HEADER_BYTES + 1 + 1 + TRAILER_ENTRY_BYTES + BATCH_FOOTER_BYTES;
+/**
+ * Deepest nesting of arrays and maps inside one attribute value. It bounds recursion on encode and
+ * decode, so a cyclic object or a deeply nested corrupt record fails cleanly instead of overflowing
+ * the stack; OTLP's protobuf decoders stop at 100 levels for the whole message.
+ */
+export const ATTRIBUTE_NESTING_MAX = 64;
 /** A common section or span record larger than this is surely a caller bug, not a trace. */
 export const SPAN_RECORD_BYTES_MAX = 16 * 1024 * 1024;
 
@@ -55,6 +66,18 @@ export const RECORD_HEADER_BYTES = 48;
 export const CODEC_NONE = 0;
 export const CODEC_ZSTD = 1;
 
+/**
+ * Largest body a record may hold: a 64 MiB batch plus room for zstd's frame and block headers when
+ * the batch does not compress (~3 B per 128 KiB block, so ~1.5 KiB at 64 MiB). §3.2 fixes the value.
+ */
+export const RECORD_BODY_BYTES_MAX = BATCH_BYTES_LIMIT + 64 * 1024;
+/** Index entries, chunk coverage and chunk partition tables hold file offsets as u32 (§4.2, §4.3). */
+export const FILE_OFFSET_MAX = 0xffff_ffff;
+/**
+ * Window for recovery's byte-by-byte search after damage. 1 MiB amortizes the pread cost (~1 ms
+ * per window at page-cache speed) while staying negligible next to one record buffer.
+ */
+export const SCAN_WINDOW_BYTES = 1024 * 1024;
 /** Index entries hold a record's file offset as u32, so no segment may reach 4 GiB. */
 export const SEGMENT_BYTES_LIMIT = 2 * 1024 * 1024 * 1024;
 /** Small enough that a segment is a cheap unit to verify, copy or quarantine; large enough to keep file counts low. */

@@ -4,6 +4,7 @@
 import {
   BATCH_BYTES_LIMIT,
   BATCH_BYTES_MAX_DEFAULT,
+  BATCH_BYTES_MIN,
   BATCH_SPANS_LIMIT,
   BATCH_SPANS_MAX_DEFAULT,
   COMPRESSION_LEVEL_DEFAULT,
@@ -106,7 +107,7 @@ export function resolveOptions(input: TraceStoreOptions): ResolvedOptions {
   }
   integerIn('compressionLevel', merged.compressionLevel, COMPRESSION_LEVEL_MIN, COMPRESSION_LEVEL_MAX);
   integerIn('segmentBytesMax', merged.segmentBytesMax, SEGMENT_BYTES_MAX_MIN, SEGMENT_BYTES_LIMIT);
-  integerIn('batchBytesMax', merged.batchBytesMax, 56, BATCH_BYTES_LIMIT);
+  integerIn('batchBytesMax', merged.batchBytesMax, BATCH_BYTES_MIN, BATCH_BYTES_LIMIT);
   integerIn('batchSpansMax', merged.batchSpansMax, 1, BATCH_SPANS_LIMIT);
   integerIn('partitions', merged.partitions, 1, PARTITIONS_MAX);
   integerIn('indexFlushEntries', merged.indexFlushEntries, INDEX_FLUSH_ENTRIES_MIN, INDEX_FLUSH_ENTRIES_MAX);

@@ -10,7 +10,7 @@ import { BATCH_FOOTER_BYTES, BATCH_HEADER_BYTES, SPAN_ID_BYTES, TRACE_ID_BYTES, 
 import { assert } from '../errors.js';
 import type { BatchHeader } from './header.js';
 import { bytesToHex } from './ids.js';
-import { u64Below } from './little-endian.js';
+import { u64Below } from '../codec/little-endian.js';
 import { TRAILER_OFFSET } from './validate.js';
 
 export class BatchView {

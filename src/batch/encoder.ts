@@ -28,15 +28,12 @@ import { encodeCommon } from './common.js';
 import { writeBatchHeader } from './header.js';
 import { parseSpanId, parseTraceId } from './ids.js';
 import { checkObject, checkUnixNano, describe, fail } from './input-checks.js';
-import { writeU32LE, writeU64LE } from './little-endian.js';
+import { writeU32LE, writeU64LE } from '../codec/little-endian.js';
 import { packSpanRecord } from './span-codec.js';
 import { TRAILER_OFFSET } from './validate.js';
 
-/**
- * The smallest batch the format allows: header, a 1-byte common section (an empty msgpack array),
- * one 1-byte span record, one trailer entry and the footer. A smaller batchBytesMax holds no span.
- */
-export const BATCH_BYTES_MIN = BATCH_HEADER_BYTES + 1 + 1 + TRAILER_ENTRY_BYTES + BATCH_FOOTER_BYTES;
+import { BATCH_BYTES_MIN } from '../constants.js';
+export { BATCH_BYTES_MIN };
 /** Starting size of the spans buffer: ~200 typical spans before the first doubling. */
 const SPANS_BUFFER_BYTES_INITIAL = 64 * 1024;
 /** Starting size of the trailer buffer, in entries. */

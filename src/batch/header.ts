@@ -11,7 +11,7 @@ import {
 } from '../constants.js';
 import { crc32c } from '../codec/crc32c.js';
 import { assert, batchCorrupt } from '../errors.js';
-import { readU16LE, readU32LE, readU64LE, writeU16LE, writeU32LE, writeU64LE } from './little-endian.js';
+import { readU16LE, readU32LE, readU64LE, writeU16LE, writeU32LE, writeU64LE } from '../codec/little-endian.js';
 import { U32_MAX } from './input-checks.js';
 
 export interface BatchHeader {

@@ -18,4 +18,4 @@ export { bytesToHex, isZeroId, parseSpanId, parseTraceId, traceIdFromInput } fro
 export { decodeCommon, encodeCommon } from './common.js';
 export { decodeSpanRecord, encodeSpanRecord } from './span-codec.js';
 export { ATTRIBUTE_NESTING_MAX } from './attributes.js';
-export { u64Below, u64Hi, u64Lo } from './little-endian.js';
+export { u64Below, u64Hi, u64Lo } from '../codec/little-endian.js';

@@ -14,7 +14,7 @@ import {
 import { crc32c } from '../codec/crc32c.js';
 import { assert, batchCorrupt, invalidArgument, TraceKvError } from '../errors.js';
 import { type BatchHeader, HEADER_OFFSET, hex32, readBatchHeader } from './header.js';
-import { readU32LE, u64Below } from './little-endian.js';
+import { readU32LE, u64Below } from '../codec/little-endian.js';
 
 export interface BatchLimits {
   batchBytesMax: number;

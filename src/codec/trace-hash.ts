@@ -6,6 +6,7 @@
  *
  * Allocation-free: results go into a caller-owned Uint32Array(3).
  */
+import { readU32LE } from './little-endian.js';
 
 export const TRACE_HASH_SEED_PARTITION = 0x00000000;
 export const TRACE_HASH_SEED_BUCKET = 0x9747b28c;
@@ -13,10 +14,6 @@ export const TRACE_HASH_SEED_BLOCK = 0x5bd1e995;
 
 const C1 = 0xcc9e2d51;
 const C2 = 0x1b873593;
-
-function readU32LE(bytes: Uint8Array, at: number): number {
-  return (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24)) >>> 0;
-}
 
 /** MurmurHash3_x86_32 of exactly 16 bytes at `at`. */
 export function murmur3Of16(bytes: Uint8Array, at: number, seed: number): number {

@@ -28,8 +28,13 @@ export function filterBlockCountFor(entryCount: number): number {
   return Math.max(1, Math.ceil((entryCount * FILTER_BITS_PER_ENTRY) / FILTER_BLOCK_BITS));
 }
 
+/**
+ * h2 and h3 may be passed as u32 or as the same bits in an int32 (`h | 0`). The int32 form is a
+ * V8 small integer: a call that is not inlined then boxes nothing, where a u32 ≥ 2^31 argument
+ * costs a heap number per call.
+ */
 export function filterInsert(words: Uint32Array, wordsAt: number, blockCount: number, h2: number, h3: number): void {
-  const base = wordsAt + (h3 % blockCount) * FILTER_BLOCK_WORDS;
+  const base = wordsAt + ((h3 >>> 0) % blockCount) * FILTER_BLOCK_WORDS;
   // (h2 × SALT) mod 2^32 is Math.imul's low 32 bits; its sign does not matter once shifted by >>> 27.
   words[base] |= 1 << (Math.imul(h2, SALT0) >>> 27);
   words[base + 1] |= 1 << (Math.imul(h2, SALT1) >>> 27);
@@ -43,7 +48,7 @@ export function filterInsert(words: Uint32Array, wordsAt: number, blockCount: nu
 
 /** True when every bit of the key is set: the key may be present. False means it surely is not. */
 export function filterProbe(words: Uint32Array, wordsAt: number, blockCount: number, h2: number, h3: number): boolean {
-  const base = wordsAt + (h3 % blockCount) * FILTER_BLOCK_WORDS;
+  const base = wordsAt + ((h3 >>> 0) % blockCount) * FILTER_BLOCK_WORDS;
   // Branch-free: AND the eight selected bits together.
   const all =
     (words[base]! >>> (Math.imul(h2, SALT0) >>> 27)) &

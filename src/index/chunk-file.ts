@@ -8,9 +8,10 @@
  */
 import { CHUNK_HEADER_BYTES, INDEX_ENTRY_BYTES, RECORD_HEADER_BYTES } from '../constants.js';
 import { crc32c } from '../codec/crc32c.js';
+import { hex32 } from '../codec/little-endian.js';
 import { traceHash } from '../codec/trace-hash.js';
 import { assert, indexCorrupt, ioError } from '../errors.js';
-import type { FileLayer } from '../io/file-layer.js';
+import { openFile, type FileLayer } from '../io/file-layer.js';
 import { FILTER_BLOCK_WORDS, filterProbe } from './bloom.js';
 import {
   ROW_BUCKET_COUNT,
@@ -21,7 +22,7 @@ import {
   ROW_WORDS,
   type ChunkPosition,
 } from './chunk-format.js';
-import { type ChunkExpectation, type ChunkHeader, decodeChunkHeader, hex } from './chunk-header.js';
+import { type ChunkExpectation, type ChunkHeader, decodeChunkHeader } from './chunk-header.js';
 import { type ResidentRegion, readExactly, readResidentRegion } from './chunk-resident.js';
 import {
   ENTRY_FILE_OFFSET_WORD,
@@ -44,10 +45,18 @@ export interface TimeBounds {
 /** A bucket averages 8 entries (256 B); 4 KiB covers skewed buckets before any growth. */
 const BUCKET_SCRATCH_BYTES_INITIAL = 4096;
 
+/**
+ * Bucket sizes (in entries) whose exact-length view of the scratch is kept. Buckets hold ~8
+ * entries; a bigger one (a skewed chunk) just allocates a view per read.
+ */
+const BUCKET_VIEWS_ENTRIES_MAX = 256;
+
 // One scratch for every ChunkFile on this thread: lookups are synchronous, so two never overlap.
-// A Buffer, so crc32c can hand a subarray of it to the native binding without another wrapper.
 let bucketScratch = Buffer.allocUnsafeSlow(BUCKET_SCRATCH_BYTES_INITIAL);
 let bucketScratchWords = wordsOf(bucketScratch);
+// crc32c takes a whole Buffer without wrapping it, but a subarray would be a new object per read;
+// views of each bucket length are made once and reused, so a lookup allocates nothing.
+let bucketViews: Buffer[] = [];
 
 export class ChunkFile {
   readonly path: string;
@@ -72,12 +81,7 @@ export class ChunkFile {
 
   /** Reads and checks header, partition table and resident region; keeps the fd for lookups. */
   static open(fs: FileLayer, path: string, expected: ChunkExpectation): ChunkFile {
-    let fd: number;
-    try {
-      fd = fs.open(path, 'read');
-    } catch (error) {
-      throw ioError(path, 'open', error);
-    }
+    const fd = openFile(fs, path, 'read');
     try {
       let fileBytes: number;
       try {
@@ -162,7 +166,7 @@ export class ChunkFile {
     const h2 = hashes[1]!;
     const blocks = resident[row + ROW_FILTER_BLOCK_COUNT]!;
     const filterAt = (resident[row + ROW_RESIDENT_OFFSET]! - CHUNK_HEADER_BYTES) >>> 2;
-    if (!filterProbe(resident, filterAt, blocks, h2, hashes[2]!)) return;
+    if (!filterProbe(resident, filterAt, blocks, h2 | 0, hashes[2]! | 0)) return;
     const buckets = resident[row + ROW_BUCKET_COUNT]!;
     const bucket = h2 % buckets;
     const directoryAt = filterAt + blocks * FILTER_BLOCK_WORDS;
@@ -171,7 +175,7 @@ export class ChunkFile {
     if (first === end) return; // A filter false positive landing on an empty bucket.
     const position = resident[row + ROW_ENTRIES_OFFSET]! + first * INDEX_ENTRY_BYTES;
     const length = (end - first) * INDEX_ENTRY_BYTES;
-    this.readBucket(position, length, resident[directoryAt + buckets + 1 + bucket]!, partition, bucket);
+    this.readBucket(position, length, directoryAt + buckets + 1 + bucket, partition, bucket);
 
     const words = bucketScratchWords;
     const w0 = readWordLE(traceId, at);
@@ -222,7 +226,7 @@ export class ChunkFile {
         const crcGot = crc32c(bytes, first * INDEX_ENTRY_BYTES, end * INDEX_ENTRY_BYTES);
         const crcWant = resident[directoryAt + buckets + 1 + b]!;
         const bucketAt = entriesOffset + first * INDEX_ENTRY_BYTES;
-        if (crcGot !== crcWant) throw indexCorrupt(this.path, bucketAt, `partition ${p} bucket ${b} CRC got ${hex(crcGot)}; want ${hex(crcWant)}`);
+        if (crcGot !== crcWant) throw indexCorrupt(this.path, bucketAt, `partition ${p} bucket ${b} CRC got ${hex32(crcGot)}; want ${hex32(crcWant)}`);
         for (let e = first; e < end; e++) {
           const at = e * INDEX_ENTRY_BYTES;
           const fileAt = entriesOffset + at;
@@ -245,18 +249,20 @@ export class ChunkFile {
     }
   }
 
-  /** One pread of one bucket into the shared scratch, then its CRC. */
-  private readBucket(position: number, length: number, crcWant: number, partition: number, bucket: number): void {
+  /** One pread of one bucket into the shared scratch, then its CRC (stored at resident word `crcAt`). */
+  private readBucket(position: number, length: number, crcAt: number, partition: number, bucket: number): void {
     if (bucketScratch.length < length) {
       let size = bucketScratch.length;
       while (size < length) size *= 2;
       bucketScratch = Buffer.allocUnsafeSlow(size);
       bucketScratchWords = wordsOf(bucketScratch);
+      bucketViews = [];
     }
     readExactly(this.fs, this.fd, this.path, bucketScratch, 0, length, position);
-    const crcGot = crc32c(bucketScratch, 0, length);
+    const crcGot = crc32c(bucketView(length));
+    const crcWant = this.resident[crcAt]!;
     if (crcGot !== crcWant) {
-      throw indexCorrupt(this.path, position, `partition ${partition} bucket ${bucket} CRC got ${hex(crcGot)}; want ${hex(crcWant)}`);
+      throw indexCorrupt(this.path, position, `partition ${partition} bucket ${bucket} CRC got ${hex32(crcGot)}; want ${hex32(crcWant)}`);
     }
   }
 
@@ -288,6 +294,18 @@ export class ChunkFile {
     if (recordLength < RECORD_HEADER_BYTES) return `entry recordLength got ${recordLength}; want ≥ ${RECORD_HEADER_BYTES}`;
     return null;
   }
+}
+
+/** The first `length` bytes of the scratch (a whole number of entries), as a reusable Buffer. */
+function bucketView(length: number): Buffer {
+  const entries = (length / INDEX_ENTRY_BYTES) | 0; // An integer key: a float one may be boxed.
+  if (entries > BUCKET_VIEWS_ENTRIES_MAX) return bucketScratch.subarray(0, length);
+  let view = bucketViews[entries];
+  if (view === undefined) {
+    view = bucketScratch.subarray(0, length);
+    bucketViews[entries] = view;
+  }
+  return view;
 }
 
 function wordsOf(bytes: Uint8Array): Uint32Array {

@@ -1,10 +1,11 @@
 /**
- * Reads and checks the 64-byte header of an index chunk file (data-format.md §4.3). Every field is
- * checked before any of it is used: a length or count from disk decides nothing until the header
- * CRC has matched and the values are consistent.
+ * The 64-byte header of an index chunk file (data-format.md §4.3), both directions. On read every
+ * field is checked before any of it is used: a length or count from disk decides nothing until the
+ * header CRC has matched and the values are consistent.
  */
 import { CHUNK_FORMAT_VERSION, CHUNK_HEADER_BYTES, CHUNK_MAGIC, UNIX_NANO_MAX } from '../constants.js';
 import { crc32c } from '../codec/crc32c.js';
+import { hex32 } from '../codec/little-endian.js';
 import { indexCorrupt } from '../errors.js';
 import {
   HEADER_CHUNK_SEQ_AT,
@@ -50,13 +51,13 @@ export function decodeChunkHeader(path: string, header: Uint8Array, expected: Ch
   const mismatch = (at: number, field: string, got: number | bigint | string, want: number | bigint | string): Error =>
     indexCorrupt(path, at, `${field} got ${got}; want ${want}`);
 
-  if (u32(HEADER_MAGIC_AT) !== CHUNK_MAGIC) throw mismatch(HEADER_MAGIC_AT, 'magic', hex(u32(HEADER_MAGIC_AT)), hex(CHUNK_MAGIC));
+  if (u32(HEADER_MAGIC_AT) !== CHUNK_MAGIC) throw mismatch(HEADER_MAGIC_AT, 'magic', hex32(u32(HEADER_MAGIC_AT)), hex32(CHUNK_MAGIC));
   const crcGot = crc32c(header, 0, HEADER_CRC_AT);
-  if (crcGot !== u32(HEADER_CRC_AT)) throw mismatch(HEADER_CRC_AT, 'header CRC of [0, 60)', hex(crcGot), `${hex(u32(HEADER_CRC_AT))} (stored)`);
+  if (crcGot !== u32(HEADER_CRC_AT)) throw mismatch(HEADER_CRC_AT, 'header CRC of [0, 60)', hex32(crcGot), `${hex32(u32(HEADER_CRC_AT))} (stored)`);
   const version = view.getUint16(HEADER_VERSION_AT, true);
   if (version !== CHUNK_FORMAT_VERSION) throw mismatch(HEADER_VERSION_AT, 'version', version, CHUNK_FORMAT_VERSION);
   const flags = view.getUint16(HEADER_FLAGS_AT, true);
-  if (flags !== 0) throw mismatch(HEADER_FLAGS_AT, 'flags', hex(flags), 0);
+  if (flags !== 0) throw mismatch(HEADER_FLAGS_AT, 'flags', hex32(flags), 0);
   const generationId = u32(HEADER_GENERATION_ID_AT);
   if (generationId !== expected.generationId) throw mismatch(HEADER_GENERATION_ID_AT, 'generationId', generationId, expected.generationId);
   const chunkSeq = u32(HEADER_CHUNK_SEQ_AT);
@@ -89,8 +90,24 @@ export function decodeChunkHeader(path: string, header: Uint8Array, expected: Ch
   });
 }
 
-export function hex(value: number): string {
-  return `0x${value.toString(16).padStart(8, '0')}`;
+/** Writes every header field and the header CRC into bytes [0, 64) of `into`. */
+export function writeChunkHeader(into: Uint8Array, header: ChunkHeader): void {
+  const view = new DataView(into.buffer, into.byteOffset, CHUNK_HEADER_BYTES);
+  view.setUint32(HEADER_MAGIC_AT, CHUNK_MAGIC, true);
+  view.setUint16(HEADER_VERSION_AT, CHUNK_FORMAT_VERSION, true);
+  view.setUint16(HEADER_FLAGS_AT, 0, true);
+  view.setUint32(HEADER_GENERATION_ID_AT, header.generationId, true);
+  view.setUint32(HEADER_CHUNK_SEQ_AT, header.chunkSeq, true);
+  view.setUint32(HEADER_PARTITION_COUNT_AT, header.partitionCount, true);
+  view.setUint32(HEADER_ENTRY_COUNT_AT, header.entryCount, true);
+  view.setUint32(HEADER_FROM_SEGMENT_ID_AT, header.from.segmentId, true);
+  view.setUint32(HEADER_FROM_FILE_OFFSET_AT, header.from.fileOffset, true);
+  view.setUint32(HEADER_TO_SEGMENT_ID_AT, header.to.segmentId, true);
+  view.setUint32(HEADER_TO_FILE_OFFSET_AT, header.to.fileOffset, true);
+  view.setBigUint64(HEADER_MIN_START_AT, header.minStartTimeUnixNano, true);
+  view.setBigUint64(HEADER_MAX_START_AT, header.maxStartTimeUnixNano, true);
+  view.setUint32(HEADER_RESIDENT_CRC_AT, header.residentCrc, true);
+  view.setUint32(HEADER_CRC_AT, crc32c(into, 0, HEADER_CRC_AT), true);
 }
 
 function position(p: ChunkPosition): string {

@@ -7,6 +7,7 @@
  */
 import { CHUNK_HEADER_BYTES } from '../constants.js';
 import { crc32c } from '../codec/crc32c.js';
+import { hex32 } from '../codec/little-endian.js';
 import { indexCorrupt, ioError } from '../errors.js';
 import type { FileLayer } from '../io/file-layer.js';
 import { FILTER_BLOCK_WORDS } from './bloom.js';
@@ -22,7 +23,7 @@ import {
   partitionTableEnd,
   planChunkLayout,
 } from './chunk-format.js';
-import { type ChunkHeader, hex } from './chunk-header.js';
+import { type ChunkHeader } from './chunk-header.js';
 
 export interface ResidentRegion {
   /** File bytes [64, entriesStart) as u32 words: row p at word p × 10, file offset x at word (x − 64) / 4. */
@@ -58,7 +59,7 @@ export function readResidentRegion(fs: FileLayer, fd: number, path: string, file
   readExactly(fs, fd, path, region, table.length, region.length - table.length, tableEnd);
   const crcGot = crc32c(region);
   if (crcGot !== header.residentCrc) {
-    throw indexCorrupt(path, CHUNK_HEADER_BYTES, `CRC of [64, ${layout.entriesStart}) got ${hex(crcGot)}; want ${hex(header.residentCrc)} (header residentCrc)`);
+    throw indexCorrupt(path, CHUNK_HEADER_BYTES, `CRC of [64, ${layout.entriesStart}) got ${hex32(crcGot)}; want ${hex32(header.residentCrc)} (header residentCrc)`);
   }
   const words = new Uint32Array(region.buffer, region.byteOffset, region.length / 4);
   const view = new DataView(region.buffer, region.byteOffset, region.length);
@@ -137,7 +138,7 @@ function checkDirectory(path: string, words: Uint32Array, layout: ChunkLayout, p
       throw indexCorrupt(path, fileOffsetOf(directoryAt + b + 1), `partition ${p} dir[${b + 1}] got ${end}; want ≥ dir[${b}] = ${first}`);
     }
     if (end === first && words[crcAt + b] !== 0) {
-      throw indexCorrupt(path, fileOffsetOf(crcAt + b), `partition ${p} empty bucket ${b} CRC got ${hex(words[crcAt + b]!)}; want 0`);
+      throw indexCorrupt(path, fileOffsetOf(crcAt + b), `partition ${p} empty bucket ${b} CRC got ${hex32(words[crcAt + b]!)}; want 0`);
     }
   }
   if (words[directoryAt + buckets] !== entries) {

@@ -18,6 +18,7 @@
 import { BATCH_SPANS_LIMIT, INDEX_FLUSH_ENTRIES_MAX, PARTITIONS_MAX, UNIX_NANO_MAX } from '../constants.js';
 import { TRACE_HASH_SEED_BUCKET, TRACE_HASH_SEED_PARTITION, murmur3Of16 } from '../codec/trace-hash.js';
 import { assert } from '../errors.js';
+import { isU32 } from '../codec/little-endian.js';
 import {
   ENTRY_FILE_OFFSET_WORD,
   ENTRY_RECORD_LENGTH_WORD,
@@ -46,6 +47,9 @@ const TABLE_SLOTS_PER_ENTRY = 1.5;
 const SLOT_WORDS = 2;
 const EMPTY_SLOT = 0;
 const NO_PREVIOUS = -1;
+
+/** Where endRecord's touch loop leaves its result, so the compiler cannot drop the loads as dead. */
+let touchSink = 0;
 
 /** What the chunk writer reads from a frozen tail. Arrays are the tail's own: do not modify. */
 export interface TailColumns {
@@ -103,8 +107,6 @@ export class IndexTail {
 
   /** Spans of the current record, indexed by endRecord(). */
   private readonly staging = new SpanStaging();
-  /** Where endRecord's touch loop stores its result, so the loads cannot be optimized away. */
-  private touchSink = 0;
 
   constructor(partitionCount: number, capacityEntries: number) {
     assert(Number.isInteger(partitionCount) && partitionCount >= 1 && partitionCount <= PARTITIONS_MAX, `partitionCount ${partitionCount}`);
@@ -220,7 +222,7 @@ export class IndexTail {
       const held = slots[(staging.blockHashes[i]! & mask) * SLOT_WORDS]!;
       if (held !== EMPTY_SLOT) touched ^= words[(held - 1) * ENTRY_WORDS]!;
     }
-    this.touchSink = touched;
+    touchSink ^= touched;
     for (let i = 0; i < staged; i++) this.place(staging, i);
     staging.clear();
     this.inRecord = false;
@@ -236,7 +238,7 @@ export class IndexTail {
    * Appends the trace's entries to `out`, oldest first. `hashes` is traceHash of the same id.
    */
   lookup(traceId: Uint8Array, at: number, hashes: Uint32Array, out: LocationList): void {
-    let entry = this.findNewest(traceId, at, hashes[2]!);
+    let entry = this.findNewest(traceId, at, hashes);
     if (entry === NO_PREVIOUS) return;
     const words = this.entryWords;
     const start = out.length;
@@ -307,37 +309,41 @@ export class IndexTail {
       }
       slot = (slot + 1) & mask;
     }
-    const h1 = murmur3Of16(staging.idBytes, at * 4, TRACE_HASH_SEED_PARTITION);
-    const h2 = murmur3Of16(staging.idBytes, at * 4, TRACE_HASH_SEED_BUCKET);
-    this.appendEntry(w0, w1, w2, w3, previous, h1, h2, h3);
+    this.appendEntry(staging, i, previous);
     slots[slot * SLOT_WORDS] = this.count;
     slots[slot * SLOT_WORDS + 1] = tag;
   }
 
-  private appendEntry(w0: number, w1: number, w2: number, w3: number, previous: number, h1: number, h2: number, h3: number): void {
+  /**
+   * Appends staged span `i` as a new entry. Ids and hashes are read here rather than passed in:
+   * V8 boxes a u32 ≥ 2^31 argument into a heap number whenever a call is not inlined.
+   */
+  private appendEntry(staging: SpanStaging, i: number, previous: number): void {
     const entry = this.count;
     const base = entry * ENTRY_WORDS;
     const words = this.entryWords;
-    words[base] = w0;
-    words[base + 1] = w1;
-    words[base + 2] = w2;
-    words[base + 3] = w3;
+    const idAt = i * STAGED_ID_WORDS;
+    words[base] = staging.idWords[idAt]!;
+    words[base + 1] = staging.idWords[idAt + 1]!;
+    words[base + 2] = staging.idWords[idAt + 2]!;
+    words[base + 3] = staging.idWords[idAt + 3]!;
+    const h1 = murmur3Of16(staging.idBytes, idAt * 4, TRACE_HASH_SEED_PARTITION);
     words[base + ENTRY_SEGMENT_ID_WORD] = this.recordSegmentId;
     words[base + ENTRY_FILE_OFFSET_WORD] = this.recordFileOffset;
     words[base + ENTRY_RECORD_LENGTH_WORD] = this.recordLength;
     words[base + ENTRY_SPAN_COUNT_FLAGS_WORD] = 1;
     const partition = h1 % this.partitionCount;
     this.entryPartitions[entry] = partition;
-    this.entryBucketHashes[entry] = h2;
-    this.entryBlockHashes[entry] = h3;
+    this.entryBucketHashes[entry] = murmur3Of16(staging.idBytes, idAt * 4, TRACE_HASH_SEED_BUCKET);
+    this.entryBlockHashes[entry] = staging.blockHashes[i]!;
     this.previousOfTrace[entry] = previous;
     this.partitionEntryCounts[partition]!++;
     this.partitionTimeRanges.widen(partition);
     this.count = entry + 1;
   }
 
-  /** Newest entry of the trace, or NO_PREVIOUS. */
-  private findNewest(traceId: Uint8Array, at: number, h3: number): number {
+  /** Newest entry of the trace, or NO_PREVIOUS. Takes the hash array, not h3: see appendEntry. */
+  private findNewest(traceId: Uint8Array, at: number, hashes: Uint32Array): number {
     const w0 = readWordLE(traceId, at);
     const w1 = readWordLE(traceId, at + 4);
     const w2 = readWordLE(traceId, at + 8);
@@ -346,7 +352,7 @@ export class IndexTail {
     const words = this.entryWords;
     const slots = this.slots;
     const mask = this.slotMask;
-    for (let slot = h3 & mask; ; slot = (slot + 1) & mask) {
+    for (let slot = hashes[2]! & mask; ; slot = (slot + 1) & mask) {
       const held = slots[slot * SLOT_WORDS]!;
       if (held === EMPTY_SLOT) return NO_PREVIOUS;
       if (slots[slot * SLOT_WORDS + 1] !== tag) continue;
@@ -392,6 +398,3 @@ function copied<T extends Uint32Array | Uint16Array | Int32Array>(into: T, from:
   return into;
 }
 
-function isU32(value: number): boolean {
-  return Number.isInteger(value) && value >= 0 && value <= 0xffff_ffff;
-}

@@ -10,6 +10,7 @@
  * TraceKvError that names the file and operation.
  */
 import fs from 'node:fs';
+import { ioError } from '../errors.js';
 
 export type OpenMode = 'read' | 'append' | 'create-exclusive';
 
@@ -101,3 +102,22 @@ export const nodeFileLayer: FileLayer = {
     }
   },
 };
+
+/** Opens `path`, turning a failure into ERR_IO that names the file and the operation. */
+export function openFile(fs: FileLayer, path: string, mode: OpenMode): number {
+  try {
+    return fs.open(path, mode);
+  } catch (error) {
+    throw ioError(path, mode === 'create-exclusive' ? 'create' : 'open', error);
+  }
+}
+
+/** Runs `use` on the open file and closes it afterwards, whatever happens. */
+export function withFile<T>(fs: FileLayer, path: string, mode: OpenMode, use: (fd: number) => T): T {
+  const fd = openFile(fs, path, mode);
+  try {
+    return use(fd);
+  } finally {
+    fs.close(fd);
+  }
+}

@@ -7,7 +7,7 @@ import { crc32c } from '../codec/crc32c.js';
 import { zstdDecompress } from '../codec/zstd.js';
 import { BATCH_BYTES_LIMIT, CODEC_NONE, CODEC_ZSTD, RECORD_HEADER_BYTES } from '../constants.js';
 import { assert, segmentCorrupt } from '../errors.js';
-import { hex32 } from './byte-fields.js';
+import { hex32 } from '../codec/little-endian.js';
 import { RECORD_BODY_BYTES_MAX, type RecordHeader, writeRecordHeaderFields } from './record-header.js';
 
 /**

@@ -18,7 +18,7 @@ import {
   UNIX_NANO_MAX,
 } from '../constants.js';
 import { assert, segmentCorrupt } from '../errors.js';
-import { hex32, isU32, readU16, readU32, readU64, writeU16, writeU32, writeU64 } from './byte-fields.js';
+import { hex32, isU32, readU16LE, readU32LE, readU64LE, writeU16LE, writeU32LE, writeU64LE } from '../codec/little-endian.js';
 
 export interface RecordHeader {
   codec: number;
@@ -33,11 +33,8 @@ export interface RecordHeader {
   maxStartTimeUnixNano: bigint;
 }
 
-/**
- * Largest body a record may hold: a 64 MiB batch plus room for zstd's frame and block headers when
- * the batch does not compress (~3 B per 128 KiB block, so ~1.5 KiB at 64 MiB). §3.2 fixes the value.
- */
-export const RECORD_BODY_BYTES_MAX = BATCH_BYTES_LIMIT + 64 * 1024;
+import { RECORD_BODY_BYTES_MAX } from '../constants.js';
+export { RECORD_BODY_BYTES_MAX };
 
 /** Bytes [0, 44) are covered by the CRC stored at 44 (§3.2). */
 const HEADER_CRC_AT = 44;
@@ -58,26 +55,26 @@ const BAD_CRC = 11;
 
 /** The field checks, in an order that rejects random bytes at the first (magic) compare. */
 function headerProblem(bytes: Uint8Array, at: number): number {
-  if (readU32(bytes, at) !== RECORD_MAGIC) return BAD_MAGIC;
+  if (readU32LE(bytes, at) !== RECORD_MAGIC) return BAD_MAGIC;
   if (bytes[at + 4] !== RECORD_FORMAT_VERSION) return BAD_VERSION;
   const codec = bytes[at + 5];
   if (codec !== CODEC_NONE && codec !== CODEC_ZSTD) return BAD_CODEC;
-  if (readU16(bytes, at + 6) !== 0) return BAD_FLAGS;
-  if (readU32(bytes, at + 40) !== 0) return BAD_RESERVED;
-  const bodyLength = readU32(bytes, at + 8);
-  const rawLength = readU32(bytes, at + 12);
+  if (readU16LE(bytes, at + 6) !== 0) return BAD_FLAGS;
+  if (readU32LE(bytes, at + 40) !== 0) return BAD_RESERVED;
+  const bodyLength = readU32LE(bytes, at + 8);
+  const rawLength = readU32LE(bytes, at + 12);
   if (bodyLength > RECORD_BODY_BYTES_MAX) return BAD_BODY_LENGTH;
   if (rawLength > BATCH_BYTES_LIMIT) return BAD_RAW_LENGTH;
   if (codec === CODEC_NONE && rawLength !== bodyLength) return BAD_RAW_LENGTH_FOR_NONE;
-  const spanCount = readU32(bytes, at + 16);
+  const spanCount = readU32LE(bytes, at + 16);
   if (spanCount < 1 || spanCount > BATCH_SPANS_LIMIT) return BAD_SPAN_COUNT;
   // min ≤ max on the u64s, compared as (high, low) u32 pairs to stay free of bigints.
-  const minHigh = readU32(bytes, at + 28);
-  const maxHigh = readU32(bytes, at + 36);
-  if (minHigh > maxHigh || (minHigh === maxHigh && readU32(bytes, at + 24) > readU32(bytes, at + 32))) {
+  const minHigh = readU32LE(bytes, at + 28);
+  const maxHigh = readU32LE(bytes, at + 36);
+  if (minHigh > maxHigh || (minHigh === maxHigh && readU32LE(bytes, at + 24) > readU32LE(bytes, at + 32))) {
     return BAD_TIME_RANGE;
   }
-  if (readU32(bytes, at + HEADER_CRC_AT) !== crc32c(bytes, at, at + HEADER_CRC_AT)) return BAD_CRC;
+  if (readU32LE(bytes, at + HEADER_CRC_AT) !== crc32c(bytes, at, at + HEADER_CRC_AT)) return BAD_CRC;
   return OK;
 }
 
@@ -94,7 +91,7 @@ export function isRecordHeaderValid(bytes: Uint8Array, at: number): boolean {
 export function describeRecordHeaderProblem(bytes: Uint8Array, at: number): string | null {
   const available = bytes.length - at;
   if (available < RECORD_HEADER_BYTES) return `record header got ${available} bytes; want ${RECORD_HEADER_BYTES}`;
-  const u32 = (offset: number) => readU32(bytes, at + offset);
+  const u32 = (offset: number) => readU32LE(bytes, at + offset);
   switch (headerProblem(bytes, at)) {
     case OK:
       return null;
@@ -105,7 +102,7 @@ export function describeRecordHeaderProblem(bytes: Uint8Array, at: number): stri
     case BAD_CODEC:
       return `record codec got ${bytes[at + 5]}; want ${CODEC_NONE} or ${CODEC_ZSTD}`;
     case BAD_FLAGS:
-      return `record flags got ${readU16(bytes, at + 6)}; want 0`;
+      return `record flags got ${readU16LE(bytes, at + 6)}; want 0`;
     case BAD_RESERVED:
       return `record reserved got ${u32(40)}; want 0`;
     case BAD_BODY_LENGTH:
@@ -117,7 +114,7 @@ export function describeRecordHeaderProblem(bytes: Uint8Array, at: number): stri
     case BAD_SPAN_COUNT:
       return `record spanCount got ${u32(16)}; want 1..${BATCH_SPANS_LIMIT}`;
     case BAD_TIME_RANGE:
-      return `record minStartTimeUnixNano ${readU64(bytes, at + 24)} > maxStartTimeUnixNano ${readU64(bytes, at + 32)}; want min ≤ max`;
+      return `record minStartTimeUnixNano ${readU64LE(bytes, at + 24)} > maxStartTimeUnixNano ${readU64LE(bytes, at + 32)}; want min ≤ max`;
     case BAD_CRC:
       return `record headerCrc got ${hex32(u32(HEADER_CRC_AT))}; want ${hex32(crc32c(bytes, at, at + HEADER_CRC_AT))}`;
     default:
@@ -134,12 +131,12 @@ export function readRecordHeader(bytes: Uint8Array, at: number, file: string, fi
   if (problem !== null) throw segmentCorrupt(file, fileOffset, problem);
   return {
     codec: bytes[at + 5],
-    bodyLength: readU32(bytes, at + 8),
-    rawLength: readU32(bytes, at + 12),
-    spanCount: readU32(bytes, at + 16),
-    bodyCrc: readU32(bytes, at + 20),
-    minStartTimeUnixNano: readU64(bytes, at + 24),
-    maxStartTimeUnixNano: readU64(bytes, at + 32),
+    bodyLength: readU32LE(bytes, at + 8),
+    rawLength: readU32LE(bytes, at + 12),
+    spanCount: readU32LE(bytes, at + 16),
+    bodyCrc: readU32LE(bytes, at + 20),
+    minStartTimeUnixNano: readU64LE(bytes, at + 24),
+    maxStartTimeUnixNano: readU64LE(bytes, at + 32),
   };
 }
 
@@ -178,16 +175,16 @@ export function writeRecordHeaderFields(
   assert(Number.isInteger(spanCount) && spanCount >= 1 && spanCount <= BATCH_SPANS_LIMIT, `record spanCount ${spanCount} out of range`);
   assert(isU32(bodyCrc), `record bodyCrc ${bodyCrc} is not a u32`);
   assert(minStart >= 0n && minStart <= maxStart && maxStart <= UNIX_NANO_MAX, `record time range ${minStart}..${maxStart} invalid`);
-  writeU32(into, at, RECORD_MAGIC);
+  writeU32LE(into, at, RECORD_MAGIC);
   into[at + 4] = RECORD_FORMAT_VERSION;
   into[at + 5] = codec;
-  writeU16(into, at + 6, 0);
-  writeU32(into, at + 8, bodyLength);
-  writeU32(into, at + 12, rawLength);
-  writeU32(into, at + 16, spanCount);
-  writeU32(into, at + 20, bodyCrc);
-  writeU64(into, at + 24, minStart);
-  writeU64(into, at + 32, maxStart);
-  writeU32(into, at + 40, 0);
-  writeU32(into, at + HEADER_CRC_AT, crc32c(into, at, at + HEADER_CRC_AT));
+  writeU16LE(into, at + 6, 0);
+  writeU32LE(into, at + 8, bodyLength);
+  writeU32LE(into, at + 12, rawLength);
+  writeU32LE(into, at + 16, spanCount);
+  writeU32LE(into, at + 20, bodyCrc);
+  writeU64LE(into, at + 24, minStart);
+  writeU64LE(into, at + 32, maxStart);
+  writeU32LE(into, at + 40, 0);
+  writeU32LE(into, at + HEADER_CRC_AT, crc32c(into, at, at + HEADER_CRC_AT));
 }

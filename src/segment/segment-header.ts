@@ -5,7 +5,7 @@
 import { crc32c } from '../codec/crc32c.js';
 import { SEGMENT_FORMAT_VERSION, SEGMENT_HEADER_BYTES, SEGMENT_MAGIC } from '../constants.js';
 import { assert, segmentCorrupt } from '../errors.js';
-import { hex32, isU32, readU16, readU32, writeU16, writeU32 } from './byte-fields.js';
+import { hex32, isU32, readU16LE, readU32LE, writeU16LE, writeU32LE } from '../codec/little-endian.js';
 
 export interface SegmentHeader {
   generationId: number;
@@ -28,15 +28,15 @@ export function encodeSegmentHeader(header: SegmentHeader): Uint8Array {
     `createdAtMs ${header.createdAtMs} is not a non-negative safe integer`,
   );
   const bytes = new Uint8Array(SEGMENT_HEADER_BYTES);
-  writeU32(bytes, 0, SEGMENT_MAGIC);
-  writeU16(bytes, 4, SEGMENT_FORMAT_VERSION);
-  writeU16(bytes, 6, 0);
-  writeU32(bytes, 8, header.generationId);
-  writeU32(bytes, 12, header.segmentId);
-  writeU32(bytes, 16, header.createdAtMs % TWO_POW_32);
-  writeU32(bytes, 20, Math.floor(header.createdAtMs / TWO_POW_32));
-  writeU32(bytes, 24, 0);
-  writeU32(bytes, HEADER_CRC_AT, crc32c(bytes, 0, HEADER_CRC_AT));
+  writeU32LE(bytes, 0, SEGMENT_MAGIC);
+  writeU16LE(bytes, 4, SEGMENT_FORMAT_VERSION);
+  writeU16LE(bytes, 6, 0);
+  writeU32LE(bytes, 8, header.generationId);
+  writeU32LE(bytes, 12, header.segmentId);
+  writeU32LE(bytes, 16, header.createdAtMs % TWO_POW_32);
+  writeU32LE(bytes, 20, Math.floor(header.createdAtMs / TWO_POW_32));
+  writeU32LE(bytes, 24, 0);
+  writeU32LE(bytes, HEADER_CRC_AT, crc32c(bytes, 0, HEADER_CRC_AT));
   return bytes;
 }
 
@@ -47,25 +47,25 @@ export function decodeSegmentHeader(bytes: Uint8Array, file: string): SegmentHea
     throw fail(`got ${bytes.length} bytes; want ${SEGMENT_HEADER_BYTES}`);
   }
   // The CRC comes first: a header that fails it tells nothing trustworthy about its fields.
-  const crcStored = readU32(bytes, HEADER_CRC_AT);
+  const crcStored = readU32LE(bytes, HEADER_CRC_AT);
   const crcComputed = crc32c(bytes, 0, HEADER_CRC_AT);
   if (crcStored !== crcComputed) throw fail(`headerCrc got ${hex32(crcStored)}; want ${hex32(crcComputed)}`);
-  const magic = readU32(bytes, 0);
+  const magic = readU32LE(bytes, 0);
   if (magic !== SEGMENT_MAGIC) throw fail(`magic got ${hex32(magic)}; want ${hex32(SEGMENT_MAGIC)}`);
-  const version = readU16(bytes, 4);
+  const version = readU16LE(bytes, 4);
   if (version !== SEGMENT_FORMAT_VERSION) throw fail(`version got ${version}; want ${SEGMENT_FORMAT_VERSION}`);
-  const flags = readU16(bytes, 6);
+  const flags = readU16LE(bytes, 6);
   if (flags !== 0) throw fail(`flags got ${flags}; want 0`);
-  const reserved = readU32(bytes, 24);
+  const reserved = readU32LE(bytes, 24);
   if (reserved !== 0) throw fail(`reserved got ${reserved}; want 0`);
-  const createdLow = readU32(bytes, 16);
-  const createdHigh = readU32(bytes, 20);
+  const createdLow = readU32LE(bytes, 16);
+  const createdHigh = readU32LE(bytes, 20);
   if (createdHigh > SAFE_HIGH_WORD_MAX) {
     throw fail(`createdAtMs high word got ${hex32(createdHigh)}; want ≤ ${hex32(SAFE_HIGH_WORD_MAX)}`);
   }
   return {
-    generationId: readU32(bytes, 8),
-    segmentId: readU32(bytes, 12),
+    generationId: readU32LE(bytes, 8),
+    segmentId: readU32LE(bytes, 12),
     createdAtMs: createdHigh * TWO_POW_32 + createdLow,
   };
 }

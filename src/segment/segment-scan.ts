@@ -11,16 +11,13 @@
 import { crc32c } from '../codec/crc32c.js';
 import { RECORD_HEADER_BYTES, RECORD_MAGIC, SEGMENT_HEADER_BYTES } from '../constants.js';
 import { assert, ioError, segmentCorrupt, TraceKvError } from '../errors.js';
-import type { FileLayer } from '../io/file-layer.js';
-import { hex32, readU32 } from './byte-fields.js';
+import { openFile, type FileLayer } from '../io/file-layer.js';
+import { hex32, readU32LE } from '../codec/little-endian.js';
 import { describeRecordHeaderProblem, isRecordHeaderValid, readRecordHeader, type RecordHeader } from './record-header.js';
 import { decodeSegmentHeader, type SegmentHeader } from './segment-header.js';
 
-/**
- * Window for the byte-by-byte search after damage. 1 MiB amortizes the pread cost (~1 ms per window
- * at page-cache speed) while staying negligible next to one record buffer.
- */
-export const SCAN_WINDOW_BYTES = 1024 * 1024;
+import { SCAN_WINDOW_BYTES } from '../constants.js';
+export { SCAN_WINDOW_BYTES };
 
 /** Windows overlap by one header minus a byte, so a header straddling two windows is seen whole. */
 const WINDOW_OVERLAP_BYTES = RECORD_HEADER_BYTES - 1;
@@ -64,12 +61,7 @@ export interface ScanResult {
  */
 export function scanSegment(fs: FileLayer, path: string, options: ScanOptions): ScanResult {
   assert(Number.isSafeInteger(options.fromOffset) && options.fromOffset >= 0, `fromOffset ${options.fromOffset} invalid`);
-  let fd: number;
-  try {
-    fd = fs.open(path, 'read');
-  } catch (error) {
-    throw ioError(path, 'open', error);
-  }
+  const fd = openFile(fs, path, 'read');
   try {
     return scanOpenSegment(fs, fd, path, options);
   } finally {
@@ -189,7 +181,7 @@ function findValidRecordAfter(fs: FileLayer, fd: number, path: string, from: num
     let at = bytes.indexOf(RECORD_MAGIC_FIRST_BYTE);
     while (at !== -1 && at <= lastHeaderAt) {
       if (isRecordHeaderValid(bytes, at)) {
-        const recordEnd = windowStart + at + RECORD_HEADER_BYTES + readU32(bytes, at + 8);
+        const recordEnd = windowStart + at + RECORD_HEADER_BYTES + readU32LE(bytes, at + 8);
         if (recordEnd <= fileSize) return windowStart + at;
       }
       at = bytes.indexOf(RECORD_MAGIC_FIRST_BYTE, at + 1);

@@ -7,13 +7,11 @@
  * dropped the dirty pages and a retry could report success for data that is gone ("fsyncgate"),
  * so nothing is ever retried and every later call throws ERR_STORE_FAILED.
  */
-import { SEGMENT_HEADER_BYTES } from '../constants.js';
+import { FILE_OFFSET_MAX, SEGMENT_HEADER_BYTES } from '../constants.js';
 import { assert, ioError, TraceKvError } from '../errors.js';
-import type { FileLayer } from '../io/file-layer.js';
+import { openFile, type FileLayer } from '../io/file-layer.js';
 import { encodeSegmentHeader, type SegmentHeader } from './segment-header.js';
 
-/** Index entries and chunk coverage hold file offsets as u32 (§4.2, §4.3). */
-const SEGMENT_OFFSET_MAX = 0xffff_ffff;
 
 export class SegmentWriter {
   readonly #fs: FileLayer;
@@ -40,12 +38,7 @@ export class SegmentWriter {
    */
   static async create(fs: FileLayer, path: string, header: SegmentHeader): Promise<SegmentWriter> {
     const bytes = encodeSegmentHeader(header);
-    let fd: number;
-    try {
-      fd = fs.open(path, 'create-exclusive');
-    } catch (error) {
-      throw ioError(path, 'create', error);
-    }
+    const fd = openFile(fs, path, 'create-exclusive');
     try {
       fs.write(fd, bytes, 0, bytes.length, 0);
     } catch (error) {
@@ -85,7 +78,7 @@ export class SegmentWriter {
     this.#checkUsable();
     const fileOffset = this.#endOffset;
     assert(record.length > 0, 'empty record');
-    assert(fileOffset + record.length <= SEGMENT_OFFSET_MAX, `record of ${record.length} bytes at ${fileOffset} passes u32 offsets; the store rolls segments first`);
+    assert(fileOffset + record.length <= FILE_OFFSET_MAX, `record of ${record.length} bytes at ${fileOffset} passes u32 offsets; the store rolls segments first`);
     try {
       this.#fs.write(this.#fd, record, 0, record.length, fileOffset);
     } catch (error) {

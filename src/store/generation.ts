@@ -12,7 +12,7 @@ import {
   join,
   segmentFileName,
 } from '../filenames.js';
-import type { FileLayer } from '../io/file-layer.js';
+import { openFile, type FileLayer } from '../io/file-layer.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { ChunkFile } from '../index/chunk-file.js';
 import { IndexTail } from '../index/index-tail.js';
@@ -66,7 +66,7 @@ export class Generation {
     private readonly fs: FileLayer,
     rootDir: string,
     meta: GenerationMeta,
-    private readonly flushEntries: number,
+    flushEntries: number,
   ) {
     this.id = meta.generationId;
     this.meta = meta;
@@ -137,12 +137,7 @@ export class Generation {
   readFd(segmentId: number): number {
     let fd = this.readFds.get(segmentId);
     if (fd === undefined) {
-      const file = this.segmentPath(segmentId);
-      try {
-        fd = this.fs.open(file, 'read');
-      } catch (error) {
-        throw ioError(file, 'open', error);
-      }
+      fd = openFile(this.fs, this.segmentPath(segmentId), 'read');
       this.readFds.set(segmentId, fd);
     }
     return fd;

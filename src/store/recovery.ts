@@ -16,6 +16,7 @@ import {
   parseSegmentFileName,
 } from '../filenames.js';
 import { validateBatch } from '../batch/validate.js';
+import { withFile } from '../io/file-layer.js';
 import { ChunkFile } from '../index/chunk-file.js';
 import { decodeRecordBody } from '../segment/record-codec.js';
 import { readRecordAt } from '../segment/segment-reader.js';
@@ -185,18 +186,7 @@ async function loadGeneration(state: StoreState, rootDir: string, id: number, re
 }
 
 function fileSize(state: StoreState, path: string): number {
-  const fs = state.fs;
-  let fd: number;
-  try {
-    fd = fs.open(path, 'read');
-  } catch (error) {
-    throw ioError(path, 'open', error);
-  }
-  try {
-    return fs.size(fd);
-  } finally {
-    fs.close(fd);
-  }
+  return withFile(state.fs, path, 'read', (fd) => state.fs.size(fd));
 }
 
 /** Pass 3: returns the valid records of the last segment that the index does not cover yet. */

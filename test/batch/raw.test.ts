@@ -5,7 +5,7 @@ import { decodeBatch, decodeBatchRaw } from '../../src/batch/decoder.js';
 import { validateBatch } from '../../src/batch/validate.js';
 import { BatchView } from '../../src/batch/batch-view.js';
 import { traceIdFromInput } from '../../src/batch/ids.js';
-import { u64Hi, u64Lo } from '../../src/batch/little-endian.js';
+import { u64Hi, u64Lo } from '../../src/codec/little-endian.js';
 import { encodeSpanRecord } from '../../src/batch/span-codec.js';
 import { BATCH_BYTES_LIMIT, BATCH_SPANS_LIMIT } from '../../src/constants.js';
 import { catchTraceKvError, plainSpan } from './samples.js';

@@ -7,15 +7,20 @@ export interface Rng {
   bytes(n: number): Uint8Array;
 }
 
-export function makeRng(seed: number): Rng {
+/** mulberry32: tiny, seedable, good enough to drive test models; uniform in [0, 1). */
+export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
-  const next = () => {
+  return () => {
     state = (state + 0x6d2b79f5) >>> 0;
     let t = state;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+export function makeRng(seed: number): Rng {
+  const next = seededRandom(seed);
   return {
     next,
     int: (n) => Math.floor(next() * n),

@@ -60,7 +60,6 @@ describe('split-block Bloom filter', () => {
         if (filterProbe(words, 0, blockCount, hashes[1]!, hashes[2]!)) falsePositives++;
       }
       const rate = falsePositives / keys;
-      if (process.env.TRACEKV_PRINT_FPR) console.log(`false-positive rate ${rate}`);
       // A split-block filter with 8 bits per key at 10 bits/entry lands a bit above a classic
       // Bloom filter's 0.8%; the bound is wide enough for the seed, tight enough to catch a bad salt.
       expect(rate).toBeGreaterThan(0.003);

@@ -1,10 +1,11 @@
 // Proves writeChunkFile publishes a chunk only through write-new, fdatasync, rename, fsync dir, and
-// that every I/O failure surfaces as ERR_IO naming the file with no .tmp of ours left behind.
+// that every I/O failure (writing or opening) surfaces as ERR_IO naming the file, leaving no .tmp of ours.
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TraceKvError } from '../../src/errors.js';
 import { type FileLayer, nodeFileLayer } from '../../src/io/file-layer.js';
+import { ChunkFile } from '../../src/index/chunk-file.js';
 import { buildChunkFile, writeChunkFile } from '../../src/index/chunk-writer.js';
 import { IndexTail } from '../../src/index/index-tail.js';
 import { makeTempDir, removeTempDir } from './helpers.js';
@@ -67,6 +68,19 @@ describe('writeChunkFile', () => {
   it('on a failed directory fsync: ERR_IO naming the directory', async () => {
     const error = await ioFailure(writeChunkFile(faulty('fsyncDir', []), dir, 'idx-0000000001.tki', smallChunk()));
     expect(error.file).toBe(dir);
+  });
+
+  it('ChunkFile.open of a missing file is ERR_IO naming it', () => {
+    const missing = path.join(dir, 'idx-0000000009.tki');
+    let error: unknown = null;
+    try {
+      ChunkFile.open(nodeFileLayer, missing, { generationId: 1, chunkSeq: 9, partitionCount: 4 });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(TraceKvError);
+    expect((error as TraceKvError).code).toBe('ERR_IO');
+    expect((error as TraceKvError).file).toBe(missing);
   });
 
   it('refuses to reuse a tmp file it did not create, and leaves it alone', async () => {

@@ -7,17 +7,7 @@ import { traceHash } from '../../src/codec/trace-hash.js';
 import { IndexTail } from '../../src/index/index-tail.js';
 import { LocationList } from '../../src/index/location-list.js';
 
-/** mulberry32: tiny, fast, good enough to drive test models. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from '../helpers/rng.js';
 
 export function randomInt(random: () => number, below: number): number {
   return Math.floor(random() * below);

@@ -106,6 +106,20 @@ describe('IndexTail', () => {
     }
   });
 
+  it('handles a batch-sized record: staging growth and a 65,535-span entry', () => {
+    const tail = new IndexTail(16, 16);
+    const ids = Array.from({ length: 3000 }, (_, n) => {
+      const id = new Uint8Array(16);
+      new DataView(id.buffer).setUint32(12, n + 1);
+      return id;
+    });
+    addRecord(tail, 1, 32, [...ids, ...ids, A]);
+    expect(tail.entryCount).toBe(3001);
+    expect(lookup(tail, ids[2999]!)).toEqual([{ segmentId: 1, fileOffset: 32, recordLength: 100, spanCount: 2 }]);
+    addRecord(tail, 1, 132, new Array<Uint8Array>(65_535).fill(A));
+    expect(lookup(tail, A).map((h) => h.spanCount)).toEqual([1, 65_535]);
+  });
+
   it('refuses adds once frozen or out of order, and still answers lookups', () => {
     const tail = new IndexTail(4, 16);
     addRecord(tail, 2, 32, [A]);

@@ -17,17 +17,7 @@ export function removeTempDir(dir: string): void {
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
-/** mulberry32: tiny, seedable, good enough to pick bits and bytes. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from '../helpers/rng.js';
 
 /** Batch-like bytes: the segment layer treats a batch as opaque, so half text, half noise will do. */
 export function fakeBatch(random: () => number, length: number): Uint8Array {

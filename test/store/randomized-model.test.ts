@@ -24,7 +24,7 @@ function randomId(rng: Rng, bytes: number): string {
 }
 
 /** A batch mixing fresh traces and continuations of earlier ones (traces spread over batches and segments). */
-function makeBatch(rng: Rng, model: Model, liveTraces: string[], batchNo: number): { bytes: Uint8Array; spans: Span[] } {
+function makeBatch(rng: Rng, liveTraces: string[], batchNo: number): { bytes: Uint8Array; spans: Span[] } {
   const resourceIndex = rng.int(resources.length);
   const encoder = new BatchEncoder({ resource: resources[resourceIndex]! });
   const spans: Span[] = [];
@@ -95,7 +95,7 @@ describe('randomized model', () => {
       let crashReindexedRecords = 0;
       while (model.spanCount < SPANS_TOTAL_MIN) {
         // Appends in flight together exercise ordering and group commit.
-        const batches = Array.from({ length: 1 + rng.int(4) }, () => makeBatch(rng, model, live, batchNo++));
+        const batches = Array.from({ length: 1 + rng.int(4) }, () => makeBatch(rng, live, batchNo++));
         await Promise.all(batches.map((b) => store.append(b.bytes)));
         for (const b of batches) record(model, b.spans);
         if (batchNo >= (phase + 1) * 120) {

@@ -1,6 +1,6 @@
 /**
- * Little-endian integer access (data-format.md §1) on a Uint8Array, for fields read or written
- * once per batch (the header, the encoder's trailer entries). Loops over a whole trailer use one
+ * Little-endian integer access (data-format.md §1) on a Uint8Array: plain byte arithmetic, no
+ * DataView to allocate, for header fields and per-offset scans. Loops over a whole trailer use one
  * DataView per batch instead, which V8 compiles to plain loads.
  *
  * A u64 on a hot path is handled as two u32 halves (`hi`, `lo`) compared in order; only the paths
@@ -50,4 +50,13 @@ export function u64Lo(value: bigint): number {
 /** `a < b` for u64 values given as (hi, lo) halves. */
 export function u64Below(aHi: number, aLo: number, bHi: number, bLo: number): boolean {
   return aHi < bHi || (aHi === bHi && aLo < bLo);
+}
+
+export function isU32(value: number): boolean {
+  return Number.isInteger(value) && value >= 0 && value <= 0xffff_ffff;
+}
+
+/** A u32 as 0x-prefixed, 8-digit hex, for "got X; want Y" messages about checksums and magics. */
+export function hex32(value: number): string {
+  return `0x${value.toString(16).padStart(8, '0')}`;
 }
