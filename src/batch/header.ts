@@ -10,7 +10,7 @@ import {
   UNIX_NANO_MAX,
 } from '../constants.js';
 import { crc32c } from '../codec/crc32c.js';
-import { assert, batchCorrupt } from '../errors.js';
+import { TraceKvError, assert, batchCorrupt } from '../errors.js';
 import { readU16LE, readU32LE, readU64LE, writeU16LE, writeU32LE, writeU64LE } from '../codec/little-endian.js';
 import { U32_MAX } from './input-checks.js';
 
@@ -84,7 +84,10 @@ export function readBatchHeader(bytes: Uint8Array): BatchHeader {
   }
   const version = readU16LE(bytes, HEADER_OFFSET.version);
   if (version !== BATCH_FORMAT_VERSION) {
-    throw batchCorrupt(`batch version got ${version}; want ${BATCH_FORMAT_VERSION}`, HEADER_OFFSET.version);
+    // The CRC matched: this is a well-formed batch from a newer (or older) writer, not damage.
+    throw new TraceKvError('ERR_BATCH_UNSUPPORTED', `batch version got ${version}; want ${BATCH_FORMAT_VERSION}`, {
+      offset: HEADER_OFFSET.version,
+    });
   }
   const flags = readU16LE(bytes, HEADER_OFFSET.flags);
   if (flags !== 0) throw batchCorrupt(`batch flags got ${hex16(flags)}; want 0x0000 (no flags defined)`, HEADER_OFFSET.flags);

@@ -23,7 +23,8 @@ export async function writeFileAtomic(fs: FileLayer, filePath: string, bytes: Ui
   let operation = 'create';
   try {
     // Exclusive: recovery removes old tmp files on open and failures here remove their own, so an
-    // existing one means another writer; refuse rather than write over its bytes.
+    // existing one means another writer; refuse rather than write over its bytes. (The store marker
+    // is written before recovery runs: a crash's leftover marker tmp is removed just before it.)
     fd = fs.open(tmpPath, 'create-exclusive');
     created = true;
     operation = 'write';

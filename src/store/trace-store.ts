@@ -4,7 +4,7 @@
  */
 import { RETENTION_CHECK_INTERVAL_MS, SEGMENT_HEADER_BYTES } from '../constants.js';
 import { TraceKvError, invalidOption, ioError } from '../errors.js';
-import { LOCK_FILE, STORE_MARKER_FILE, join } from '../filenames.js';
+import { LOCK_FILE, STORE_MARKER_FILE, TMP_SUFFIX, join } from '../filenames.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { resolveOptions, type ResolvedOptions, type TraceStoreOptions } from '../options.js';
 import type { RawSpan, Span, SpanIdInput, TraceIdInput } from '../batch/types.js';
@@ -231,10 +231,13 @@ async function prepareDirectory(options: ResolvedOptions): Promise<void> {
     checkStoreMarker(marker, markerPath);
     return;
   }
-  const entries = fs.readdir(options.dir);
+  // Our own leftovers from a crash while creating the store do not make the directory foreign.
+  const ownLeftovers = new Set([STORE_MARKER_FILE + TMP_SUFFIX, LOCK_FILE]);
+  const entries = fs.readdir(options.dir).filter((name) => !ownLeftovers.has(name));
   if (entries.length > 0) {
     throw invalidOption('dir', `${options.dir} is not empty and holds no ${STORE_MARKER_FILE} marker; refusing to adopt foreign files`);
   }
+  if (fs.exists(markerPath + TMP_SUFFIX)) fs.unlink(markerPath + TMP_SUFFIX);
   await writeFileAtomic(fs, markerPath, encodeStoreMarker());
 }
 

@@ -54,7 +54,9 @@ describe('header codec', () => {
   it('names magic, headerCrc, version, flags and reserved', () => {
     expect(rejection((b) => (b[0] = 0)).message).toMatch(/^batch magic got 0x42564b00; want 0x42564b54$/);
     expect(rejection((b) => (b[9] ^= 1), false).message).toMatch(/^batch headerCrc got 0x[0-9a-f]{8}; want 0x[0-9a-f]{8}/);
-    expect(rejection((_, v) => v.setUint16(HEADER_OFFSET.version, 2, true)).message).toBe('batch version got 2; want 1');
+    const version = rejection((_, v) => v.setUint16(HEADER_OFFSET.version, 2, true));
+    expect(version.message).toBe('batch version got 2; want 1');
+    expect(version.code).toBe('ERR_BATCH_UNSUPPORTED'); // the CRC matched: a newer writer, not damage
     expect(rejection((_, v) => v.setUint16(HEADER_OFFSET.flags, 4, true)).message).toBe('batch flags got 0x0004; want 0x0000 (no flags defined)');
     const reserved = rejection((_, v) => v.setUint32(HEADER_OFFSET.reserved, 1, true));
     expect(reserved.message).toBe('batch reserved got 0x00000001; want 0');

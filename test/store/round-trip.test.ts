@@ -127,11 +127,16 @@ describe('TraceStore API errors', () => {
     await again.close();
   });
 
-  it('refuses to adopt a non-empty directory that is not a store', async () => {
+  it('refuses to adopt a non-empty directory that is not a store, but finishes one whose creation crashed', async () => {
     const dir = tempDir('foreign');
-    const { writeFileSync } = await import('node:fs');
+    const { writeFileSync, existsSync } = await import('node:fs');
     writeFileSync(`${dir}/precious.txt`, 'hello');
     await expect(TraceStore.open({ dir })).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION', option: 'dir' });
+    const crashed = tempDir('half-created');
+    writeFileSync(`${crashed}/TRACEKV.tmp`, 'torn');
+    const store = await TraceStore.open({ dir: crashed });
+    await store.close();
+    expect(existsSync(`${crashed}/TRACEKV`) && !existsSync(`${crashed}/TRACEKV.tmp`)).toBe(true);
   });
 
   it('rejects a batch over batchBytesMax or batchSpansMax with ERR_BATCH_TOO_LARGE and stores nothing', async () => {
