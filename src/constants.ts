@@ -152,5 +152,20 @@ export const COMPRESSION_LEVEL_MAX = 22;
  */
 export const COMPRESSIONS_IN_FLIGHT_MAX = 4;
 
+// ---------------------------------------------------------------------------------------------
+// Reads
+// ---------------------------------------------------------------------------------------------
+
+/** Decompressed records kept for hot reads: ~250 records of a typical 256 KiB batch. */
+export const READ_CACHE_BYTES_MAX_DEFAULT = 64 * 1024 * 1024;
+/** Tempo's default max_bytes_per_trace (5 MB): a trace past it is truncated or rejected. */
+export const TRACE_BYTES_MAX_DEFAULT = 5_000_000;
+/** Span bytes one bulk call may return; a limit here is a typed error, never an out-of-memory. */
+export const REQUEST_BYTES_MAX_DEFAULT = 64 * 1024 * 1024;
+/** Ids one getTraces call may ask for; getTracesStream takes any number. */
+export const REQUEST_TRACES_MAX_DEFAULT = 10_000;
+/** Default deadline of one read call. */
+export const READ_TIMEOUT_MS_DEFAULT = 30_000;
+
 /** Nanoseconds are u64 on disk. */
 export const UNIX_NANO_MAX = (1n << 64n) - 1n;

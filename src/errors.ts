@@ -17,6 +17,9 @@ export type TraceKvErrorCode =
   | 'ERR_STORE_LOCKED'
   | 'ERR_STORE_CLOSED'
   | 'ERR_STORE_FAILED'
+  | 'ERR_TRACE_TOO_LARGE'
+  | 'ERR_REQUEST_TOO_LARGE'
+  | 'ERR_TIMEOUT'
   | 'ERR_IO';
 
 export interface TraceKvErrorDetails {

@@ -1,8 +1,8 @@
 /** tracekv public API. Everything exported here is supported; anything else is internal. */
 export { TraceStore } from './store/trace-store.js';
-export type { StoreStats, AppendResult, ReadOptions, Trace } from './store/trace-store.js';
+export type { StoreStats, AppendResult, ReadOptions, StreamedTrace, Trace, TraceQuery } from './store/trace-store.js';
 export type { RecoveryReport } from './store/recovery.js';
-export type { TraceStoreOptions, Durability, Logger } from './options.js';
+export type { TraceStoreOptions, Durability, Logger, TraceTooLarge } from './options.js';
 export { DEFAULT_OPTIONS } from './options.js';
 export { TraceKvError } from './errors.js';
 export type { TraceKvErrorCode } from './errors.js';

@@ -16,6 +16,11 @@ import {
   INDEX_FLUSH_ENTRIES_MAX,
   INDEX_FLUSH_ENTRIES_MIN,
   PARTITIONS_DEFAULT,
+  READ_CACHE_BYTES_MAX_DEFAULT,
+  READ_TIMEOUT_MS_DEFAULT,
+  REQUEST_BYTES_MAX_DEFAULT,
+  REQUEST_TRACES_MAX_DEFAULT,
+  TRACE_BYTES_MAX_DEFAULT,
   PARTITIONS_MAX,
   RETENTION_HOURS_DEFAULT,
   SEGMENT_BYTES_LIMIT,
@@ -26,6 +31,8 @@ import { invalidOption } from './errors.js';
 import { nodeFileLayer, type FileLayer } from './io/file-layer.js';
 
 export type Durability = 'fsync' | 'none';
+/** What a read does with a trace larger than traceBytesMax. */
+export type TraceTooLarge = 'truncate' | 'reject';
 
 /** One structured log line; recovery passes and lifecycle events are reported through it. */
 export type Logger = (event: Record<string, unknown>) => void;
@@ -53,6 +60,18 @@ export interface TraceStoreOptions {
   generationBytesMax?: number;
   /** Closed generations older than this are dropped. 0 keeps everything. */
   retentionHours?: number;
+  /** Bytes of decompressed records kept in the read cache. 0 turns it off. */
+  readCacheBytesMax?: number;
+  /** Span bytes one trace may return. */
+  traceBytesMax?: number;
+  /** 'truncate' (default): return the first spans, flagged `partial: true`. 'reject': ERR_TRACE_TOO_LARGE. */
+  traceTooLarge?: TraceTooLarge;
+  /** Span bytes one getTraces call (or one slice of a stream) may return. */
+  requestBytesMax?: number;
+  /** Ids one getTraces call may ask for. */
+  requestTracesMax?: number;
+  /** Default deadline of a read call; each call may pass its own `timeoutMs`. */
+  readTimeoutMs?: number;
   /** The file layer; tests inject faults through it. */
   fileLayer?: FileLayer;
   /** Wall clock in ms; tests move time to exercise generation rolls and retention. */
@@ -74,6 +93,12 @@ export const DEFAULT_OPTIONS: Omit<ResolvedOptions, 'dir'> = {
   generationHours: GENERATION_HOURS_DEFAULT,
   generationBytesMax: GENERATION_BYTES_MAX_DEFAULT,
   retentionHours: RETENTION_HOURS_DEFAULT,
+  readCacheBytesMax: READ_CACHE_BYTES_MAX_DEFAULT,
+  traceBytesMax: TRACE_BYTES_MAX_DEFAULT,
+  traceTooLarge: 'truncate',
+  requestBytesMax: REQUEST_BYTES_MAX_DEFAULT,
+  requestTracesMax: REQUEST_TRACES_MAX_DEFAULT,
+  readTimeoutMs: READ_TIMEOUT_MS_DEFAULT,
   fileLayer: nodeFileLayer,
   clock: Date.now,
   logger: () => {},
@@ -114,6 +139,14 @@ export function resolveOptions(input: TraceStoreOptions): ResolvedOptions {
   numberIn('generationHours', merged.generationHours, 1 / 3600, 24 * 366);
   integerIn('generationBytesMax', merged.generationBytesMax, SEGMENT_BYTES_MAX_MIN, Number.MAX_SAFE_INTEGER);
   numberIn('retentionHours', merged.retentionHours, 0, 24 * 366 * 100);
+  integerIn('readCacheBytesMax', merged.readCacheBytesMax, 0, Number.MAX_SAFE_INTEGER);
+  integerIn('traceBytesMax', merged.traceBytesMax, 1, Number.MAX_SAFE_INTEGER);
+  if (merged.traceTooLarge !== 'truncate' && merged.traceTooLarge !== 'reject') {
+    throw invalidOption('traceTooLarge', `got ${String(merged.traceTooLarge)}; want 'truncate' or 'reject'`);
+  }
+  integerIn('requestBytesMax', merged.requestBytesMax, 1, Number.MAX_SAFE_INTEGER);
+  integerIn('requestTracesMax', merged.requestTracesMax, 1, Number.MAX_SAFE_INTEGER);
+  numberIn('readTimeoutMs', merged.readTimeoutMs, 1, 24 * 3_600_000);
   if (typeof merged.clock !== 'function') throw invalidOption('clock', 'want a function returning ms since the epoch');
   if (typeof merged.logger !== 'function') throw invalidOption('logger', 'want a function');
   if (typeof merged.fileLayer !== 'object' || merged.fileLayer === null) throw invalidOption('fileLayer', 'want a FileLayer');

@@ -13,7 +13,9 @@ import { Generation } from './generation.js';
 import { sealTail } from './index-sealer.js';
 import { acquireLock, type StoreLock } from './lock.js';
 import { checkStoreMarker, encodeStoreMarker } from './meta-files.js';
-import { ReadPath, type ReadOptions, type Trace } from './read-path.js';
+import { TraceReader, type ReadOptions, type StreamedTrace, type Trace } from '../reader/trace-reader.js';
+import type { TraceQuery } from '../reader/read-plan.js';
+import type { CacheStats } from '../reader/record-cache.js';
 import { recover, type RecoveryReport } from './recovery.js';
 import { enforceRetention } from './retention.js';
 import { StoreState } from './store-state.js';
@@ -38,12 +40,13 @@ export interface StoreStats {
   chunksSealed: number;
   generationsDropped: number;
   failed: boolean;
+  readCache: CacheStats;
   recovery: RecoveryReport;
 }
 
 export class TraceStore {
   private readonly pipeline: AppendPipeline;
-  private readonly reader: ReadPath;
+  private readonly reader: TraceReader;
   private closing: Promise<void> | null = null;
   private retentionTimer: NodeJS.Timeout | null = null;
 
@@ -53,7 +56,7 @@ export class TraceStore {
     private readonly recovery: RecoveryReport,
   ) {
     this.pipeline = new AppendPipeline(state, { rollGeneration: () => this.rollGeneration() });
-    this.reader = new ReadPath(state);
+    this.reader = new TraceReader(state);
   }
 
   static async open(options: TraceStoreOptions): Promise<TraceStore> {
@@ -129,8 +132,8 @@ export class TraceStore {
     return this.pipeline.append(batch);
   }
 
-  async getSpan(traceId: TraceIdInput, spanId: SpanIdInput): Promise<Span | null> {
-    return this.reader.getSpan(traceId, spanId);
+  async getSpan(traceId: TraceIdInput, spanId: SpanIdInput, options?: Pick<ReadOptions, 'timeoutMs'>): Promise<Span | null> {
+    return this.reader.getSpan(traceId, spanId, options);
   }
 
   getTrace(traceId: TraceIdInput, options: ReadOptions & { raw: true }): Promise<Trace<RawSpan> | null>;
@@ -141,12 +144,22 @@ export class TraceStore {
     return trace ?? null;
   }
 
-  /** Results in input order, null for a miss. */
-  getTraces(traceIds: TraceIdInput[], options: ReadOptions & { raw: true }): Promise<(Trace<RawSpan> | null)[]>;
-  getTraces(traceIds: TraceIdInput[], options?: ReadOptions & { raw?: false }): Promise<(Trace<Span> | null)[]>;
-  getTraces(traceIds: TraceIdInput[], options?: ReadOptions): Promise<(Trace<Span | RawSpan> | null)[]>;
-  async getTraces(traceIds: TraceIdInput[], options?: ReadOptions): Promise<(Trace<Span | RawSpan> | null)[]> {
+  /**
+   * Results in input order, null for a miss. An id may carry its own time bounds:
+   * `{ traceId, startTimeUnixNano?, endTimeUnixNano? }`.
+   */
+  getTraces(traceIds: (TraceIdInput | TraceQuery)[], options: ReadOptions & { raw: true }): Promise<(Trace<RawSpan> | null)[]>;
+  getTraces(traceIds: (TraceIdInput | TraceQuery)[], options?: ReadOptions & { raw?: false }): Promise<(Trace<Span> | null)[]>;
+  getTraces(traceIds: (TraceIdInput | TraceQuery)[], options?: ReadOptions): Promise<(Trace<Span | RawSpan> | null)[]>;
+  async getTraces(traceIds: (TraceIdInput | TraceQuery)[], options?: ReadOptions): Promise<(Trace<Span | RawSpan> | null)[]> {
     return this.reader.getTraces(traceIds, options);
+  }
+
+  /** Any number of ids, yielded in input order as `{ index, trace }`, holding only a slice in memory at a time. */
+  getTracesStream(traceIds: Iterable<TraceIdInput | TraceQuery>, options: ReadOptions & { raw: true }): AsyncGenerator<StreamedTrace<RawSpan>>;
+  getTracesStream(traceIds: Iterable<TraceIdInput | TraceQuery>, options?: ReadOptions & { raw?: false }): AsyncGenerator<StreamedTrace<Span>>;
+  getTracesStream(traceIds: Iterable<TraceIdInput | TraceQuery>, options?: ReadOptions): AsyncGenerator<StreamedTrace<Span | RawSpan>> {
+    return this.reader.getTracesStream(traceIds, options);
   }
 
   /** Drops expired generations now (it also runs on open, on every generation roll and once a minute). */
@@ -186,6 +199,7 @@ export class TraceStore {
       indexResidentBytes,
       ...counters,
       failed: this.state.failure !== null,
+      readCache: this.reader.cache.stats(),
       recovery: this.recovery,
     };
   }
@@ -241,5 +255,5 @@ async function prepareDirectory(options: ResolvedOptions): Promise<void> {
   await writeFileAtomic(fs, markerPath, encodeStoreMarker());
 }
 
-export type { AppendResult, ReadOptions, Trace };
+export type { AppendResult, ReadOptions, StreamedTrace, Trace, TraceQuery };
 export { TraceKvError };
