@@ -164,6 +164,10 @@ export const TRACE_BYTES_MAX_DEFAULT = 5_000_000;
 export const REQUEST_BYTES_MAX_DEFAULT = 64 * 1024 * 1024;
 /** Ids one getTraces call may ask for; getTracesStream takes any number. */
 export const REQUEST_TRACES_MAX_DEFAULT = 10_000;
+/** More reader threads than this only adds memory: reads are bound by the cores and the page cache. */
+export const READER_THREADS_MAX = 256;
+/** Read fds one reader keeps open (LRU); far below the usual 1,024 per-process limit with 2–8 readers. */
+export const READER_OPEN_FILES_MAX = 64;
 /** Default deadline of one read call. */
 export const READ_TIMEOUT_MS_DEFAULT = 30_000;
 

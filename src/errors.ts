@@ -20,6 +20,7 @@ export type TraceKvErrorCode =
   | 'ERR_TRACE_TOO_LARGE'
   | 'ERR_REQUEST_TOO_LARGE'
   | 'ERR_TIMEOUT'
+  | 'ERR_READER_FAILED'
   | 'ERR_IO';
 
 export interface TraceKvErrorDetails {

@@ -17,6 +17,7 @@ import {
   INDEX_FLUSH_ENTRIES_MIN,
   PARTITIONS_DEFAULT,
   READ_CACHE_BYTES_MAX_DEFAULT,
+  READER_THREADS_MAX,
   READ_TIMEOUT_MS_DEFAULT,
   REQUEST_BYTES_MAX_DEFAULT,
   REQUEST_TRACES_MAX_DEFAULT,
@@ -27,6 +28,7 @@ import {
   SEGMENT_BYTES_MAX_DEFAULT,
   SEGMENT_BYTES_MAX_MIN,
 } from './constants.js';
+import os from 'node:os';
 import { invalidOption } from './errors.js';
 import { nodeFileLayer, type FileLayer } from './io/file-layer.js';
 
@@ -60,7 +62,9 @@ export interface TraceStoreOptions {
   generationBytesMax?: number;
   /** Closed generations older than this are dropped. 0 keeps everything. */
   retentionHours?: number;
-  /** Bytes of decompressed records kept in the read cache. 0 turns it off. */
+  /** Reader worker threads. Default: the number of cores. 0 reads on the calling thread (tiny embedded uses). */
+  readerThreads?: number;
+  /** Bytes of decompressed records kept in the read cache, split over the readers. 0 turns it off. */
   readCacheBytesMax?: number;
   /** Span bytes one trace may return. */
   traceBytesMax?: number;
@@ -93,6 +97,7 @@ export const DEFAULT_OPTIONS: Omit<ResolvedOptions, 'dir'> = {
   generationHours: GENERATION_HOURS_DEFAULT,
   generationBytesMax: GENERATION_BYTES_MAX_DEFAULT,
   retentionHours: RETENTION_HOURS_DEFAULT,
+  readerThreads: os.availableParallelism(),
   readCacheBytesMax: READ_CACHE_BYTES_MAX_DEFAULT,
   traceBytesMax: TRACE_BYTES_MAX_DEFAULT,
   traceTooLarge: 'truncate',
@@ -139,6 +144,7 @@ export function resolveOptions(input: TraceStoreOptions): ResolvedOptions {
   numberIn('generationHours', merged.generationHours, 1 / 3600, 24 * 366);
   integerIn('generationBytesMax', merged.generationBytesMax, SEGMENT_BYTES_MAX_MIN, Number.MAX_SAFE_INTEGER);
   numberIn('retentionHours', merged.retentionHours, 0, 24 * 366 * 100);
+  integerIn('readerThreads', merged.readerThreads, 0, READER_THREADS_MAX);
   integerIn('readCacheBytesMax', merged.readCacheBytesMax, 0, Number.MAX_SAFE_INTEGER);
   integerIn('traceBytesMax', merged.traceBytesMax, 1, Number.MAX_SAFE_INTEGER);
   if (merged.traceTooLarge !== 'truncate' && merged.traceTooLarge !== 'reject') {

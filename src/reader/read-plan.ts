@@ -31,6 +31,8 @@ export interface ParsedQuery {
 
 /** One record to read, and which queries want spans from it. */
 export interface PlannedRecord {
+  /** Position in the plan's disk order. */
+  planIndex: number;
   generation: Generation;
   segmentId: number;
   fileOffset: number;
@@ -79,8 +81,6 @@ function recordKey(generationId: number, segmentId: number, fileOffset: number):
   return `${generationId}/${segmentId}/${fileOffset}`;
 }
 
-export { recordKey };
-
 /**
  * Looks every query up (synchronously: the index cannot change under it) and returns the records
  * to read in disk order.
@@ -101,7 +101,7 @@ export function planRead(generations: readonly Generation[], queries: readonly P
         const key = recordKey(generation.id, segmentId, fileOffset);
         let record = records.get(key);
         if (record === undefined) {
-          record = { generation, segmentId, fileOffset, recordLength: hits.recordLengths[i]!, queries: [], spanCounts: [] };
+          record = { planIndex: 0, generation, segmentId, fileOffset, recordLength: hits.recordLengths[i]!, queries: [], spanCounts: [] };
           records.set(key, record);
         }
         record.queries.push(queryIndex);
@@ -109,7 +109,9 @@ export function planRead(generations: readonly Generation[], queries: readonly P
       }
     }
   });
-  return [...records.values()].sort(
+  const plan = [...records.values()].sort(
     (a, b) => a.generation.id - b.generation.id || a.segmentId - b.segmentId || a.fileOffset - b.fileOffset,
   );
+  plan.forEach((record, i) => (record.planIndex = i));
+  return plan;
 }

@@ -56,15 +56,6 @@ export class RecordCache {
     this.bytes += size;
   }
 
-  /** Drops every record of a generation (retention removed its files). */
-  dropGeneration(generationId: number): void {
-    const prefix = `${generationId}/`;
-    for (const [key, view] of this.entries) {
-      if (!key.startsWith(prefix)) continue;
-      this.bytes -= view.bytes.byteLength;
-      this.entries.delete(key);
-    }
-  }
 
   stats(): CacheStats {
     return { hits: this.hits, misses: this.misses, entries: this.entries.size, bytes: this.bytes, bytesMax: this.bytesMax };

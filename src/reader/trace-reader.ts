@@ -1,26 +1,26 @@
 /**
- * Executes read plans: record → cache or (pread → CRC → decompress) → one trailer walk → slices of
- * the requested traces → (optionally) decode. Enforces the read limits so that a limit is a typed
- * error or a flagged partial trace, never an out-of-memory.
+ * Serves every read of a TraceStore. The main thread plans (parse ids, look them up in the index
+ * tails and the resident chunk filters, group the hits by record, order by disk position); the
+ * readers (worker threads, or this thread with `readerThreads: 0`) read, decompress and slice the
+ * records, each record exactly once per call; the main thread assembles traces in input order,
+ * applies the limits and decodes.
  *
- * A span is readable once its append() has resolved: lookups consult the index tail, to which the
- * append pipeline publishes a record right after its fdatasync and before it resolves the append.
+ * Visibility: a span is readable once its append() has resolved. The append pipeline publishes a
+ * record's entries to the in-memory tail right after its fdatasync and before resolving; lookups
+ * run on the main thread against that same tail, so every reader sees it.
  */
-import { BATCH_BYTES_LIMIT, BATCH_SPANS_LIMIT, SPAN_ID_BYTES, TRACE_ID_BYTES } from '../constants.js';
-import { TraceKvError, invalidArgument, segmentCorrupt } from '../errors.js';
-import { BatchView } from '../batch/batch-view.js';
+import { SPAN_ID_BYTES, TRACE_ID_BYTES } from '../constants.js';
+import { TraceKvError, invalidArgument } from '../errors.js';
 import { decodeCommon } from '../batch/common.js';
-import { decodeSpanAt, rawSpanAt, type BatchCommon } from '../batch/decoder.js';
+import type { BatchCommon } from '../batch/decoder.js';
 import { bytesToHex, parseSpanId, parseTraceId } from '../batch/ids.js';
+import { decodeSpanRecord } from '../batch/span-codec.js';
 import type { RawSpan, Span, SpanIdInput, TraceIdInput } from '../batch/types.js';
-import { validateBatch } from '../batch/validate.js';
-import { readU32LE } from '../codec/little-endian.js';
-import { decodeRecordBody } from '../segment/record-codec.js';
-import { readRecordAt } from '../segment/segment-reader.js';
 import type { ResolvedOptions } from '../options.js';
 import type { StoreState } from '../store/store-state.js';
-import { RecordCache } from './record-cache.js';
-import { boundsOf, parseQueries, planRead, recordKey, type ParsedQuery, type PlannedRecord, type TimeBoundsInput, type TraceQuery } from './read-plan.js';
+import { boundsOf, parseQueries, planRead, type ParsedQuery, type PlannedRecord, type TimeBoundsInput, type TraceQuery } from './read-plan.js';
+import { createExecutor, type ReaderCacheStats, type RecordExecutor } from './reader-pool.js';
+import { NO_BOUNDS, SPAN_FIELDS, type RecordTask, type RecordTaskResult } from './record-task.js';
 
 export interface ReadOptions extends TimeBoundsInput {
   /** Return the stored record bytes instead of decoded spans. */
@@ -43,26 +43,24 @@ export interface StreamedTrace<S = Span> {
   trace: Trace<S> | null;
 }
 
-/** Stored batches were fully validated on append; the hard limits apply on read. */
-const STORED_BATCH_LIMITS = { batchBytesMax: BATCH_BYTES_LIMIT, batchSpansMax: BATCH_SPANS_LIMIT };
-
-/** Ids per slice of a stream: bounds what a stream holds at once to this many traces. */
+/** Ids per slice of a stream: a stream holds at most this many traces at once. */
 export const STREAM_SLICE_TRACES = 256;
 
-interface Picks {
-  views: BatchView[];
-  indexes: number[];
-  bytes: number;
-  partial: boolean;
-}
-
 export class TraceReader {
-  readonly cache: RecordCache;
   private readonly options: ResolvedOptions;
+  private readonly executor: RecordExecutor;
 
   constructor(private readonly state: StoreState) {
     this.options = state.options;
-    this.cache = new RecordCache(state.options.readCacheBytesMax);
+    this.executor = createExecutor(state.options.readerThreads, state.options.fileLayer, state.options.readCacheBytesMax);
+  }
+
+  cacheStats(): ReaderCacheStats {
+    return this.executor.cacheStats();
+  }
+
+  close(): Promise<void> {
+    return this.executor.close();
   }
 
   async getTraces(ids: readonly (TraceIdInput | TraceQuery)[], options: ReadOptions = {}): Promise<(Trace<Span | RawSpan> | null)[]> {
@@ -74,8 +72,8 @@ export class TraceReader {
         `getTraces: got ${ids.length} ids; want ≤ requestTracesMax (${this.options.requestTracesMax}); use getTracesStream for more`,
       );
     }
-    const queries = parseQueries(ids, boundsOf(options, 'options'));
-    return this.execute(queries, options.raw === true, this.deadlineOf(options));
+    const deadline = this.deadlineOf(options);
+    return this.execute(parseQueries(ids, boundsOf(options, 'options')), options.raw === true, deadline);
   }
 
   /** Yields every id's trace in input order, a slice at a time, so memory stays bounded for any number of ids. */
@@ -84,17 +82,18 @@ export class TraceReader {
     const callBounds = boundsOf(options, 'options');
     let slice: (TraceIdInput | TraceQuery)[] = [];
     let first = 0;
-    const flush = async function* (this: TraceReader) {
+    const runSlice = async () => {
       const traces = await this.execute(parseQueries(slice, callBounds, first), options.raw === true, this.deadlineOf(options));
-      for (let i = 0; i < traces.length; i++) yield { index: first + i, trace: traces[i]! };
+      const items = traces.map((trace, i) => ({ index: first + i, trace }));
       first += slice.length;
       slice = [];
+      return items;
     };
     for (const id of ids) {
       slice.push(id);
-      if (slice.length === STREAM_SLICE_TRACES) yield* flush.call(this);
+      if (slice.length === STREAM_SLICE_TRACES) yield* await runSlice();
     }
-    if (slice.length > 0) yield* flush.call(this);
+    if (slice.length > 0) yield* await runSlice();
   }
 
   async getSpan(traceIdInput: TraceIdInput, spanIdInput: SpanIdInput, options: Pick<ReadOptions, 'timeoutMs'> = {}): Promise<Span | null> {
@@ -103,14 +102,9 @@ export class TraceReader {
     parseTraceId(traceIdInput, traceId, 0, 'traceId');
     const spanId = new Uint8Array(SPAN_ID_BYTES);
     parseSpanId(spanIdInput, spanId, 0, 'spanId');
-    const deadline = this.deadlineOf(options);
-    for (const record of planRead([...this.state.generations], [{ traceId, bounds: null }])) {
-      const view = await this.load(record, deadline);
-      for (let i = 0; i < view.spanCount; i++) {
-        if (view.traceIdEquals(i, traceId, 0) && view.spanIdEquals(i, spanId, 0)) return decodeSpanAt(view, i, decodeCommon(view.commonBytes()));
-      }
-    }
-    return null;
+    const wanted = bytesToHex(spanId, 0, SPAN_ID_BYTES);
+    const [trace] = await this.execute([{ traceId, bounds: null }], false, this.deadlineOf(options));
+    return ((trace?.spans ?? []) as Span[]).find((span) => span.spanId === wanted) ?? null;
   }
 
   private deadlineOf(options: Pick<ReadOptions, 'timeoutMs'>): number {
@@ -121,129 +115,119 @@ export class TraceReader {
 
   private async execute(queries: ParsedQuery[], raw: boolean, deadline: number): Promise<(Trace<Span | RawSpan> | null)[]> {
     const plan = planRead([...this.state.generations], queries);
-    const picks: Picks[] = queries.map(() => ({ views: [], indexes: [], bytes: 0, partial: false }));
+    const slices = splitPlan(plan, this.executor.threads);
+    const results = await Promise.all(slices.map((slice) => this.executor.run(this.taskOf(slice, queries), deadline)));
     let requestBytes = 0;
-    for (const record of plan) {
-      const view = await this.load(record, deadline);
-      requestBytes += this.pick(record, view, queries, picks);
-      if (requestBytes > this.options.requestBytesMax) {
-        throw new TraceKvError(
-          'ERR_REQUEST_TOO_LARGE',
-          `the requested traces hold more than requestBytesMax (${this.options.requestBytesMax}) bytes of spans; ask for fewer ids or use getTracesStream`,
-        );
+    for (const result of results) requestBytes += result.bytes.length;
+    if (requestBytes > this.options.requestBytesMax) {
+      throw new TraceKvError(
+        'ERR_REQUEST_TOO_LARGE',
+        `the requested traces hold more than requestBytesMax (${this.options.requestBytesMax}) bytes of spans; ask for fewer ids or use getTracesStream`,
+      );
+    }
+    const traces = assemble(queries, results, raw, this.options.traceBytesMax);
+    if (this.options.traceTooLarge === 'reject') {
+      const tooLarge = traces.find((trace) => trace?.partial === true);
+      if (tooLarge !== undefined) {
+        throw new TraceKvError('ERR_TRACE_TOO_LARGE', `trace ${tooLarge!.traceId} holds more than traceBytesMax (${this.options.traceBytesMax}) bytes of spans`);
       }
     }
-    return queries.map((query, q) => assemble(query, picks[q]!, raw));
+    return traces;
   }
 
-  /**
-   * Walks the record's trailer once and hands each wanted span to its query, within traceBytesMax.
-   * Returns the bytes of spans taken.
-   */
-  private pick(record: PlannedRecord, view: BatchView, queries: ParsedQuery[], picks: Picks[]): number {
-    // Wanted traces by their first id word: a few entries per record, no allocation per span.
-    const wanted = new Map<number, number[]>();
-    const found = new Array<number>(record.queries.length).fill(0);
-    record.queries.forEach((q, slot) => {
-      const word = readU32LE(queries[q]!.traceId, 0);
-      const list = wanted.get(word);
-      if (list === undefined) wanted.set(word, [slot]);
-      else list.push(slot);
+  private taskOf(slice: PlannedRecord[], queries: ParsedQuery[]): RecordTask {
+    const traceIds = new Uint8Array(queries.length * TRACE_ID_BYTES);
+    const bounds = new BigUint64Array(queries.length * 2);
+    queries.forEach((query, q) => {
+      traceIds.set(query.traceId, q * TRACE_ID_BYTES);
+      bounds[2 * q] = query.bounds?.startTimeUnixNano ?? NO_BOUNDS[0];
+      bounds[2 * q + 1] = query.bounds?.endTimeUnixNano ?? NO_BOUNDS[1];
     });
-    let taken = 0;
-    for (let i = 0; i < view.spanCount; i++) {
-      const slots = wanted.get(readU32LE(view.bytes, view.trailerEntryOffset(i)));
-      if (slots === undefined) continue;
-      for (const slot of slots) {
-        const query = queries[record.queries[slot]!]!;
-        if (!view.traceIdEquals(i, query.traceId, 0)) continue;
-        found[slot]!++;
-        const bounds = query.bounds;
-        if (bounds !== null) {
-          const start = view.startTimeUnixNano(i);
-          if (start < bounds.startTimeUnixNano || start > bounds.endTimeUnixNano) continue;
-        }
-        taken += this.take(picks[record.queries[slot]!]!, view, i, query);
-      }
+    const wants: number[] = [];
+    for (const record of slice) {
+      wants.push(record.queries.length);
+      record.queries.forEach((q, k) => wants.push(q, record.spanCounts[k]!));
     }
-    record.queries.forEach((q, slot) => {
-      if (found[slot] !== record.spanCounts[slot]) {
-        const file = record.generation.segmentPath(record.segmentId);
-        throw new TraceKvError(
-          'ERR_INDEX_CORRUPT',
-          `index entry for trace ${bytesToHex(queries[q]!.traceId, 0, TRACE_ID_BYTES)} says ${record.spanCounts[slot]} spans in ${file} at offset ${record.fileOffset}; got ${found[slot]}`,
-          { file, offset: record.fileOffset },
-        );
-      }
-    });
-    return taken;
-  }
-
-  private take(acc: Picks, view: BatchView, i: number, query: ParsedQuery): number {
-    if (acc.partial) return 0;
-    const size = view.spanLength(i);
-    if (acc.bytes + size > this.options.traceBytesMax) {
-      if (this.options.traceTooLarge === 'reject') {
-        throw new TraceKvError(
-          'ERR_TRACE_TOO_LARGE',
-          `trace ${bytesToHex(query.traceId, 0, TRACE_ID_BYTES)} holds more than traceBytesMax (${this.options.traceBytesMax}) bytes of spans`,
-        );
-      }
-      acc.partial = true;
-      return 0;
-    }
-    acc.bytes += size;
-    acc.views.push(view);
-    acc.indexes.push(i);
-    return size;
-  }
-
-  private async load(record: PlannedRecord, deadline: number): Promise<BatchView> {
-    if (performance.now() > deadline) throw new TraceKvError('ERR_TIMEOUT', 'read did not finish within its timeout');
-    const key = recordKey(record.generation.id, record.segmentId, record.fileOffset);
-    const cached = this.cache.get(key);
-    if (cached !== undefined) return cached;
-    const { generation, segmentId, fileOffset, recordLength } = record;
-    const file = generation.segmentPath(segmentId);
-    const { header, body } = readRecordAt(this.options.fileLayer, generation.readFd(segmentId), file, fileOffset, recordLength);
-    const batch = await decodeRecordBody(header, body, file, fileOffset);
-    let batchHeader;
-    try {
-      batchHeader = validateBatch(batch, STORED_BATCH_LIMITS);
-    } catch (error) {
-      throw segmentCorrupt(file, fileOffset, `stored batch is invalid: ${(error as Error).message}`);
-    }
-    if (
-      batchHeader.spanCount !== header.spanCount ||
-      batchHeader.minStartTimeUnixNano !== header.minStartTimeUnixNano ||
-      batchHeader.maxStartTimeUnixNano !== header.maxStartTimeUnixNano
-    ) {
-      throw segmentCorrupt(file, fileOffset, 'record header and stored batch disagree on span count or time range');
-    }
-    const view = new BatchView(batch, batchHeader);
-    this.cache.set(key, view);
-    return view;
+    return {
+      files: slice.map((record) => record.generation.segmentPath(record.segmentId)),
+      fileOffsets: slice.map((record) => record.fileOffset),
+      recordLengths: slice.map((record) => record.recordLength),
+      planIndexes: slice.map((record) => record.planIndex),
+      traceIds,
+      bounds,
+      wants: Uint32Array.from(wants),
+      traceBytesMax: this.options.traceBytesMax,
+      requestBytesMax: this.options.requestBytesMax,
+    };
   }
 }
 
-/** The trace of one query from its picked spans, decoded unless raw; null when nothing matched. */
-function assemble(query: ParsedQuery, acc: Picks, raw: boolean): Trace<Span | RawSpan> | null {
-  if (acc.views.length === 0 && !acc.partial) return null;
-  const commons = new Map<BatchView, BatchCommon>();
-  const spans = acc.views.map((view, k) => {
-    const i = acc.indexes[k]!;
-    if (raw) return rawSpanAt(view, i);
-    let common = commons.get(view);
-    if (common === undefined) {
-      common = decodeCommon(view.commonBytes());
-      commons.set(view, common);
+/** Contiguous runs of the disk-ordered plan, one per reader, balanced by bytes to read. */
+function splitPlan(plan: PlannedRecord[], threads: number): PlannedRecord[][] {
+  const parts = Math.min(Math.max(threads, 1), plan.length);
+  if (parts <= 1) return plan.length === 0 ? [] : [plan];
+  let total = 0;
+  for (const record of plan) total += record.recordLength;
+  const slices: PlannedRecord[][] = [];
+  let current: PlannedRecord[] = [];
+  let bytes = 0;
+  for (const [i, record] of plan.entries()) {
+    current.push(record);
+    bytes += record.recordLength;
+    const recordsLeft = plan.length - i - 1;
+    const slicesLeft = parts - slices.length - 1;
+    if (slicesLeft > 0 && (bytes >= (total * (slices.length + 1)) / parts || recordsLeft === slicesLeft)) {
+      slices.push(current);
+      current = [];
     }
-    return decodeSpanAt(view, i, common);
-  });
-  const trace: Trace<Span | RawSpan> = { traceId: bytesToHex(query.traceId, 0, TRACE_ID_BYTES), spans };
-  if (acc.partial) {
-    trace.partial = true;
-    trace.partialReason = 'traceBytesMax';
   }
-  return trace;
+  if (current.length > 0) slices.push(current);
+  return slices;
+}
+
+/**
+ * Traces in input order from the readers' results. Slices are contiguous runs of the disk-ordered
+ * plan, so taking results slice by slice and spans in order gives every trace's storage order;
+ * traceBytesMax keeps exactly the storage-order prefix that fits.
+ */
+function assemble(queries: ParsedQuery[], results: RecordTaskResult[], raw: boolean, traceBytesMax: number): (Trace<Span | RawSpan> | null)[] {
+  // `partial` closes a trace: once one span is left out, every later one is too (a prefix).
+  const traces = queries.map((query) => ({ traceId: bytesToHex(query.traceId, 0, TRACE_ID_BYTES), spans: [] as (Span | RawSpan)[], bytes: 0, partial: false }));
+  for (const result of results) {
+    const commons = new Map<number, BatchCommon>();
+    for (let s = 0; s < result.spans.length / SPAN_FIELDS; s++) {
+      const [record, q, offset, length] = [result.spans[4 * s]!, result.spans[4 * s + 1]!, result.spans[4 * s + 2]!, result.spans[4 * s + 3]!];
+      const trace = traces[q]!;
+      if (trace.partial) continue;
+      if (trace.bytes + length > traceBytesMax) {
+        trace.partial = true;
+        continue;
+      }
+      trace.bytes += length;
+      const spanId = bytesToHex(result.spanIds, s * SPAN_ID_BYTES, SPAN_ID_BYTES);
+      const start = result.starts[s]!;
+      const bytes = result.bytes.subarray(offset, offset + length);
+      if (raw) {
+        trace.spans.push({ traceId: trace.traceId, spanId, startTimeUnixNano: start, bytes: bytes.slice() });
+        continue;
+      }
+      let common = commons.get(record);
+      if (common === undefined) {
+        common = decodeCommon(result.bytes.subarray(result.commons[2 * record]!, result.commons[2 * record]! + result.commons[2 * record + 1]!));
+        commons.set(record, common);
+      }
+      trace.spans.push(decodeSpanRecord(bytes, trace.traceId, spanId, start, common.resource, common.scope));
+    }
+    // The reader left out this trace's later spans in its records; later records come after them.
+    for (const [q, flag] of result.truncated.entries()) if (flag === 1) traces[q]!.partial = true;
+  }
+  return traces.map((trace) => {
+    if (trace.spans.length === 0 && !trace.partial) return null;
+    const out: Trace<Span | RawSpan> = { traceId: trace.traceId, spans: trace.spans };
+    if (trace.partial) {
+      out.partial = true;
+      out.partialReason = 'traceBytesMax';
+    }
+    return out;
+  });
 }

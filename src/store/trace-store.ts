@@ -15,7 +15,7 @@ import { acquireLock, type StoreLock } from './lock.js';
 import { checkStoreMarker, encodeStoreMarker } from './meta-files.js';
 import { TraceReader, type ReadOptions, type StreamedTrace, type Trace } from '../reader/trace-reader.js';
 import type { TraceQuery } from '../reader/read-plan.js';
-import type { CacheStats } from '../reader/record-cache.js';
+import type { ReaderCacheStats } from '../reader/reader-pool.js';
 import { recover, type RecoveryReport } from './recovery.js';
 import { enforceRetention } from './retention.js';
 import { StoreState } from './store-state.js';
@@ -40,7 +40,7 @@ export interface StoreStats {
   chunksSealed: number;
   generationsDropped: number;
   failed: boolean;
-  readCache: CacheStats;
+  readCache: ReaderCacheStats;
   recovery: RecoveryReport;
 }
 
@@ -199,7 +199,7 @@ export class TraceStore {
       indexResidentBytes,
       ...counters,
       failed: this.state.failure !== null,
-      readCache: this.reader.cache.stats(),
+      readCache: this.reader.cacheStats(),
       recovery: this.recovery,
     };
   }
@@ -224,6 +224,7 @@ export class TraceStore {
         if (state.failure === null) await sealTail(state.fs, active, state.options.indexFlushEntries);
       }
     } finally {
+      await this.reader.close();
       for (const generation of state.generations) generation.closeFiles();
       this.lock.release();
     }

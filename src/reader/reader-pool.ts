@@ -1,0 +1,167 @@
+/**
+ * Where record tasks run: a piscina pool of reader workers, or the calling thread when
+ * `readerThreads` is 0. Behind this one module so the pool library can be swapped.
+ *
+ * Every task has a deadline: a task still running then is aborted (piscina ends that worker and
+ * starts a new one) and the call fails with ERR_TIMEOUT. A task whose worker dies is retried once,
+ * since reads change nothing; a second death fails the call with ERR_READER_FAILED.
+ */
+import { Piscina } from 'piscina';
+import { TraceKvError, assert } from '../errors.js';
+import type { FileLayer } from '../io/file-layer.js';
+import { RecordLoader } from './record-loader.js';
+import { fromTaskError, runRecordTask, type RecordTask, type RecordTaskResult, type TaskError } from './record-task.js';
+import type { ReaderWorkerData } from './reader-worker.js';
+
+export interface ReaderCacheStats {
+  hits: number;
+  misses: number;
+  /** Bytes held, summed over readers, as each last reported. */
+  bytes: number;
+  bytesMax: number;
+}
+
+export interface RecordExecutor {
+  readonly threads: number;
+  run(task: RecordTask, deadline: number): Promise<RecordTaskResult>;
+  cacheStats(): ReaderCacheStats;
+  close(): Promise<void>;
+}
+
+function timeoutError(): TraceKvError {
+  return new TraceKvError('ERR_TIMEOUT', 'read did not finish within its timeout');
+}
+
+/** The worker module beside this one; from the TypeScript sources (tests, tsx), its build in dist/. */
+function workerFile(): string {
+  const here = new URL(import.meta.url);
+  if (here.pathname.endsWith('.ts')) return new URL('../../dist/reader/reader-worker.js', here).href;
+  return new URL('./reader-worker.js', here).href;
+}
+
+class CacheTally {
+  hits = 0;
+  misses = 0;
+  private readonly bytesByReader = new Map<number, number>();
+
+  constructor(private readonly bytesMax: number) {}
+
+  add(result: RecordTaskResult, reader: number): void {
+    this.hits += result.cacheHits;
+    this.misses += result.cacheMisses;
+    this.bytesByReader.set(reader, result.cacheBytes);
+  }
+
+  stats(): ReaderCacheStats {
+    let bytes = 0;
+    for (const held of this.bytesByReader.values()) bytes += held;
+    return { hits: this.hits, misses: this.misses, bytes, bytesMax: this.bytesMax };
+  }
+}
+
+class InlineExecutor implements RecordExecutor {
+  readonly threads = 0;
+  private readonly loader: RecordLoader;
+  private readonly tally: CacheTally;
+
+  constructor(fs: FileLayer, cacheBytesMax: number) {
+    this.loader = new RecordLoader(fs, cacheBytesMax);
+    this.tally = new CacheTally(cacheBytesMax);
+  }
+
+  async run(task: RecordTask, deadline: number): Promise<RecordTaskResult> {
+    if (performance.now() > deadline) throw timeoutError();
+    const result = await runRecordTask(task, this.loader);
+    this.tally.add(result, 0);
+    if (performance.now() > deadline) throw timeoutError();
+    return result;
+  }
+
+  cacheStats(): ReaderCacheStats {
+    return this.tally.stats();
+  }
+
+  async close(): Promise<void> {
+    this.loader.close();
+  }
+}
+
+class PoolExecutor implements RecordExecutor {
+  private pool: Piscina | null = null;
+  private readonly tally: CacheTally;
+
+  constructor(
+    readonly threads: number,
+    private readonly cacheBytesMax: number,
+  ) {
+    this.tally = new CacheTally(cacheBytesMax);
+  }
+
+  /** Started on the first read, so stores that only write never start threads. */
+  private get workers(): Piscina {
+    if (this.pool === null) {
+      const workerData: ReaderWorkerData = { cacheBytesMax: Math.floor(this.cacheBytesMax / this.threads) };
+      this.pool = new Piscina({
+        filename: workerFile(),
+        minThreads: this.threads,
+        maxThreads: this.threads,
+        idleTimeout: Number.POSITIVE_INFINITY,
+        workerData,
+      });
+    }
+    return this.pool;
+  }
+
+  async run(task: RecordTask, deadline: number): Promise<RecordTaskResult> {
+    try {
+      return await this.attempt(task, deadline);
+    } catch (error) {
+      if (error instanceof TraceKvError) throw error;
+      // The worker died under the task (crash, out of memory, killed): a read can run again.
+      try {
+        return await this.attempt(task, deadline);
+      } catch (again) {
+        if (again instanceof TraceKvError) throw again;
+        throw new TraceKvError('ERR_READER_FAILED', `reader worker failed twice: ${(again as Error).message}`, { cause: again });
+      }
+    }
+  }
+
+  private async attempt(task: RecordTask, deadline: number): Promise<RecordTaskResult> {
+    const remaining = deadline - performance.now();
+    if (remaining <= 0) throw timeoutError();
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), remaining);
+    try {
+      const outcome = (await this.workers.run(task, { signal: abort.signal })) as (RecordTaskResult & { threadId: number }) | { error: TaskError };
+      if ('error' in outcome) throw fromTaskError(outcome.error);
+      this.tally.add(outcome, outcome.threadId);
+      return outcome;
+    } catch (error) {
+      if (abort.signal.aborted) throw timeoutError();
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  cacheStats(): ReaderCacheStats {
+    return this.tally.stats();
+  }
+
+  /** The live worker threads (diagnostics; the reliability tests kill one mid-request). */
+  get workerThreads() {
+    return this.pool?.threads ?? [];
+  }
+
+  async close(): Promise<void> {
+    const pool = this.pool;
+    this.pool = null;
+    if (pool !== null) await pool.destroy();
+  }
+}
+
+export function createExecutor(threads: number, fs: FileLayer, cacheBytesMax: number): RecordExecutor {
+  assert(Number.isInteger(threads) && threads >= 0, `reader threads ${threads}`);
+  return threads === 0 ? new InlineExecutor(fs, cacheBytesMax) : new PoolExecutor(threads, cacheBytesMax);
+}

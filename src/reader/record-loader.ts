@@ -1,0 +1,82 @@
+/**
+ * Loads one stored record as a validated batch view: cache, or pread → CRC → decompress → batch
+ * checks. Runs in reader workers and, with `readerThreads: 0`, inline; each has its own cache and
+ * its own read file descriptors.
+ */
+import { BATCH_BYTES_LIMIT, BATCH_SPANS_LIMIT, READER_OPEN_FILES_MAX } from '../constants.js';
+import { segmentCorrupt } from '../errors.js';
+import { BatchView } from '../batch/batch-view.js';
+import { validateBatch } from '../batch/validate.js';
+import { openFile, type FileLayer } from '../io/file-layer.js';
+import { decodeRecordBody } from '../segment/record-codec.js';
+import { readRecordAt } from '../segment/segment-reader.js';
+import { RecordCache } from './record-cache.js';
+
+/** Stored batches were fully validated on append; the hard limits apply on read. */
+const STORED_BATCH_LIMITS = { batchBytesMax: BATCH_BYTES_LIMIT, batchSpansMax: BATCH_SPANS_LIMIT };
+
+export interface RecordLocation {
+  file: string;
+  fileOffset: number;
+  recordLength: number;
+}
+
+export class RecordLoader {
+  readonly cache: RecordCache;
+  /** Open read fds by path, oldest first; segments are immutable once written, so an fd never goes stale. */
+  private readonly fds = new Map<string, number>();
+
+  constructor(
+    private readonly fs: FileLayer,
+    cacheBytesMax: number,
+  ) {
+    this.cache = new RecordCache(cacheBytesMax);
+  }
+
+  async load(location: RecordLocation): Promise<BatchView> {
+    const { file, fileOffset, recordLength } = location;
+    const key = `${file}@${fileOffset}`;
+    const cached = this.cache.get(key);
+    if (cached !== undefined) return cached;
+    const { header, body } = readRecordAt(this.fs, this.fd(file), file, fileOffset, recordLength);
+    const batch = await decodeRecordBody(header, body, file, fileOffset);
+    let batchHeader;
+    try {
+      batchHeader = validateBatch(batch, STORED_BATCH_LIMITS);
+    } catch (error) {
+      throw segmentCorrupt(file, fileOffset, `stored batch is invalid: ${(error as Error).message}`);
+    }
+    if (
+      batchHeader.spanCount !== header.spanCount ||
+      batchHeader.minStartTimeUnixNano !== header.minStartTimeUnixNano ||
+      batchHeader.maxStartTimeUnixNano !== header.maxStartTimeUnixNano
+    ) {
+      throw segmentCorrupt(file, fileOffset, 'record header and stored batch disagree on span count or time range');
+    }
+    const view = new BatchView(batch, batchHeader);
+    this.cache.set(key, view);
+    return view;
+  }
+
+  close(): void {
+    for (const fd of this.fds.values()) this.fs.close(fd);
+    this.fds.clear();
+  }
+
+  private fd(file: string): number {
+    let fd = this.fds.get(file);
+    if (fd !== undefined) {
+      this.fds.delete(file);
+      this.fds.set(file, fd);
+      return fd;
+    }
+    if (this.fds.size >= READER_OPEN_FILES_MAX) {
+      const [oldestFile, oldestFd] = this.fds.entries().next().value as [string, number];
+      this.fds.delete(oldestFile);
+      this.fs.close(oldestFd);
+    }
+    fd = openFile(this.fs, file, 'read');
+    this.fds.set(file, fd);
+    return fd;
+  }
+}
