@@ -20,6 +20,8 @@ import { tracegenTrace } from '../test/helpers/tracegen.js';
 const TRACES_PER_BATCH = 100;
 const APPENDS_IN_FLIGHT = 16;
 const LOOKUPS = 2000;
+const BULK_TRACES = 100;
+const BULK_ROUNDS = 20;
 const ZSTD_SAMPLE_BATCHES = 20;
 const ZSTD_ROUNDS = 5;
 const MISSES = 200;
@@ -111,7 +113,8 @@ async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tracekv-measure-'));
   try {
     log(`ingesting into ${dir} (durability fsync, ${APPENDS_IN_FLIGHT} appends in flight)...`);
-    const store = await TraceStore.open({ dir });
+    // No read cache: a bulk call would warm it for the sequential calls that follow it.
+    const store = await TraceStore.open({ dir, readCacheBytesMax: 0 });
     const ingestStart = performance.now();
     let next = 0;
     await Promise.all(
@@ -123,17 +126,17 @@ async function main(): Promise<void> {
     const stats = store.stats();
 
     log('getTrace latency...');
-    const latencies: number[] = [];
-    for (let i = 0; i < LOOKUPS + MISSES; i++) {
-      const id = i < LOOKUPS ? traceIds[rng.int(traceIds.length)]! : Buffer.from(rng.bytes(16)).toString('hex');
-      const start = performance.now();
-      const trace = await store.getTrace(id);
-      latencies.push(performance.now() - start);
-      if (i < LOOKUPS && trace?.spans.length !== 10) throw new Error(`trace ${id} came back with ${trace?.spans.length} spans`);
-    }
+    const latencies = await measureLookups(store, traceIds, rng);
+    const bulk = await measureBulk(store, traceIds, rng);
+    await store.close();
+    log('inline reads (readerThreads 0)...');
+    const inlineStore = await TraceStore.open({ dir, readerThreads: 0, readCacheBytesMax: 0 });
+    const inlineLatencies = await measureLookups(inlineStore, traceIds, rng);
+    const inlineBulk = await measureBulk(inlineStore, traceIds, rng);
+    await inlineStore.close();
     const hits = latencies.slice(0, LOOKUPS).sort((a, b) => a - b);
     const misses = latencies.slice(LOOKUPS).sort((a, b) => a - b);
-    await store.close();
+    const inlineHits = inlineLatencies.slice(0, LOOKUPS).sort((a, b) => a - b);
     const reopenStart = performance.now();
     const reopened = await TraceStore.open({ dir });
     const reopenMs = performance.now() - reopenStart;
@@ -159,6 +162,9 @@ async function main(): Promise<void> {
       indexResidentBytesPerSpan: indexResidentBytes / spans,
       getTraceMs: { p50: percentile(hits, 0.5), p99: percentile(hits, 0.99) },
       getTraceMissMs: { p50: percentile(misses, 0.5), p99: percentile(misses, 0.99) },
+      inlineGetTraceMs: { p50: percentile(inlineHits, 0.5), p99: percentile(inlineHits, 0.99) },
+      getTraces100Ms: bulk,
+      inlineGetTraces100Ms: inlineBulk,
       reopenMs,
     };
     if (json) process.stdout.write(`${JSON.stringify(result)}\n`);
@@ -166,6 +172,38 @@ async function main(): Promise<void> {
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** getTrace latencies in ms: LOOKUPS random existing ids, then MISSES random misses. */
+async function measureLookups(store: TraceStore, traceIds: string[], rng: ReturnType<typeof makeRng>): Promise<number[]> {
+  const latencies: number[] = [];
+  for (let i = 0; i < LOOKUPS + MISSES; i++) {
+    const id = i < LOOKUPS ? traceIds[rng.int(traceIds.length)]! : Buffer.from(rng.bytes(16)).toString('hex');
+    const start = performance.now();
+    const trace = await store.getTrace(id);
+    latencies.push(performance.now() - start);
+    if (i < LOOKUPS && trace?.spans.length !== 10) throw new Error(`trace ${id} came back with ${trace?.spans.length} spans`);
+  }
+  return latencies;
+}
+
+/** Median ms of getTraces(100 random ids), and of the same 100 ids read one getTrace at a time. */
+async function measureBulk(store: TraceStore, traceIds: string[], rng: ReturnType<typeof makeRng>): Promise<{ bulkP50: number; sequentialP50: number; ratio: number }> {
+  const bulk: number[] = [];
+  const sequential: number[] = [];
+  for (let round = 0; round < BULK_ROUNDS; round++) {
+    const ids = Array.from({ length: BULK_TRACES }, () => traceIds[rng.int(traceIds.length)]!);
+    let start = performance.now();
+    const traces = await store.getTraces(ids);
+    bulk.push(performance.now() - start);
+    if (traces.some((t) => t?.spans.length !== 10)) throw new Error('a bulk trace came back incomplete');
+    start = performance.now();
+    for (const id of ids) await store.getTrace(id);
+    sequential.push(performance.now() - start);
+  }
+  const bulkP50 = percentile(bulk.sort((a, b) => a - b), 0.5);
+  const sequentialP50 = percentile(sequential.sort((a, b) => a - b), 0.5);
+  return { bulkP50, sequentialP50, ratio: bulkP50 / sequentialP50 };
 }
 
 main().catch((error: unknown) => {

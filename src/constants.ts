@@ -164,6 +164,11 @@ export const TRACE_BYTES_MAX_DEFAULT = 5_000_000;
 export const REQUEST_BYTES_MAX_DEFAULT = 64 * 1024 * 1024;
 /** Ids one getTraces call may ask for; getTracesStream takes any number. */
 export const REQUEST_TRACES_MAX_DEFAULT = 10_000;
+/**
+ * Record loads a reader keeps in flight. Each decompression waits ~105 µs for a threadpool thread;
+ * four in flight hide that wait and fill both cores, while holding at most four records of memory.
+ */
+export const RECORD_LOADS_IN_FLIGHT_MAX = 4;
 /** More reader threads than this only adds memory: reads are bound by the cores and the page cache. */
 export const READER_THREADS_MAX = 256;
 /** Read fds one reader keeps open (LRU); far below the usual 1,024 per-process limit with 2–8 readers. */

@@ -12,6 +12,7 @@ import {
 import { crc32c } from '../codec/crc32c.js';
 import { TraceKvError, assert, batchCorrupt } from '../errors.js';
 import { readU16LE, readU32LE, readU64LE, writeU16LE, writeU32LE, writeU64LE } from '../codec/little-endian.js';
+import { hex32 } from '../codec/little-endian.js';
 import { U32_MAX } from './input-checks.js';
 
 export interface BatchHeader {
@@ -103,9 +104,6 @@ export function readBatchHeader(bytes: Uint8Array): BatchHeader {
   };
 }
 
-export function hex32(value: number): string {
-  return `0x${value.toString(16).padStart(8, '0')}`;
-}
 
 function hex16(value: number): string {
   return `0x${value.toString(16).padStart(4, '0')}`;

@@ -13,8 +13,8 @@ import {
 } from '../constants.js';
 import { crc32c } from '../codec/crc32c.js';
 import { assert, batchCorrupt, invalidArgument, TraceKvError } from '../errors.js';
-import { type BatchHeader, HEADER_OFFSET, hex32, readBatchHeader } from './header.js';
-import { readU32LE, u64Below } from '../codec/little-endian.js';
+import { type BatchHeader, HEADER_OFFSET, readBatchHeader } from './header.js';
+import { hex32, readU32LE, u64Below } from '../codec/little-endian.js';
 
 export interface BatchLimits {
   batchBytesMax: number;
@@ -32,6 +32,19 @@ export const TRAILER_OFFSET = {
 
 /** Returns the header of a batch that passed every §2.6 check; throws a TraceKvError otherwise. */
 export function validateBatch(bytes: Uint8Array, limits: BatchLimits): BatchHeader {
+  return checkBatch(bytes, limits, true);
+}
+
+/**
+ * The read-side check of a batch taken from a record whose body CRC matched: every structural
+ * check of §2.6, but not the whole-batch CRC again. The body CRC already proved these are the
+ * exact bytes that passed validateBatch on append; recomputing it costs ~50 µs per 256 KiB read.
+ */
+export function validateStoredBatch(bytes: Uint8Array): BatchHeader {
+  return checkBatch(bytes, { batchBytesMax: BATCH_BYTES_LIMIT, batchSpansMax: BATCH_SPANS_LIMIT }, false);
+}
+
+function checkBatch(bytes: Uint8Array, limits: BatchLimits, withBatchCrc: boolean): BatchHeader {
   assertLimits(limits);
   if (!(bytes instanceof Uint8Array)) throw invalidArgument(`batch: got ${typeof bytes}; want a Uint8Array`);
   // Size first: an oversized batch is refused for its size whatever its bytes say.
@@ -43,7 +56,7 @@ export function validateBatch(bytes: Uint8Array, limits: BatchLimits): BatchHead
   }
   const header = readBatchHeader(bytes);
   checkSections(bytes, header, limits);
-  checkFooter(bytes);
+  checkFooter(bytes, withBatchCrc);
   checkTrailer(bytes, header);
   return header;
 }
@@ -85,12 +98,13 @@ function checkSections(bytes: Uint8Array, header: BatchHeader, limits: BatchLimi
   }
 }
 
-function checkFooter(bytes: Uint8Array): void {
+function checkFooter(bytes: Uint8Array, withBatchCrc: boolean): void {
   const footerAt = bytes.length - BATCH_FOOTER_BYTES;
   const endMagic = readU32LE(bytes, footerAt + 4);
   if (endMagic !== BATCH_END_MAGIC) {
     throw batchCorrupt(`batch endMagic got ${hex32(endMagic)}; want ${hex32(BATCH_END_MAGIC)}`, footerAt + 4);
   }
+  if (!withBatchCrc) return;
   const storedCrc = readU32LE(bytes, footerAt);
   const actualCrc = crc32c(bytes, 0, footerAt);
   if (storedCrc !== actualCrc) {

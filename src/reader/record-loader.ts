@@ -3,17 +3,14 @@
  * checks. Runs in reader workers and, with `readerThreads: 0`, inline; each has its own cache and
  * its own read file descriptors.
  */
-import { BATCH_BYTES_LIMIT, BATCH_SPANS_LIMIT, READER_OPEN_FILES_MAX } from '../constants.js';
+import { READER_OPEN_FILES_MAX } from '../constants.js';
 import { segmentCorrupt } from '../errors.js';
 import { BatchView } from '../batch/batch-view.js';
-import { validateBatch } from '../batch/validate.js';
+import { validateStoredBatch } from '../batch/validate.js';
 import { openFile, type FileLayer } from '../io/file-layer.js';
 import { decodeRecordBody } from '../segment/record-codec.js';
 import { readRecordAt } from '../segment/segment-reader.js';
 import { RecordCache } from './record-cache.js';
-
-/** Stored batches were fully validated on append; the hard limits apply on read. */
-const STORED_BATCH_LIMITS = { batchBytesMax: BATCH_BYTES_LIMIT, batchSpansMax: BATCH_SPANS_LIMIT };
 
 export interface RecordLocation {
   file: string;
@@ -42,7 +39,7 @@ export class RecordLoader {
     const batch = await decodeRecordBody(header, body, file, fileOffset);
     let batchHeader;
     try {
-      batchHeader = validateBatch(batch, STORED_BATCH_LIMITS);
+      batchHeader = validateStoredBatch(batch);
     } catch (error) {
       throw segmentCorrupt(file, fileOffset, `stored batch is invalid: ${(error as Error).message}`);
     }

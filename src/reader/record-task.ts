@@ -7,7 +7,7 @@
  * Everything in a task is plain data (numbers, strings, typed arrays) so that it crosses the
  * thread boundary by structured clone at the cost of a memcpy, with no object per span.
  */
-import { SPAN_ID_BYTES, TRACE_ID_BYTES, UNIX_NANO_MAX } from '../constants.js';
+import { RECORD_LOADS_IN_FLIGHT_MAX, SPAN_ID_BYTES, TRACE_ID_BYTES, UNIX_NANO_MAX } from '../constants.js';
 import { TraceKvError, type TraceKvErrorCode } from '../errors.js';
 import type { BatchView } from '../batch/batch-view.js';
 import { readU32LE } from '../codec/little-endian.js';
@@ -88,10 +88,21 @@ export async function runRecordTask(task: RecordTask, loader: RecordLoader): Pro
   const traceBytes = new Float64Array(traceCount);
   const truncated = new Uint8Array(traceCount);
   const before = loader.cache.stats();
+  // Loads run ahead of slicing: each decompression is a ~105 µs hop to the threadpool, and a few
+  // in flight overlap those hops and use every core. Errors surface when their record's turn comes.
+  const loads: (Promise<BatchView> | undefined)[] = [];
+  const startLoad = (r: number) => {
+    if (r < task.files.length && loads[r] === undefined) {
+      const load = loader.load({ file: task.files[r]!, fileOffset: task.fileOffsets[r]!, recordLength: task.recordLengths[r]! });
+      load.catch(() => {}); // handled when awaited; never an unhandled rejection meanwhile
+      loads[r] = load;
+    }
+  };
   let wantsAt = 0;
   for (let r = 0; r < task.files.length; r++) {
-    const file = task.files[r]!;
-    const view = await loader.load({ file, fileOffset: task.fileOffsets[r]!, recordLength: task.recordLengths[r]! });
+    for (let ahead = 0; ahead < RECORD_LOADS_IN_FLIGHT_MAX; ahead++) startLoad(r + ahead);
+    const view = await loads[r]!;
+    loads[r] = undefined; // let the view go once sliced
     const wanting = task.wants[wantsAt++]!;
     const traces = Array.from({ length: wanting }, (_, k) => task.wants[wantsAt + 2 * k]!);
     const promised = Array.from({ length: wanting }, (_, k) => task.wants[wantsAt + 2 * k + 1]!);
