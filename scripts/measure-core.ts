@@ -115,19 +115,32 @@ async function main(): Promise<void> {
     log(`ingesting into ${dir} (durability fsync, ${APPENDS_IN_FLIGHT} appends in flight)...`);
     // No read cache: a bulk call would warm it for the sequential calls that follow it.
     const store = await TraceStore.open({ dir, readCacheBytesMax: 0 });
-    const ingestStart = performance.now();
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: APPENDS_IN_FLIGHT }, async () => {
-        while (next < batches.length) await store.append(batches[next++]!);
-      }),
-    );
-    const ingestSeconds = (performance.now() - ingestStart) / 1000;
+    const ingestSeconds = await ingest(store, batches);
     const stats = store.stats();
 
     log('getTrace latency...');
     const latencies = await measureLookups(store, traceIds, rng);
     const bulk = await measureBulk(store, traceIds, rng);
+    log('ingest into a second store while getTraces(100) runs in a loop on the first...');
+    const loadedDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tracekv-measure-load-'));
+    let underLoadSeconds: number;
+    let readCalls = 0;
+    try {
+      const second = await TraceStore.open({ dir: loadedDir });
+      let reading = true;
+      const readLoop = (async () => {
+        while (reading) {
+          await store.getTraces(Array.from({ length: BULK_TRACES }, () => traceIds[rng.int(traceIds.length)]!));
+          readCalls++;
+        }
+      })();
+      underLoadSeconds = await ingest(second, batches);
+      reading = false;
+      await readLoop;
+      await second.close();
+    } finally {
+      fs.rmSync(loadedDir, { recursive: true, force: true });
+    }
     await store.close();
     log('inline reads (readerThreads 0)...');
     const inlineStore = await TraceStore.open({ dir, readerThreads: 0, readCacheBytesMax: 0 });
@@ -153,6 +166,7 @@ async function main(): Promise<void> {
       clientEncodeSpansPerSec: Math.round(encodeSpansPerSec),
       zstd: levels,
       ingestSpansPerSec: Math.round(spans / ingestSeconds),
+      ingestUnderReadLoad: { spansPerSec: Math.round(spans / underLoadSeconds), ratioToAlone: ingestSeconds / underLoadSeconds, getTraces100Calls: readCalls },
       groupCommits: stats.groupCommits,
       indexSpansPerSecOneCore: Math.round(indexSpansPerSec),
       indexEntriesPerSpan: stats.indexTailEntries / spans + stats.indexSealedEntries / spans,
@@ -172,6 +186,18 @@ async function main(): Promise<void> {
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Seconds to append every batch with APPENDS_IN_FLIGHT appends outstanding. */
+async function ingest(store: TraceStore, batches: Uint8Array[]): Promise<number> {
+  const start = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: APPENDS_IN_FLIGHT }, async () => {
+      while (next < batches.length) await store.append(batches[next++]!);
+    }),
+  );
+  return (performance.now() - start) / 1000;
 }
 
 /** getTrace latencies in ms: LOOKUPS random existing ids, then MISSES random misses. */
