@@ -25,6 +25,8 @@ export interface FileLayer {
   fdatasync(fd: number): Promise<void>;
   truncate(fd: number, length: number): void;
   size(fd: number): number;
+  /** Hard links to the open file; 0 once it has been deleted (its space is freed when the fd closes). */
+  linkCount(fd: number): number;
   rename(from: string, to: string): void;
   unlink(path: string): void;
   /** Creates a directory and any missing parents. */
@@ -72,6 +74,7 @@ export const nodeFileLayer: FileLayer = {
   fdatasync: fdatasyncAsync,
   truncate: (fd, length) => fs.ftruncateSync(fd, length),
   size: (fd) => fs.fstatSync(fd).size,
+  linkCount: (fd) => fs.fstatSync(fd).nlink,
   rename: (from, to) => fs.renameSync(from, to),
   unlink: (path) => fs.unlinkSync(path),
   mkdir: (path) => void fs.mkdirSync(path, { recursive: true }),

@@ -57,6 +57,15 @@ export class RecordCache {
   }
 
 
+  /** Drops every record whose key starts with `prefix` (the records of one deleted file). */
+  dropPrefix(prefix: string): void {
+    for (const [key, view] of this.entries) {
+      if (!key.startsWith(prefix)) continue;
+      this.bytes -= view.bytes.byteLength;
+      this.entries.delete(key);
+    }
+  }
+
   stats(): CacheStats {
     return { hits: this.hits, misses: this.misses, entries: this.entries.size, bytes: this.bytes, bytesMax: this.bytesMax };
   }

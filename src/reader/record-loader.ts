@@ -22,6 +22,7 @@ export class RecordLoader {
   readonly cache: RecordCache;
   /** Open read fds by path, oldest first; segments are immutable once written, so an fd never goes stale. */
   private readonly fds = new Map<string, number>();
+  private retentionEpoch = 0;
 
   constructor(
     private readonly fs: FileLayer,
@@ -53,6 +54,21 @@ export class RecordLoader {
     const view = new BatchView(batch, batchHeader);
     this.cache.set(key, view);
     return view;
+  }
+
+  /**
+   * After retention dropped generations: close the fds of deleted segments, so their disk space is
+   * freed now rather than when the fd would age out, and forget their cached records.
+   */
+  noteRetentionEpoch(epoch: number): void {
+    if (epoch === this.retentionEpoch) return;
+    this.retentionEpoch = epoch;
+    for (const [file, fd] of [...this.fds]) {
+      if (this.fs.linkCount(fd) > 0) continue;
+      this.fds.delete(file);
+      this.fs.close(fd);
+      this.cache.dropPrefix(`${file}@`);
+    }
   }
 
   close(): void {

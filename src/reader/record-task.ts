@@ -31,6 +31,8 @@ export interface RecordTask {
   traceBytesMax: number;
   /** Span bytes the whole task may return. */
   requestBytesMax: number;
+  /** The store's retention epoch (see RecordLoader.noteRetentionEpoch). */
+  retentionEpoch: number;
 }
 
 export interface RecordTaskResult {
@@ -87,6 +89,7 @@ export async function runRecordTask(task: RecordTask, loader: RecordLoader): Pro
   const starts: bigint[] = [];
   const traceBytes = new Float64Array(traceCount);
   const truncated = new Uint8Array(traceCount);
+  loader.noteRetentionEpoch(task.retentionEpoch);
   const before = loader.cache.stats();
   // Loads run ahead of slicing: each decompression is a ~105 µs hop to the threadpool, and a few
   // in flight overlap those hops and use every core. Errors surface when their record's turn comes.

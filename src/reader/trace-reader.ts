@@ -158,6 +158,7 @@ export class TraceReader {
       wants: Uint32Array.from(wants),
       traceBytesMax: this.options.traceBytesMax,
       requestBytesMax: this.options.requestBytesMax,
+      retentionEpoch: this.state.retentionEpoch,
     };
   }
 }

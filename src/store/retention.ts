@@ -33,6 +33,7 @@ export async function enforceRetention(state: StoreState, rootDir: string): Prom
       throw ioError(generation.dirPath, 'drop expired generation', error);
     }
     state.counters.generationsDropped++;
+    state.retentionEpoch++;
     dropped.push(generation.id);
     logger({ event: 'generation_dropped', generationId: generation.id, closedAtMs: generation.meta.closedAtMs });
   }

@@ -20,6 +20,8 @@ export class StoreState {
   generations: Generation[] = [];
   /** Set once a write or sync fails: the store then refuses every write (fsyncgate). */
   failure: TraceKvError | null = null;
+  /** Counts retention drops; readers seeing a new value close fds of deleted segments. */
+  retentionEpoch = 0;
   closed = false;
   readonly counters: StoreCounters = {
     appends: 0,

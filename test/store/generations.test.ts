@@ -23,7 +23,8 @@ describe('generations and retention', () => {
     const dir = tempDir('retention');
     let now = 1_800_000_000_000;
     const clock = () => now;
-    const store = await TraceStore.open({ dir, clock, retentionHours: 4 });
+    // One reader: each reader closes the fds of dropped segments on its next read.
+    const store = await TraceStore.open({ dir, clock, retentionHours: 4, readerThreads: 1 });
     const t0 = now;
     for (let hour = 0; hour < 5; hour++) {
       await store.append(batchAt(hour, BigInt(now) * 1_000_000n));
@@ -33,12 +34,26 @@ describe('generations and retention', () => {
     // closed at t0 + k h + k ms. Retention also ran at each roll, but nothing was 4 h past closing yet.
     expect(store.stats().generations).toBe(5);
     now = t0 + 7 * HOUR_MS + 10;
+    // Reading every trace leaves the reader holding fds on every generation's segments.
+    expect((await store.getTraces([0, 1, 2, 3, 4].map((n) => (n + 1).toString(16).padStart(32, 'c')))).every((t) => t !== null)).toBe(true);
     // Expired when closedAt + 4 h <= now: gens 1 (5h+1), 2 (6h+2), 3 (7h+3); not 4 (8h+4) or the open 5.
     const dropped = await store.enforceRetention();
     expect(dropped).toEqual([1, 2, 3]);
     expect(fs.readdirSync(dir).filter((n) => n.startsWith('gen-')).sort()).toEqual(['gen-0000000004', 'gen-0000000005']);
     const traces = await store.getTraces([0, 1, 2, 3, 4].map((n) => (n + 1).toString(16).padStart(32, 'c')));
     expect(traces.map((t) => t !== null)).toEqual([false, false, false, true, true]);
+    // Dropped segments' space is freed now: no fd of this process still holds one.
+    const heldDeleted = fs
+      .readdirSync('/proc/self/fd')
+      .map((fd) => {
+        try {
+          return fs.readlinkSync(`/proc/self/fd/${fd}`);
+        } catch {
+          return '';
+        }
+      })
+      .filter((target) => target.startsWith(dir) && target.endsWith('(deleted)'));
+    expect(heldDeleted).toEqual([]);
     await store.close();
 
     // Reopen at 7h+10: generation 5's hour is up, so it is closed now (closedAt 7h+10); nothing expires.
