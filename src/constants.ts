@@ -176,5 +176,41 @@ export const READER_OPEN_FILES_MAX = 64;
 /** Default deadline of one read call. */
 export const READ_TIMEOUT_MS_DEFAULT = 30_000;
 
+// ---------------------------------------------------------------------------------------------
+// Daemon protocol (data-format.md §6)
+// ---------------------------------------------------------------------------------------------
+
+export const PROTOCOL_VERSION = 1;
+/** length 4 + opcode 1 + flags 1 + reserved 2 + requestId 4 + headerLength 4. */
+export const FRAME_PREFIX_BYTES = 16;
+/** A frame's length field counts the 12 fixed bytes after it, so a valid length is at least this. */
+export const FRAME_LENGTH_MIN = 12;
+/** Largest frame by default: a batch of up to the default batchBytesMax (8 MiB) with room to spare. */
+export const FRAME_BYTES_MAX_DEFAULT = 16 * 1024 * 1024;
+/** Hard ceiling for frameBytesMax: a frame is buffered whole, and batches stop at 64 MiB. */
+export const FRAME_BYTES_LIMIT = BATCH_BYTES_LIMIT + 1024 * 1024;
+
+/** Requests one connection may have in flight before the daemon stops reading from it. */
+export const CONNECTION_IN_FLIGHT_REQUESTS_MAX_DEFAULT = 64;
+/** Request and response bytes in flight over all connections; past it requests get ERR_BUSY. */
+export const IN_FLIGHT_BYTES_MAX_DEFAULT = 256 * 1024 * 1024;
+/** Open connections; one more is answered with ERR_BUSY and closed. */
+export const CONNECTIONS_MAX_DEFAULT = 1024;
+/** A connection that must authenticate has this long to send HELLO. */
+export const AUTH_DEADLINE_MS_DEFAULT = 2_000;
+/** A connection with nothing in flight and no traffic for this long is closed. */
+export const IDLE_TIMEOUT_MS_DEFAULT = 5 * 60_000;
+/** A client that leaves responses unread for this long (socket buffer full) is cut off. */
+export const WRITE_DEADLINE_MS_DEFAULT = 30_000;
+/** Response bytes queued for one connection before the daemon stops reading its requests. */
+export const PENDING_OUTPUT_BYTES_MAX_DEFAULT = 64 * 1024 * 1024;
+/** What ERR_BUSY tells a client to wait: about one group commit and a bit. */
+export const BUSY_RETRY_AFTER_MS = 50;
+/** A streamed GET_TRACES response is cut into frames of about this many bytes. */
+export const STREAM_FRAME_BYTES_TARGET = 1024 * 1024;
+export const DAEMON_PORT_DEFAULT = 7070;
+export const DAEMON_HOST_DEFAULT = '127.0.0.1';
+export const DAEMON_DIR_DEFAULT = './data';
+
 /** Nanoseconds are u64 on disk. */
 export const UNIX_NANO_MAX = (1n << 64n) - 1n;

@@ -21,6 +21,13 @@ export type TraceKvErrorCode =
   | 'ERR_REQUEST_TOO_LARGE'
   | 'ERR_TIMEOUT'
   | 'ERR_READER_FAILED'
+  | 'ERR_PROTOCOL'
+  | 'ERR_FRAME_TOO_LARGE'
+  | 'ERR_UNKNOWN_OPCODE'
+  | 'ERR_UNSUPPORTED_VERSION'
+  | 'ERR_AUTH'
+  | 'ERR_BUSY'
+  | 'ERR_CONNECTION'
   | 'ERR_IO';
 
 export interface TraceKvErrorDetails {
@@ -30,6 +37,8 @@ export interface TraceKvErrorDetails {
   offset?: number;
   /** The option name, for ERR_INVALID_OPTION. */
   option?: string;
+  /** For ERR_BUSY: when the daemon suggests trying again. */
+  retryAfterMs?: number;
   cause?: unknown;
 }
 
@@ -38,6 +47,7 @@ export class TraceKvError extends Error {
   readonly file?: string;
   readonly offset?: number;
   readonly option?: string;
+  readonly retryAfterMs?: number;
 
   constructor(code: TraceKvErrorCode, message: string, details: TraceKvErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
@@ -46,6 +56,7 @@ export class TraceKvError extends Error {
     if (details.file !== undefined) this.file = details.file;
     if (details.offset !== undefined) this.offset = details.offset;
     if (details.option !== undefined) this.option = details.option;
+    if (details.retryAfterMs !== undefined) this.retryAfterMs = details.retryAfterMs;
   }
 }
 

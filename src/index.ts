@@ -28,3 +28,4 @@ export type {
   TraceIdInput,
 } from './batch/types.js';
 export type { FileLayer } from './io/file-layer.js';
+export type { TraceStoreApi } from './api.js';

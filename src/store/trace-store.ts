@@ -19,6 +19,7 @@ import type { ReaderCacheStats } from '../reader/reader-pool.js';
 import { recover, type RecoveryReport } from './recovery.js';
 import { enforceRetention } from './retention.js';
 import { StoreState } from './store-state.js';
+import type { TraceStoreApi } from '../api.js';
 
 export interface StoreStats {
   generations: number;
@@ -44,7 +45,7 @@ export interface StoreStats {
   recovery: RecoveryReport;
 }
 
-export class TraceStore {
+export class TraceStore implements TraceStoreApi {
   private readonly pipeline: AppendPipeline;
   private readonly reader: TraceReader;
   private closing: Promise<void> | null = null;
@@ -158,6 +159,7 @@ export class TraceStore {
   /** Any number of ids, yielded in input order as `{ index, trace }`, holding only a slice in memory at a time. */
   getTracesStream(traceIds: Iterable<TraceIdInput | TraceQuery>, options: ReadOptions & { raw: true }): AsyncGenerator<StreamedTrace<RawSpan>>;
   getTracesStream(traceIds: Iterable<TraceIdInput | TraceQuery>, options?: ReadOptions & { raw?: false }): AsyncGenerator<StreamedTrace<Span>>;
+  getTracesStream(traceIds: Iterable<TraceIdInput | TraceQuery>, options?: ReadOptions): AsyncGenerator<StreamedTrace<Span | RawSpan>>;
   getTracesStream(traceIds: Iterable<TraceIdInput | TraceQuery>, options?: ReadOptions): AsyncGenerator<StreamedTrace<Span | RawSpan>> {
     return this.reader.getTracesStream(traceIds, options);
   }

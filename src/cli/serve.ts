@@ -1,0 +1,74 @@
+/**
+ * `tracekv serve`: the daemon. Settings come from flags, else from TRACEKV_* environment
+ * variables, else the defaults. SIGTERM and SIGINT stop it gracefully: stop accepting, finish
+ * in-flight appends, sync and close the store, exit 0.
+ */
+import fs from 'node:fs';
+import type { Command } from 'commander';
+import { DAEMON_DIR_DEFAULT, DAEMON_HOST_DEFAULT, DAEMON_PORT_DEFAULT } from '../constants.js';
+import { TraceKvError, invalidOption } from '../errors.js';
+import { startDaemon } from '../daemon/server.js';
+import type { DaemonOptions } from '../daemon/daemon-options.js';
+
+interface ServeFlags {
+  dir?: string;
+  host?: string;
+  port?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  insecure?: boolean;
+}
+
+function portOf(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw invalidOption('port', `got ${value}; want 0..65535`);
+  return port;
+}
+
+export function daemonOptionsFrom(flags: ServeFlags, env: NodeJS.ProcessEnv): DaemonOptions {
+  const options: DaemonOptions = {
+    dir: flags.dir ?? env.TRACEKV_DIR ?? DAEMON_DIR_DEFAULT,
+    host: flags.host ?? env.TRACEKV_HOST ?? DAEMON_HOST_DEFAULT,
+    port: portOf(flags.port ?? env.TRACEKV_PORT ?? String(DAEMON_PORT_DEFAULT)),
+    insecure: flags.insecure === true,
+  };
+  // The token comes only from the environment: a flag would show in `ps` for every user.
+  if (env.TRACEKV_TOKEN !== undefined && env.TRACEKV_TOKEN !== '') options.token = env.TRACEKV_TOKEN;
+  if ((flags.tlsCert === undefined) !== (flags.tlsKey === undefined)) throw invalidOption('tls', '--tls-cert and --tls-key go together');
+  if (flags.tlsCert !== undefined && flags.tlsKey !== undefined) {
+    options.tls = { cert: fs.readFileSync(flags.tlsCert), key: fs.readFileSync(flags.tlsKey) };
+  }
+  return options;
+}
+
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('run the tracekv daemon (TCP; see data-format.md §6)')
+    .option('--dir <dir>', `data directory (env TRACEKV_DIR, default ${DAEMON_DIR_DEFAULT})`)
+    .option('--host <host>', `address to bind (env TRACEKV_HOST, default ${DAEMON_HOST_DEFAULT})`)
+    .option('--port <port>', `port, 0 for any free one (env TRACEKV_PORT, default ${DAEMON_PORT_DEFAULT})`)
+    .option('--tls-cert <file>', 'PEM certificate: serve TLS (≥ 1.2)')
+    .option('--tls-key <file>', 'PEM private key for --tls-cert')
+    .option('--insecure', 'allow a non-loopback address without TRACEKV_TOKEN')
+    .action(async (flags: ServeFlags) => {
+      const daemon = await startDaemon(daemonOptionsFrom(flags, process.env));
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        process.stdout.write(`${JSON.stringify({ event: 'signal', signal })}\n`);
+        daemon.close().then(
+          () => process.exit(0),
+          (error: unknown) => {
+            process.stderr.write(`tracekv: shutdown failed: ${error instanceof Error ? error.message : String(error)}\n`);
+            process.exit(1);
+          },
+        );
+      };
+      process.on('SIGTERM', () => stop('SIGTERM'));
+      process.on('SIGINT', () => stop('SIGINT'));
+    });
+}
+
+export { TraceKvError };

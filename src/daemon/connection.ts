@@ -1,0 +1,241 @@
+/**
+ * One client connection: frames in, requests dispatched, responses out, every limit enforced.
+ *
+ * - Authentication: with a token, the first frame must be HELLO with it, within authDeadlineMs.
+ * - Backpressure: past inFlightRequestsMax requests, or pendingOutputBytesMax unsent response bytes,
+ *   the daemon stops reading this socket until the client catches up; a client that leaves output
+ *   unread for writeDeadlineMs is cut off. Past the global in-flight byte budget, requests are
+ *   answered ERR_BUSY with a retry delay and not run at all.
+ * - A malformed frame gets an ERROR and the connection is closed; nothing a client sends can throw
+ *   out of this module (the daemon never crashes on input).
+ */
+import crypto from 'node:crypto';
+import type net from 'node:net';
+import { BUSY_RETRY_AFTER_MS, PROTOCOL_VERSION } from '../constants.js';
+import { TraceKvError } from '../errors.js';
+import { FLAG_MORE, FrameDecoder, Opcode, ProtocolError, RESPONSE_BIT, encodeFrame, type Frame } from '../protocol/frame.js';
+import type { ResolvedDaemonOptions } from './daemon-options.js';
+import { handleAppend, handleGetSpan, handleGetTrace, handleGetTraces, type Header, type Respond } from './handlers.js';
+import type { DaemonMetrics } from './metrics.js';
+import type { TraceStore } from '../store/trace-store.js';
+
+/** What a connection shares with its server. */
+export interface ConnectionContext {
+  store: TraceStore;
+  options: ResolvedDaemonOptions;
+  metrics: DaemonMetrics;
+  /** The global in-flight byte budget: false means answer ERR_BUSY. */
+  reserve(bytes: number): boolean;
+  release(bytes: number): void;
+  requestTracesMax: number;
+  /** Every in-flight append, so shutdown can wait for them. */
+  trackAppend(done: Promise<unknown>): void;
+}
+
+function digest(value: string): Buffer {
+  return crypto.createHash('sha256').update(value, 'utf8').digest();
+}
+
+export class Connection {
+  private readonly decoder: FrameDecoder;
+  private authenticated: boolean;
+  private inFlight = 0;
+  private closed = false;
+  private readPaused = false;
+  private authTimer: NodeJS.Timeout | null = null;
+  private writeTimer: NodeJS.Timeout | null = null;
+  private readonly tokenDigest: Buffer | null;
+
+  constructor(
+    private readonly socket: net.Socket,
+    private readonly context: ConnectionContext,
+    private readonly onClose: () => void,
+  ) {
+    const { options } = context;
+    this.decoder = new FrameDecoder(options.frameBytesMax);
+    this.tokenDigest = options.token === undefined ? null : digest(options.token);
+    this.authenticated = this.tokenDigest === null;
+    if (!this.authenticated) {
+      this.authTimer = setTimeout(() => this.fail(new TraceKvError('ERR_AUTH', 'no HELLO with a token within the auth deadline'), 0), options.authDeadlineMs);
+    }
+    socket.setNoDelay(true);
+    socket.setTimeout(options.idleTimeoutMs, () => {
+      if (this.inFlight === 0) this.destroy();
+    });
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('drain', () => this.onDrain());
+    socket.on('error', () => this.destroy());
+    socket.on('close', () => this.destroy());
+  }
+
+  /** Stops taking requests; in-flight ones still answer, then the socket ends. */
+  shutdown(): void {
+    this.socket.pause();
+    this.readPaused = true;
+    if (this.inFlight === 0) this.socket.end();
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closed) return;
+    this.context.metrics.bytesIn += chunk.length;
+    let frames: Frame[];
+    try {
+      frames = this.decoder.push(chunk);
+    } catch (error) {
+      const requestId = error instanceof ProtocolError ? error.requestId : 0;
+      this.fail(error instanceof TraceKvError ? error : new TraceKvError('ERR_PROTOCOL', String(error)), requestId);
+      return;
+    }
+    for (const frame of frames) {
+      if (this.closed) return;
+      this.onFrame(frame);
+    }
+  }
+
+  private onFrame(frame: Frame): void {
+    const { opcode, requestId, header } = frame;
+    if (opcode === Opcode.HELLO) {
+      this.hello(requestId, header);
+      return;
+    }
+    if (!this.authenticated) {
+      this.fail(new TraceKvError('ERR_AUTH', 'authenticate with HELLO and the token first'), requestId);
+      return;
+    }
+    const cost = frame.payload.length + 4096;
+    if (!this.context.reserve(cost)) {
+      this.context.metrics.busyReplies++;
+      this.sendError(requestId, new TraceKvError('ERR_BUSY', 'the daemon is over its in-flight byte budget; retry later', { retryAfterMs: BUSY_RETRY_AFTER_MS }));
+      return;
+    }
+    this.inFlight++;
+    this.context.metrics.inFlightRequests++;
+    this.updateReading();
+    const respond: Respond = (responseHeader, more) => this.send(opcode | RESPONSE_BIT, more ? FLAG_MORE : 0, requestId, responseHeader);
+    const work = this.dispatch(frame, respond).catch((error: unknown) => {
+      const typed = error instanceof TraceKvError ? error : new TraceKvError('ERR_IO', `internal error: ${String(error)}`);
+      this.sendError(requestId, typed);
+    });
+    if (opcode === Opcode.APPEND) this.context.trackAppend(work);
+    void work.finally(() => {
+      this.context.release(cost);
+      this.inFlight--;
+      this.context.metrics.inFlightRequests--;
+      this.updateReading();
+    });
+  }
+
+  private async dispatch(frame: Frame, respond: Respond): Promise<void> {
+    const { store, metrics, requestTracesMax } = this.context;
+    switch (frame.opcode) {
+      case Opcode.APPEND:
+        await handleAppend(store, frame.payload, respond);
+        metrics.appends++;
+        return;
+      case Opcode.GET_SPAN:
+        return handleGetSpan(store, frame.header, respond);
+      case Opcode.GET_TRACE:
+        return handleGetTrace(store, frame.header, respond);
+      case Opcode.GET_TRACES:
+        return handleGetTraces(store, frame.header, requestTracesMax, respond);
+      case Opcode.STATS:
+        respond({ store: store.stats(), server: this.context.metrics.snapshot() }, false);
+        return;
+      case Opcode.PING:
+        respond({}, false);
+        return;
+      default:
+        throw new TraceKvError('ERR_UNKNOWN_OPCODE', `opcode got 0x${frame.opcode.toString(16)}; want one of data-format.md §6.2`);
+    }
+  }
+
+  private hello(requestId: number, header: Header): void {
+    if (header.version !== PROTOCOL_VERSION) {
+      this.sendError(requestId, new TraceKvError('ERR_UNSUPPORTED_VERSION', `protocol version got ${String(header.version)}; want ${PROTOCOL_VERSION}`));
+      return;
+    }
+    if (this.tokenDigest !== null) {
+      const token = header.token;
+      // Compare fixed-size digests: timingSafeEqual needs equal lengths, and a length check would leak.
+      const ok = typeof token === 'string' && crypto.timingSafeEqual(digest(token), this.tokenDigest);
+      if (!ok) {
+        this.fail(new TraceKvError('ERR_AUTH', 'wrong or missing token'), requestId);
+        return;
+      }
+    }
+    this.authenticated = true;
+    if (this.authTimer !== null) clearTimeout(this.authTimer);
+    this.authTimer = null;
+    this.send(Opcode.HELLO | RESPONSE_BIT, 0, requestId, { version: PROTOCOL_VERSION, server: 'tracekv', frameBytesMax: this.context.options.frameBytesMax });
+  }
+
+  private send(opcode: number, flags: number, requestId: number, header: Header): void {
+    if (this.closed) return;
+    let frame: Buffer;
+    try {
+      frame = encodeFrame(opcode, flags, requestId, header);
+    } catch (error) {
+      frame = encodeFrame(Opcode.ERROR, 0, requestId, { code: 'ERR_IO', message: `response could not be encoded: ${String(error)}` });
+    }
+    if (frame.length > this.context.options.frameBytesMax + 4) {
+      frame = encodeFrame(Opcode.ERROR, 0, requestId, { code: 'ERR_FRAME_TOO_LARGE', message: `response of ${frame.length} bytes exceeds frameBytesMax` });
+    }
+    this.context.metrics.bytesOut += frame.length;
+    const flushed = this.socket.write(frame);
+    if (!flushed && this.writeTimer === null) {
+      // The client is not reading; give it writeDeadlineMs to catch up.
+      this.writeTimer = setTimeout(() => this.destroy(), this.context.options.writeDeadlineMs);
+    }
+    this.updateReading();
+  }
+
+  private sendError(requestId: number, error: TraceKvError): void {
+    this.context.metrics.countError(error.code);
+    const header: Header = { code: error.code, message: error.message };
+    if (error.retryAfterMs !== undefined) header.retryAfterMs = error.retryAfterMs;
+    this.send(Opcode.ERROR, 0, requestId, header);
+  }
+
+  /** Answers with an ERROR, then closes: the stream can no longer be trusted. */
+  private fail(error: TraceKvError, requestId: number): void {
+    if (this.closed) return;
+    this.sendError(requestId, error);
+    this.closed = true;
+    this.clearTimers();
+    this.socket.end();
+    // A peer that never reads must not keep the socket open.
+    setTimeout(() => this.socket.destroy(), this.context.options.writeDeadlineMs).unref();
+    this.onClose();
+  }
+
+  private onDrain(): void {
+    if (this.writeTimer !== null) clearTimeout(this.writeTimer);
+    this.writeTimer = null;
+    this.updateReading();
+  }
+
+  private updateReading(): void {
+    if (this.closed) return;
+    const { inFlightRequestsMax, pendingOutputBytesMax } = this.context.options;
+    const tooBusy = this.inFlight >= inFlightRequestsMax || this.socket.writableLength > pendingOutputBytesMax;
+    if (tooBusy || this.readPaused) this.socket.pause();
+    else this.socket.resume();
+    if (this.readPaused && this.inFlight === 0) this.socket.end();
+  }
+
+  private clearTimers(): void {
+    if (this.authTimer !== null) clearTimeout(this.authTimer);
+    if (this.writeTimer !== null) clearTimeout(this.writeTimer);
+    this.authTimer = null;
+    this.writeTimer = null;
+  }
+
+  private destroy(): void {
+    if (!this.closed) {
+      this.closed = true;
+      this.onClose();
+    }
+    this.clearTimers();
+    this.socket.destroy();
+  }
+}

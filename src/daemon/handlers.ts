@@ -1,0 +1,96 @@
+/**
+ * What each request opcode does (data-format.md §6.2): check the header's fields, call the store,
+ * and shape the response. Bad fields are ERR_INVALID_ARGUMENT naming the field; the connection
+ * stays open.
+ */
+import { Packr } from 'msgpackr';
+import { STREAM_FRAME_BYTES_TARGET } from '../constants.js';
+import { invalidArgument } from '../errors.js';
+import type { TraceIdInput } from '../batch/types.js';
+import type { TraceQuery } from '../reader/read-plan.js';
+import type { ReadOptions } from '../reader/trace-reader.js';
+import type { TraceStore } from '../store/trace-store.js';
+
+export type Header = Record<string, unknown>;
+
+/** Sends one response frame; `more` marks a streamed response that continues. */
+export type Respond = (header: Header, more: boolean) => void;
+
+const sizer = new Packr({ useRecords: false, int64AsType: 'bigint', mapsAsObjects: true });
+
+function idField(value: unknown, field: string): TraceIdInput {
+  if (value instanceof Uint8Array || typeof value === 'string') return value;
+  throw invalidArgument(`${field}: got ${value === null ? 'nil' : typeof value}; want bin or hex str`);
+}
+
+/** Times arrive as int64 (bigint); a small one packed as a plain integer is accepted too. */
+function timeField(value: unknown, field: string): bigint | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'bigint') return value;
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return BigInt(value);
+  throw invalidArgument(`${field}: got ${typeof value}; want an int64 time in UnixNano`);
+}
+
+function readOptions(header: Header): ReadOptions {
+  const options: ReadOptions = {};
+  const start = timeField(header.startTimeUnixNano, 'startTimeUnixNano');
+  const end = timeField(header.endTimeUnixNano, 'endTimeUnixNano');
+  if (start !== undefined) options.startTimeUnixNano = start;
+  if (end !== undefined) options.endTimeUnixNano = end;
+  if (header.raw !== undefined && header.raw !== null) {
+    if (typeof header.raw !== 'boolean') throw invalidArgument(`raw: got ${typeof header.raw}; want bool`);
+    options.raw = header.raw;
+  }
+  return options;
+}
+
+function queryOf(item: unknown, i: number): TraceIdInput | TraceQuery {
+  if (item instanceof Uint8Array || typeof item === 'string') return item;
+  if (typeof item !== 'object' || item === null) throw invalidArgument(`ids[${i}]: want bin, hex str or a map with traceId`);
+  const map = item as Header;
+  const query: TraceQuery = { traceId: idField(map.traceId, `ids[${i}].traceId`) };
+  const start = timeField(map.startTimeUnixNano, `ids[${i}].startTimeUnixNano`);
+  const end = timeField(map.endTimeUnixNano, `ids[${i}].endTimeUnixNano`);
+  if (start !== undefined) query.startTimeUnixNano = start;
+  if (end !== undefined) query.endTimeUnixNano = end;
+  return query;
+}
+
+export async function handleAppend(store: TraceStore, payload: Uint8Array, respond: Respond): Promise<void> {
+  const result = await store.append(payload);
+  respond({ ...result }, false);
+}
+
+export async function handleGetSpan(store: TraceStore, header: Header, respond: Respond): Promise<void> {
+  const span = await store.getSpan(idField(header.traceId, 'traceId'), idField(header.spanId, 'spanId'));
+  respond({ span }, false);
+}
+
+export async function handleGetTrace(store: TraceStore, header: Header, respond: Respond): Promise<void> {
+  const [trace] = await store.getTraces([idField(header.traceId, 'traceId')], readOptions(header));
+  respond({ trace: trace ?? null }, false);
+}
+
+/**
+ * Streams the traces in input order, cutting frames at about STREAM_FRAME_BYTES_TARGET so that no
+ * frame grows past the frame limit however many ids were asked for.
+ */
+export async function handleGetTraces(store: TraceStore, header: Header, requestTracesMax: number, respond: Respond): Promise<void> {
+  if (!Array.isArray(header.ids)) throw invalidArgument('ids: want an array');
+  if (header.ids.length > requestTracesMax) {
+    throw invalidArgument(`ids: got ${header.ids.length}; want ≤ requestTracesMax (${requestTracesMax})`);
+  }
+  const queries = header.ids.map(queryOf);
+  let chunk: unknown[] = [];
+  let chunkBytes = 0;
+  for await (const item of store.getTracesStream(queries, readOptions(header))) {
+    chunk.push(item);
+    chunkBytes += sizer.pack(item).length;
+    if (chunkBytes >= STREAM_FRAME_BYTES_TARGET) {
+      respond({ traces: chunk }, true);
+      chunk = [];
+      chunkBytes = 0;
+    }
+  }
+  respond({ traces: chunk }, false);
+}

@@ -1,0 +1,32 @@
+/** Daemon counters, reported by STATS next to the store's own. */
+export class DaemonMetrics {
+  connections = 0;
+  connectionsTotal = 0;
+  connectionsRefused = 0;
+  inFlightRequests = 0;
+  inFlightBytes = 0;
+  bytesIn = 0;
+  bytesOut = 0;
+  appends = 0;
+  busyReplies = 0;
+  readonly errorsByCode: Record<string, number> = {};
+
+  countError(code: string): void {
+    this.errorsByCode[code] = (this.errorsByCode[code] ?? 0) + 1;
+  }
+
+  snapshot(): Record<string, unknown> {
+    return {
+      connections: this.connections,
+      connectionsTotal: this.connectionsTotal,
+      connectionsRefused: this.connectionsRefused,
+      inFlightRequests: this.inFlightRequests,
+      inFlightBytes: this.inFlightBytes,
+      bytesIn: this.bytesIn,
+      bytesOut: this.bytesOut,
+      appends: this.appends,
+      busyReplies: this.busyReplies,
+      errorsByCode: { ...this.errorsByCode },
+    };
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * The tracekv daemon: a TraceStore behind a TCP (or TLS) listener speaking data-format.md §6.
+ * `close()` is the graceful shutdown of SIGTERM: stop accepting, let in-flight requests (appends
+ * above all) finish and be acknowledged, then close the store, which syncs and seals the index.
+ */
+import net from 'node:net';
+import tls from 'node:tls';
+import { REQUEST_TRACES_MAX_DEFAULT } from '../constants.js';
+import { TraceKvError, ioError } from '../errors.js';
+import { Opcode, encodeFrame } from '../protocol/frame.js';
+import { TraceStore } from '../store/trace-store.js';
+import type { RecoveryReport } from '../store/recovery.js';
+import { Connection } from './connection.js';
+import { resolveDaemonOptions, type DaemonOptions, type ResolvedDaemonOptions } from './daemon-options.js';
+import { DaemonMetrics } from './metrics.js';
+
+export interface Daemon {
+  readonly host: string;
+  readonly port: number;
+  readonly store: TraceStore;
+  readonly metrics: DaemonMetrics;
+  /** Graceful: stop accepting, finish in-flight requests, close the store. Idempotent. */
+  close(): Promise<void>;
+}
+
+export async function startDaemon(input: DaemonOptions = {}): Promise<Daemon> {
+  const options = resolveDaemonOptions(input);
+  const store = await TraceStore.open({ ...options.store, dir: options.dir });
+  try {
+    return await listen(options, store);
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}
+
+async function listen(options: ResolvedDaemonOptions, store: TraceStore): Promise<Daemon> {
+  const metrics = new DaemonMetrics();
+  const connections = new Set<Connection>();
+  const appends = new Set<Promise<unknown>>();
+  const context = {
+    store,
+    options,
+    metrics,
+    requestTracesMax: options.store.requestTracesMax ?? REQUEST_TRACES_MAX_DEFAULT,
+    reserve(bytes: number): boolean {
+      if (metrics.inFlightBytes + bytes > options.inFlightBytesMax) return false;
+      metrics.inFlightBytes += bytes;
+      return true;
+    },
+    release(bytes: number): void {
+      metrics.inFlightBytes -= bytes;
+    },
+    trackAppend(done: Promise<unknown>): void {
+      appends.add(done);
+      void done.finally(() => appends.delete(done));
+    },
+  };
+  const onSocket = (socket: net.Socket) => {
+    if (connections.size >= options.maxConnections) {
+      metrics.connectionsRefused++;
+      metrics.countError('ERR_BUSY');
+      socket.end(encodeFrame(Opcode.ERROR, 0, 0, { code: 'ERR_BUSY', message: `maxConnections (${options.maxConnections}) reached`, retryAfterMs: 1000 }));
+      return;
+    }
+    metrics.connections++;
+    metrics.connectionsTotal++;
+    const connection = new Connection(socket, context, () => {
+      connections.delete(connection);
+      metrics.connections--;
+    });
+    connections.add(connection);
+  };
+  const server =
+    options.tls === undefined
+      ? net.createServer(onSocket)
+      : tls.createServer({ cert: options.tls.cert, key: options.tls.key, minVersion: 'TLSv1.2' }, onSocket);
+  // A client that fails the TLS handshake is its own problem, not the daemon's.
+  server.on('tlsClientError', () => {});
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error) => reject(ioError(`${options.host}:${options.port}`, 'listen', error)));
+    server.listen(options.port, options.host, () => resolve());
+  });
+  server.on('error', (error) => options.logger({ event: 'server_error', error: String(error) }));
+  const address = server.address() as net.AddressInfo;
+  options.logger({
+    event: 'listening',
+    host: address.address,
+    port: address.port,
+    dir: options.dir,
+    tls: options.tls !== undefined,
+    auth: options.token !== undefined,
+    recovery: store.stats().recovery satisfies RecoveryReport,
+  });
+  let closing: Promise<void> | null = null;
+  return {
+    host: address.address,
+    port: address.port,
+    store,
+    metrics,
+    close() {
+      closing ??= (async () => {
+        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+        for (const connection of connections) connection.shutdown();
+        await Promise.allSettled([...appends]);
+        await store.close();
+        await Promise.race([stopped, new Promise((resolve) => setTimeout(resolve, options.writeDeadlineMs).unref())]);
+        options.logger({ event: 'stopped', appendsPending: appends.size });
+      })();
+      return closing;
+    },
+  };
+}
+
+export { TraceKvError };
