@@ -1,10 +1,10 @@
 // Proves the daemon speaks data-format.md §6 on a raw socket: malformed input gets an ERROR and a closed connection while the daemon stays up; auth, versions, unknown opcodes, idle and slow clients, and BUSY behave as specified.
-import net from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BatchEncoder } from '../../src/index.js';
 import { startDaemon, type Daemon } from '../../src/daemon/server.js';
 import type { DaemonOptions } from '../../src/daemon/daemon-options.js';
-import { FrameDecoder, Opcode, encodeFrame, type Frame } from '../../src/protocol/frame.js';
+import { Opcode, encodeFrame } from '../../src/protocol/frame.js';
+import { RawClient } from '../helpers/raw-client.js';
 import { removeTempDirs, tempDir } from '../helpers/store-dir.js';
 
 afterAll(removeTempDirs);
@@ -13,59 +13,6 @@ const quiet = () => {};
 
 async function daemonWith(options: DaemonOptions = {}): Promise<Daemon> {
   return startDaemon({ dir: tempDir('daemon'), port: 0, logger: quiet, ...options });
-}
-
-/** A raw connection that collects every frame the daemon sends, and notes when it closes. */
-class RawClient {
-  readonly frames: Frame[] = [];
-  closed = false;
-  private readonly decoder = new FrameDecoder(64 * 1024 * 1024);
-  private waiters: (() => void)[] = [];
-
-  private constructor(readonly socket: net.Socket) {
-    socket.on('data', (chunk: Buffer) => {
-      this.frames.push(...this.decoder.push(chunk));
-      this.wake();
-    });
-    socket.on('close', () => {
-      this.closed = true;
-      this.wake();
-    });
-    socket.on('error', () => {});
-  }
-
-  static connect(daemon: Daemon): Promise<RawClient> {
-    return new Promise((resolve, reject) => {
-      const socket = net.connect(daemon.port, '127.0.0.1', () => resolve(new RawClient(socket)));
-      socket.once('error', reject);
-    });
-  }
-
-  private wake(): void {
-    for (const wake of this.waiters.splice(0)) wake();
-  }
-
-  /** Waits until `done()` holds, or fails after `ms`. */
-  async until(done: () => boolean, ms = 5000): Promise<void> {
-    const deadline = Date.now() + ms;
-    while (!done()) {
-      if (Date.now() > deadline) throw new Error('timed out waiting on the daemon');
-      await new Promise<void>((resolve) => {
-        this.waiters.push(resolve);
-        setTimeout(resolve, 50);
-      });
-    }
-  }
-
-  send(opcode: number, requestId: number, header: Record<string, unknown> = {}, payload?: Uint8Array): void {
-    this.socket.write(encodeFrame(opcode, 0, requestId, header, payload));
-  }
-
-  async ask(opcode: number, requestId: number, header: Record<string, unknown> = {}, payload?: Uint8Array): Promise<Frame> {
-    this.send(opcode, requestId, header, payload);
-    await this.until(() => this.frames.some((f) => f.requestId === requestId));
-    return this.frames.find((f) => f.requestId === requestId)!;
-  }
 }
 
 function batch(traceNo: number, spans = 1, padBytes = 0): Uint8Array {
@@ -84,7 +31,7 @@ function batch(traceNo: number, spans = 1, padBytes = 0): Uint8Array {
 }
 
 async function stillServes(daemon: Daemon): Promise<void> {
-  const client = await RawClient.connect(daemon);
+  const client = await RawClient.connect(daemon.port);
   const pong = await client.ask(Opcode.PING, 9);
   expect(pong.opcode).toBe(Opcode.PING | 0x80);
   client.socket.destroy();
@@ -93,7 +40,7 @@ async function stillServes(daemon: Daemon): Promise<void> {
 describe('daemon protocol', () => {
   it('appends and reads over raw frames, pipelined', async () => {
     const daemon = await daemonWith();
-    const client = await RawClient.connect(daemon);
+    const client = await RawClient.connect(daemon.port);
     client.send(Opcode.APPEND, 1, {}, batch(0));
     client.send(Opcode.APPEND, 2, {}, batch(1));
     await client.until(() => client.frames.length === 2);
@@ -112,7 +59,7 @@ describe('daemon protocol', () => {
   ] as const) {
     it(`answers ${name} with an ERROR, closes the connection, and stays up`, async () => {
       const daemon = await daemonWith();
-      const client = await RawClient.connect(daemon);
+      const client = await RawClient.connect(daemon.port);
       client.socket.write(bytes);
       await client.until(() => client.closed);
       expect(client.frames.length).toBe(1);
@@ -125,7 +72,7 @@ describe('daemon protocol', () => {
 
   it('answers an unknown opcode and an unknown version with an error, keeping the connection', async () => {
     const daemon = await daemonWith();
-    const client = await RawClient.connect(daemon);
+    const client = await RawClient.connect(daemon.port);
     expect((await client.ask(0x42, 1)).header.code).toBe('ERR_UNKNOWN_OPCODE');
     expect((await client.ask(Opcode.HELLO, 2, { version: 99 })).header.code).toBe('ERR_UNSUPPORTED_VERSION');
     expect((await client.ask(Opcode.GET_TRACE, 3, { traceId: 42 })).header.code).toBe('ERR_INVALID_ARGUMENT');
@@ -138,16 +85,16 @@ describe('daemon protocol', () => {
 
   it('requires HELLO with the right token first, within the auth deadline', async () => {
     const daemon = await daemonWith({ token: 's3cret', authDeadlineMs: 300 });
-    const wrong = await RawClient.connect(daemon);
+    const wrong = await RawClient.connect(daemon.port);
     expect((await wrong.ask(Opcode.HELLO, 1, { version: 1, token: 'nope' })).header.code).toBe('ERR_AUTH');
     await wrong.until(() => wrong.closed);
-    const skipping = await RawClient.connect(daemon);
+    const skipping = await RawClient.connect(daemon.port);
     expect((await skipping.ask(Opcode.PING, 1)).header.code).toBe('ERR_AUTH');
     await skipping.until(() => skipping.closed);
-    const silent = await RawClient.connect(daemon);
+    const silent = await RawClient.connect(daemon.port);
     await silent.until(() => silent.closed, 3000);
     expect(silent.frames[0]?.header.code).toBe('ERR_AUTH');
-    const right = await RawClient.connect(daemon);
+    const right = await RawClient.connect(daemon.port);
     expect((await right.ask(Opcode.HELLO, 1, { version: 1, token: 's3cret' })).header).toMatchObject({ version: 1, server: 'tracekv' });
     expect((await right.ask(Opcode.PING, 2)).opcode).toBe(Opcode.PING | 0x80);
     right.socket.destroy();
@@ -160,14 +107,14 @@ describe('daemon protocol', () => {
 
   it('closes an idle connection, and cuts off a client that does not read its responses', async () => {
     const daemon = await daemonWith({ idleTimeoutMs: 200, writeDeadlineMs: 300, pendingOutputBytesMax: 64 * 1024 });
-    const idle = await RawClient.connect(daemon);
+    const idle = await RawClient.connect(daemon.port);
     await idle.until(() => idle.closed, 3000);
     // Fill the daemon with traces, then ask for them over and over without reading the answers.
-    const writer = await RawClient.connect(daemon);
+    const writer = await RawClient.connect(daemon.port);
     // ~500 KB per GET_TRACES answer: a few of them fill loopback's socket buffers.
     for (let t = 0; t < 50; t++) await writer.ask(Opcode.APPEND, 100 + t, {}, batch(t, 20, 500));
     writer.socket.destroy();
-    const slow = await RawClient.connect(daemon);
+    const slow = await RawClient.connect(daemon.port);
     slow.socket.pause();
     const ids = Array.from({ length: 50 }, (_, t) => Buffer.from((t + 1).toString(16).padStart(32, '0'), 'hex'));
     for (let r = 1; r <= 400 && !slow.closed; r++) slow.send(Opcode.GET_TRACES, r, { ids });
@@ -179,7 +126,7 @@ describe('daemon protocol', () => {
 
   it('answers ERR_BUSY with retryAfterMs past the in-flight byte budget, and runs nothing', async () => {
     const daemon = await daemonWith({ inFlightBytesMax: 5000 });
-    const client = await RawClient.connect(daemon);
+    const client = await RawClient.connect(daemon.port);
     const big = batch(7);
     for (let r = 1; r <= 20; r++) client.send(Opcode.APPEND, r, {}, big);
     await client.until(() => client.frames.length === 20);
