@@ -29,3 +29,5 @@ export type {
 } from './batch/types.js';
 export type { FileLayer } from './io/file-layer.js';
 export type { TraceStoreApi } from './api.js';
+export { TraceClient } from './client/trace-client.js';
+export type { ClientStats, RemoteStats, TraceClientOptions } from './client/trace-client.js';

@@ -7,7 +7,7 @@ import { invalidOption } from '../errors.js';
 import {
   CLIENT_FRAME_BYTES_MIN,
   CONNECT_TIMEOUT_MS_DEFAULT,
-  HOST_DEFAULT,
+  CLIENT_HOST_DEFAULT,
   REQUEST_TIMEOUT_MS_DEFAULT,
   RETRIES_LIMIT,
   RETRIES_MAX_DEFAULT,
@@ -15,7 +15,7 @@ import {
   RETRY_CAP_MS_DEFAULT,
   RETRY_DELAY_MS_LIMIT,
   TIMEOUT_MS_LIMIT,
-} from './limits.js';
+} from '../constants.js';
 
 export interface TraceClientOptions {
   /** Daemon address. Default '127.0.0.1'. */
@@ -54,7 +54,7 @@ export interface ResolvedClientOptions {
 }
 
 export const CLIENT_DEFAULTS = {
-  host: HOST_DEFAULT,
+  host: CLIENT_HOST_DEFAULT,
   timeoutMs: REQUEST_TIMEOUT_MS_DEFAULT,
   connectTimeoutMs: CONNECT_TIMEOUT_MS_DEFAULT,
   retriesMax: RETRIES_MAX_DEFAULT,
