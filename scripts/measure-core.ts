@@ -11,7 +11,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { BatchEncoder, TraceStore } from '../src/index.js';
+import { spawn } from 'node:child_process';
+import readline from 'node:readline';
+import { BatchEncoder, TraceClient, TraceStore } from '../src/index.js';
 import { zstdCompress } from '../src/codec/zstd.js';
 import { IndexTail } from '../src/index/index-tail.js';
 import { makeRng } from '../test/helpers/rng.js';
@@ -157,6 +159,9 @@ async function main(): Promise<void> {
     const indexResidentBytes = reopened.stats().indexResidentBytes;
     await reopened.close();
 
+    log('ingest through the daemon (separate process) from this process...');
+    const daemonSpansPerSec = await daemonIngest(batches, spans);
+
     const dataBytes = dirBytes(dir, '.tkv');
     const indexBytes = dirBytes(dir, '.tki');
     const result = {
@@ -167,6 +172,7 @@ async function main(): Promise<void> {
       zstd: levels,
       ingestSpansPerSec: Math.round(spans / ingestSeconds),
       ingestUnderReadLoad: { spansPerSec: Math.round(spans / underLoadSeconds), ratioToAlone: ingestSeconds / underLoadSeconds, getTraces100Calls: readCalls },
+      daemonIngest: { spansPerSec: Math.round(daemonSpansPerSec), ratioToEmbedded: daemonSpansPerSec / (spans / ingestSeconds) },
       groupCommits: stats.groupCommits,
       indexSpansPerSecOneCore: Math.round(indexSpansPerSec),
       indexEntriesPerSpan: stats.indexTailEntries / spans + stats.indexSealedEntries / spans,
@@ -184,6 +190,37 @@ async function main(): Promise<void> {
     if (json) process.stdout.write(`${JSON.stringify(result)}\n`);
     else process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Spans/s appended through a `tracekv serve` child process, with APPENDS_IN_FLIGHT requests pipelined. */
+async function daemonIngest(batches: Uint8Array[], spans: number): Promise<number> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tracekv-measure-daemon-'));
+  const cli = new URL('../dist/cli/main.js', import.meta.url).pathname;
+  const child = spawn(process.execPath, [cli, 'serve', '--port', '0', '--dir', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      readline.createInterface({ input: child.stdout! }).on('line', (line) => {
+        const event = JSON.parse(line) as { event: string; port?: number };
+        if (event.event === 'listening') resolve(event.port!);
+      });
+      child.once('exit', (code) => reject(new Error(`daemon exited with ${code}`)));
+    });
+    const client = await TraceClient.connect({ port });
+    const start = performance.now();
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: APPENDS_IN_FLIGHT }, async () => {
+        while (next < batches.length) await client.append(batches[next++]!);
+      }),
+    );
+    const seconds = (performance.now() - start) / 1000;
+    await client.close();
+    return spans / seconds;
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.once('exit', resolve));
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }

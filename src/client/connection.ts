@@ -10,7 +10,7 @@
 import type net from 'node:net';
 import { FRAME_BYTES_LIMIT, FRAME_BYTES_MAX_DEFAULT, FRAME_LENGTH_MIN, PROTOCOL_VERSION } from '../constants.js';
 import { TraceKvError, assert } from '../errors.js';
-import { FLAG_MORE, FrameDecoder, Opcode, RESPONSE_BIT, encodeFrame, type Frame } from '../protocol/frame.js';
+import { FLAG_MORE, FrameDecoder, Opcode, RESPONSE_BIT, encodeFrameHead, type Frame } from '../protocol/frame.js';
 import type { CloseSignal } from './call-deadline.js';
 import { CLIENT_REQUESTS_IN_FLIGHT_MAX } from '../constants.js';
 import { type Header, HeaderReader, type ResponseReader, protocolError, serverErrorOf } from './responses.js';
@@ -105,8 +105,8 @@ export class Connection {
     assert(this.failure === null, 'send on a closed connection');
     assert(this.pending.size < CLIENT_REQUESTS_IN_FLIGHT_MAX, 'more requests in flight than CLIENT_REQUESTS_IN_FLIGHT_MAX');
     const requestId = nextRequestId(this.lastRequestId, this.pending);
-    const frame = encodeFrame(opcode, 0, requestId, header, payload);
-    const length = frame.length - 4;
+    const head = encodeFrameHead(opcode, 0, requestId, header, payload?.length ?? 0);
+    const length = head.length - 4 + (payload?.length ?? 0);
     if (length > this.outgoingFrameBytesMax) {
       const code = opcode === Opcode.APPEND ? 'ERR_BATCH_TOO_LARGE' : 'ERR_REQUEST_TOO_LARGE';
       throw new TraceKvError(code, `request frame got ${length} bytes; want ≤ the daemon's frameBytesMax ${this.outgoingFrameBytesMax}`);
@@ -117,7 +117,11 @@ export class Connection {
       pending = { opcode, reader, resolve, reject, onSettled, abandoned: false };
     });
     this.pending.set(requestId, pending);
-    this.socket.write(frame);
+    // Two writes in one syscall: the batch is not copied into a frame buffer.
+    this.socket.cork();
+    this.socket.write(head);
+    if (payload !== undefined && payload.length > 0) this.socket.write(payload);
+    this.socket.uncork();
     return { done, abandon: () => this.abandon(requestId, pending) };
   }
 

@@ -35,19 +35,26 @@ export interface Frame {
 /** Headers use the AnyValue conventions of §2.5: bigint ⇄ int64, bin ⇄ bytes, maps with string keys. */
 const packr = new Packr({ useRecords: false, int64AsType: 'bigint', mapsAsObjects: true, variableMapSize: true });
 
-export function encodeFrame(opcode: number, flags: number, requestId: number, header: Record<string, unknown>, payload?: Uint8Array): Buffer {
+/**
+ * The frame up to its payload: prefix and header. Sent before the payload bytes themselves, it
+ * spares copying a multi-MiB batch into a new frame buffer.
+ */
+export function encodeFrameHead(opcode: number, flags: number, requestId: number, header: Record<string, unknown>, payloadLength: number): Buffer {
   const headerBytes = packr.pack(header);
-  const payloadLength = payload?.length ?? 0;
-  const frame = Buffer.allocUnsafe(FRAME_PREFIX_BYTES + headerBytes.length + payloadLength);
-  frame.writeUInt32LE(FRAME_LENGTH_MIN + headerBytes.length + payloadLength, 0);
-  frame.writeUInt8(opcode, 4);
-  frame.writeUInt8(flags, 5);
-  frame.writeUInt16LE(0, 6);
-  frame.writeUInt32LE(requestId >>> 0, 8);
-  frame.writeUInt32LE(headerBytes.length, 12);
-  headerBytes.copy(frame, FRAME_PREFIX_BYTES);
-  if (payload !== undefined && payloadLength > 0) frame.set(payload, FRAME_PREFIX_BYTES + headerBytes.length);
-  return frame;
+  const head = Buffer.allocUnsafe(FRAME_PREFIX_BYTES + headerBytes.length);
+  head.writeUInt32LE(FRAME_LENGTH_MIN + headerBytes.length + payloadLength, 0);
+  head.writeUInt8(opcode, 4);
+  head.writeUInt8(flags, 5);
+  head.writeUInt16LE(0, 6);
+  head.writeUInt32LE(requestId >>> 0, 8);
+  head.writeUInt32LE(headerBytes.length, 12);
+  headerBytes.copy(head, FRAME_PREFIX_BYTES);
+  return head;
+}
+
+export function encodeFrame(opcode: number, flags: number, requestId: number, header: Record<string, unknown>, payload?: Uint8Array): Buffer {
+  const head = encodeFrameHead(opcode, flags, requestId, header, payload?.length ?? 0);
+  return payload === undefined || payload.length === 0 ? head : Buffer.concat([head, payload]);
 }
 
 /** A malformed stream: the connection cannot be trusted past this point and must close. */
@@ -134,7 +141,8 @@ function parseFrame(frame: Buffer): Frame {
   if (typeof header !== 'object' || header === null || Array.isArray(header) || header instanceof Uint8Array) {
     fail('frame header is not a msgpack map');
   }
-  // Copy the payload out: the stream buffer it sits in is reused and may be large.
-  const payload = Uint8Array.prototype.slice.call(frame, FRAME_PREFIX_BYTES + headerLength);
+  // A view, not a copy: take() hands each complete frame its own buffer (or a slice of one read
+  // chunk), so the view keeps at most that alive, and only while its request is in flight.
+  const payload = frame.subarray(FRAME_PREFIX_BYTES + headerLength);
   return { opcode, flags, requestId, header: header as Record<string, unknown>, payload };
 }
