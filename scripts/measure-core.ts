@@ -16,8 +16,8 @@ import readline from 'node:readline';
 import { BatchEncoder, TraceClient, TraceStore } from '../src/index.js';
 import { zstdCompress } from '../src/codec/zstd.js';
 import { IndexTail } from '../src/index/index-tail.js';
-import { makeRng } from '../test/helpers/rng.js';
-import { tracegenTrace } from '../test/helpers/tracegen.js';
+import { makeRng } from '../src/workload/rng.js';
+import { tracegenTrace } from '../src/workload/tracegen.js';
 
 const TRACES_PER_BATCH = 100;
 const APPENDS_IN_FLIGHT = 16;

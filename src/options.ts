@@ -76,6 +76,11 @@ export interface TraceStoreOptions {
   requestTracesMax?: number;
   /** Default deadline of a read call; each call may pass its own `timeoutMs`. */
   readTimeoutMs?: number;
+  /**
+   * Open without the lock and without writing anything: appends fail with ERR_READ_ONLY, recovery
+   * leaves torn tails and broken chunks where they are. Safe beside a live writer (the CLI).
+   */
+  readOnly?: boolean;
   /** The file layer; tests inject faults through it. */
   fileLayer?: FileLayer;
   /** Wall clock in ms; tests move time to exercise generation rolls and retention. */
@@ -104,6 +109,7 @@ export const DEFAULT_OPTIONS: Omit<ResolvedOptions, 'dir'> = {
   requestBytesMax: REQUEST_BYTES_MAX_DEFAULT,
   requestTracesMax: REQUEST_TRACES_MAX_DEFAULT,
   readTimeoutMs: READ_TIMEOUT_MS_DEFAULT,
+  readOnly: false,
   fileLayer: nodeFileLayer,
   clock: Date.now,
   logger: () => {},
@@ -153,6 +159,7 @@ export function resolveOptions(input: TraceStoreOptions): ResolvedOptions {
   integerIn('requestBytesMax', merged.requestBytesMax, 1, Number.MAX_SAFE_INTEGER);
   integerIn('requestTracesMax', merged.requestTracesMax, 1, Number.MAX_SAFE_INTEGER);
   numberIn('readTimeoutMs', merged.readTimeoutMs, 1, 24 * 3_600_000);
+  if (typeof merged.readOnly !== 'boolean') throw invalidOption('readOnly', `got ${String(merged.readOnly)}; want a boolean`);
   if (typeof merged.clock !== 'function') throw invalidOption('clock', 'want a function returning ms since the epoch');
   if (typeof merged.logger !== 'function') throw invalidOption('logger', 'want a function');
   if (typeof merged.fileLayer !== 'object' || merged.fileLayer === null) throw invalidOption('fileLayer', 'want a FileLayer');

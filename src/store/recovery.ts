@@ -35,7 +35,7 @@ export interface RecoveryReport {
   /** Chunk files that failed their checks and were renamed to `.broken`; their coverage was re-derived. */
   brokenChunks: string[];
   truncatedBytes: number;
-  /** Files whose torn tail was cut, or removed when not even their header was complete. */
+  /** Files whose torn tail was cut (read-only: would be cut), or removed when not even their header was complete. */
   truncatedFiles: string[];
   reindexedRecords: number;
   reindexedSpans: number;
@@ -64,7 +64,9 @@ export async function recover(state: StoreState, rootDir: string): Promise<Recov
   const log = (pass: number, name: string, detail: Record<string, unknown>) =>
     state.options.logger({ event: 'recovery_pass', pass, name, ...detail });
 
-  await removeTemporaries(state, rootDir, report);
+  // Read-only (a CLI beside a live daemon): every pass runs, but nothing on disk changes.
+  const readOnly = state.options.readOnly;
+  if (!readOnly) await removeTemporaries(state, rootDir, report);
   log(1, 'remove temporary files', { removed: report.removedTempFiles, droppedGenerations: report.droppedDeletingGenerations });
 
   state.generations = await loadGenerations(state, rootDir, report);
@@ -177,10 +179,10 @@ async function loadGeneration(state: StoreState, rootDir: string, id: number, re
       }
     }
     // The index is derived data: set the bad chunk and all later ones aside, re-derive them in pass 4.
-    fs.rename(path, path + BROKEN_SUFFIX);
+    if (!state.options.readOnly) fs.rename(path, path + BROKEN_SUFFIX);
     report.brokenChunks.push(path);
   }
-  if (broken) await fs.fsyncDir(dir);
+  if (broken && !state.options.readOnly) await fs.fsyncDir(dir);
   generation.indexedThrough = generation.chunkCoverageEnd;
   return generation;
 }
@@ -210,7 +212,13 @@ async function scanLastSegment(state: StoreState, generation: Generation, report
   }
   const records: ScannedRecord[] = [];
   const result = scanSegment(state.fs, path, { fromOffset, isLastSegment: true, onRecord: (record) => records.push(record) });
-  if (result.tornBytes > 0) await cutTornTail(state, generation, last, result.endOffset, result.tornBytes, report);
+  if (result.tornBytes > 0 && state.options.readOnly) {
+    // Leave the bytes: a live writer may be finishing that record right now. Read up to the valid end.
+    report.truncatedBytes += result.tornBytes;
+    generation.segmentBytes.set(last, result.endOffset);
+  } else if (result.tornBytes > 0) {
+    await cutTornTail(state, generation, last, result.endOffset, result.tornBytes, report);
+  }
   return records;
 }
 
@@ -279,7 +287,7 @@ async function reindexRecord(state: StoreState, generation: Generation, segmentI
   if (batchHeader.spanCount !== header.spanCount) {
     throw segmentCorrupt(path, record.fileOffset, `record says ${header.spanCount} spans; its batch holds ${batchHeader.spanCount}`);
   }
-  if (generation.tail.isFull) {
+  if (generation.tail.isFull && !state.options.readOnly) {
     // Bound recovery memory: a long uncovered stretch is sealed chunk by chunk, as at run time.
     await sealTail(fs, generation, state.options.indexFlushEntries);
   }

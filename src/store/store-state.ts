@@ -56,6 +56,7 @@ export class StoreState {
 
   checkWritable(): void {
     if (this.closed) throw new TraceKvError('ERR_STORE_CLOSED', 'the store is closed');
+    if (this.options.readOnly) throw new TraceKvError('ERR_READ_ONLY', 'the store was opened read-only');
     if (this.failure !== null) throw this.failure;
   }
 

@@ -62,8 +62,10 @@ export class TraceStore implements TraceStoreApi {
 
   static async open(options: TraceStoreOptions): Promise<TraceStore> {
     const resolved = resolveOptions(options);
-    await prepareDirectory(resolved);
-    const lock = acquireLock(resolved.fileLayer, join(resolved.dir, LOCK_FILE));
+    if (resolved.readOnly) checkExistingStore(resolved);
+    else await prepareDirectory(resolved);
+    // Read-only opens take no lock: they write nothing, so they may run beside a live writer.
+    const lock = resolved.readOnly ? { release() {} } : acquireLock(resolved.fileLayer, join(resolved.dir, LOCK_FILE));
     const state = new StoreState(resolved);
     try {
       const recovery = await recover(state, resolved.dir);
@@ -80,6 +82,10 @@ export class TraceStore implements TraceStoreApi {
   /** After recovery: close generations whose time is up, seal re-derived tails of closed ones, drop expired ones. */
   private async finishOpen(): Promise<void> {
     const { options } = this.state;
+    if (options.readOnly) {
+      options.logger({ event: 'open', dir: options.dir, readOnly: true, generations: this.state.generations.length, recovery: this.recovery });
+      return;
+    }
     const now = options.clock();
     const generations = this.state.generations;
     for (const [i, generation] of generations.entries()) {
@@ -220,7 +226,7 @@ export class TraceStore implements TraceStoreApi {
     await this.pipeline.drain();
     try {
       const active = state.activeGeneration;
-      if (state.failure === null && active !== null) {
+      if (state.failure === null && active !== null && !state.options.readOnly) {
         if (active.sealing !== null) await active.sealing;
         if (active.writer !== null) await active.writer.sync();
         if (state.failure === null) await sealTail(state.fs, active, state.options.indexFlushEntries);
@@ -231,6 +237,14 @@ export class TraceStore implements TraceStoreApi {
       this.lock.release();
     }
   }
+}
+
+/** Read-only opens create nothing: the directory must already be a store. */
+function checkExistingStore(options: ResolvedOptions): void {
+  const markerPath = join(options.dir, STORE_MARKER_FILE);
+  const marker = options.fileLayer.isDirectory(options.dir) ? options.fileLayer.readFile(markerPath) : null;
+  if (marker === null) throw invalidOption('dir', `${options.dir} is not a tracekv store (no ${STORE_MARKER_FILE})`);
+  checkStoreMarker(marker, markerPath);
 }
 
 /** Creates the directory and its marker, or checks that an existing one is a tracekv store (§5.3). */
