@@ -169,6 +169,11 @@ export const REQUEST_TRACES_MAX_DEFAULT = 10_000;
  * four in flight hide that wait and fill both cores, while holding at most four records of memory.
  */
 export const RECORD_LOADS_IN_FLIGHT_MAX = 4;
+/**
+ * Compressed record bodies `tracekv dump` holds per scan slice: a few typical records (≤ 1 MiB
+ * each), yet one maximal record (64 MiB) still forms a slice of its own.
+ */
+export const DUMP_SLICE_BODY_BYTES = 8 * 1024 * 1024;
 /** More reader threads than this only adds memory: reads are bound by the cores and the page cache. */
 export const READER_THREADS_MAX = 256;
 /** Read fds one reader keeps open (LRU); far below the usual 1,024 per-process limit with 2–8 readers. */

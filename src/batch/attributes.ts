@@ -94,12 +94,13 @@ function decodeMap(value: unknown, what: string, corrupt: CorruptError, depth: n
   const attributes: Attributes = {};
   for (const [key, item] of value) {
     if (typeof key !== 'string') throw corrupt(`${what}: key got ${describe(key)}; want a string`);
-    setOwn(attributes, key, decodeAnyValue(item, `${what}[${describe(key)}]`, corrupt, depth));
+    setOwn(attributes, key, decodeAnyValue(item, what, key, corrupt, depth));
   }
   return attributes;
 }
 
-function decodeAnyValue(value: unknown, what: string, corrupt: CorruptError, depth: number): AttributeValue {
+/** `parent` and `key` name the value; the path string is built only for an error (see pathOf). */
+function decodeAnyValue(value: unknown, parent: string, key: string | number, corrupt: CorruptError, depth: number): AttributeValue {
   switch (typeof value) {
     case 'string':
     case 'number':
@@ -107,19 +108,21 @@ function decodeAnyValue(value: unknown, what: string, corrupt: CorruptError, dep
       return value;
     case 'bigint':
       // 0xcf can carry up to 2^64 − 1; OTLP intValue is int64.
-      if (value < INT64_MIN || value > INT64_MAX) throw corrupt(`${what}: got ${value}n; want an int64`);
+      if (value < INT64_MIN || value > INT64_MAX) throw corrupt(`${pathOf(parent, key)}: got ${value}n; want an int64`);
       return value;
-    default:
+    default: {
       if (isBin(value)) return binToBytes(value);
       if (Array.isArray(value)) {
+        const what = pathOf(parent, key);
         if (depth >= ATTRIBUTE_NESTING_MAX) throw corrupt(`${what}: nesting got > ${ATTRIBUTE_NESTING_MAX}; want ≤ ${ATTRIBUTE_NESTING_MAX}`);
         const items: AttributeValue[] = new Array<AttributeValue>(value.length);
-        for (let i = 0; i < value.length; i++) items[i] = decodeAnyValue(value[i], `${what}[${i}]`, corrupt, depth + 1);
+        for (let i = 0; i < value.length; i++) items[i] = decodeAnyValue(value[i], what, i, corrupt, depth + 1);
         return items;
       }
-      if (value instanceof Map) return decodeMap(value, what, corrupt, depth + 1);
-      if (ArrayBuffer.isView(value)) throw corrupt(`${what}: got a msgpack typed-array extension; want bin`);
-      throw corrupt(`${what}: got ${describe(value)}; want an AnyValue (str, bool, int, float, bin, array or map)`);
+      if (value instanceof Map) return decodeMap(value, pathOf(parent, key), corrupt, depth + 1);
+      if (ArrayBuffer.isView(value)) throw corrupt(`${pathOf(parent, key)}: got a msgpack typed-array extension; want bin`);
+      throw corrupt(`${pathOf(parent, key)}: got ${describe(value)}; want an AnyValue (str, bool, int, float, bin, array or map)`);
+    }
   }
 }
 

@@ -11,6 +11,7 @@
  */
 import fs from 'node:fs';
 import { ioError } from '../errors.js';
+import { BROKEN_SUFFIX } from '../filenames.js';
 
 export type OpenMode = 'read' | 'append' | 'create-exclusive';
 
@@ -115,6 +116,15 @@ export function openFile(fs: FileLayer, path: string, mode: OpenMode): number {
   }
 }
 
+/** pread into `into[0..length)`, turning a failure into ERR_IO; returns the bytes read (fewer only at end of file). */
+export function readAt(fs: FileLayer, fd: number, path: string, into: Uint8Array, length: number, position: number): number {
+  try {
+    return fs.pread(fd, into, 0, length, position);
+  } catch (error) {
+    throw ioError(path, 'pread', error);
+  }
+}
+
 /** Runs `use` on the open file and closes it afterwards, whatever happens. */
 export function withFile<T>(fs: FileLayer, path: string, mode: OpenMode, use: (fd: number) => T): T {
   const fd = openFile(fs, path, mode);
@@ -122,5 +132,17 @@ export function withFile<T>(fs: FileLayer, path: string, mode: OpenMode, use: (f
     return use(fd);
   } finally {
     fs.close(fd);
+  }
+}
+
+/**
+ * `<path>.broken`, or `<path>.N.broken` (N = 2, 3, …) when an earlier repair or recovery left one:
+ * a set-aside file is evidence and is never overwritten.
+ */
+export function freeBrokenPath(fs: FileLayer, path: string): string {
+  if (!fs.exists(path + BROKEN_SUFFIX)) return path + BROKEN_SUFFIX;
+  for (let n = 2; ; n++) {
+    const candidate = `${path}.${n}${BROKEN_SUFFIX}`;
+    if (!fs.exists(candidate)) return candidate;
   }
 }

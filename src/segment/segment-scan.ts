@@ -11,7 +11,7 @@
 import { crc32c } from '../codec/crc32c.js';
 import { RECORD_HEADER_BYTES, RECORD_MAGIC, SEGMENT_HEADER_BYTES } from '../constants.js';
 import { assert, ioError, segmentCorrupt, TraceKvError } from '../errors.js';
-import { openFile, type FileLayer } from '../io/file-layer.js';
+import { openFile, readAt, type FileLayer } from '../io/file-layer.js';
 import { hex32, readU32LE } from '../codec/little-endian.js';
 import { describeRecordHeaderProblem, isRecordHeaderValid, readRecordHeader, type RecordHeader } from './record-header.js';
 import { decodeSegmentHeader, type SegmentHeader } from './segment-header.js';
@@ -81,7 +81,7 @@ function scanOpenSegment(fs: FileLayer, fd: number, path: string, options: ScanO
     throw ioError(path, 'stat', error);
   }
   const headerBytes = new Uint8Array(SEGMENT_HEADER_BYTES);
-  const headerRead = preadOrThrow(fs, fd, path, headerBytes, SEGMENT_HEADER_BYTES, 0);
+  const headerRead = readAt(fs, fd, path, headerBytes, SEGMENT_HEADER_BYTES, 0);
   let header: SegmentHeader;
   try {
     header = decodeSegmentHeader(headerBytes.subarray(0, headerRead), path);
@@ -121,7 +121,7 @@ function readScannedRecord(
   if (remaining < RECORD_HEADER_BYTES) {
     return `record header got ${remaining} bytes before end of file; want ${RECORD_HEADER_BYTES}`;
   }
-  const headerRead = preadOrThrow(fs, fd, path, scratch, RECORD_HEADER_BYTES, offset);
+  const headerRead = readAt(fs, fd, path, scratch, RECORD_HEADER_BYTES, offset);
   const problem = describeRecordHeaderProblem(scratch.subarray(0, headerRead), 0);
   if (problem !== null) return problem;
   const header = readRecordHeader(scratch, 0, path, offset);
@@ -130,7 +130,7 @@ function readScannedRecord(
     return `record got ${remaining} bytes before end of file; want ${recordLength}`;
   }
   const body = new Uint8Array(header.bodyLength);
-  const bodyRead = preadOrThrow(fs, fd, path, body, header.bodyLength, offset + RECORD_HEADER_BYTES);
+  const bodyRead = readAt(fs, fd, path, body, header.bodyLength, offset + RECORD_HEADER_BYTES);
   if (bodyRead < header.bodyLength) {
     return `record body got ${bodyRead} bytes; want ${header.bodyLength}`;
   }
@@ -168,13 +168,13 @@ function judgeInvalidRecord(
  * The first offset ≥ `from` holding a valid record header whose body fits in the file, or -1.
  * Bodies are not CRC-checked: a valid header is already 2^-32 unlikely by chance (§5.5).
  */
-function findValidRecordAfter(fs: FileLayer, fd: number, path: string, from: number, fileSize: number): number {
+export function findValidRecordAfter(fs: FileLayer, fd: number, path: string, from: number, fileSize: number): number {
   if (fileSize - from < RECORD_HEADER_BYTES) return -1;
   const window = new Uint8Array(Math.min(SCAN_WINDOW_BYTES, fileSize - from));
   let windowStart = from;
   for (;;) {
     const wanted = Math.min(window.length, fileSize - windowStart);
-    const read = preadOrThrow(fs, fd, path, window, wanted, windowStart);
+    const read = readAt(fs, fd, path, window, wanted, windowStart);
     const bytes = window.subarray(0, read);
     const lastHeaderAt = read - RECORD_HEADER_BYTES;
     // indexOf is native and skips zero-filled or random stretches far faster than a JS loop.
@@ -192,10 +192,3 @@ function findValidRecordAfter(fs: FileLayer, fd: number, path: string, from: num
   }
 }
 
-function preadOrThrow(fs: FileLayer, fd: number, path: string, into: Uint8Array, length: number, position: number): number {
-  try {
-    return fs.pread(fd, into, 0, length, position);
-  } catch (error) {
-    throw ioError(path, 'pread', error);
-  }
-}

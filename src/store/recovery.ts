@@ -5,7 +5,6 @@
 import { BATCH_BYTES_LIMIT, BATCH_HEADER_BYTES, BATCH_SPANS_LIMIT, SEGMENT_HEADER_BYTES, TRAILER_ENTRY_BYTES } from '../constants.js';
 import { TraceKvError, indexCorrupt, ioError, segmentCorrupt } from '../errors.js';
 import {
-  BROKEN_SUFFIX,
   DELETING_SUFFIX,
   GENERATION_META_FILE,
   generationDirName,
@@ -16,7 +15,7 @@ import {
   parseSegmentFileName,
 } from '../filenames.js';
 import { validateBatch } from '../batch/validate.js';
-import { withFile } from '../io/file-layer.js';
+import { freeBrokenPath, withFile } from '../io/file-layer.js';
 import { ChunkFile } from '../index/chunk-file.js';
 import { decodeRecordBody } from '../segment/record-codec.js';
 import { readRecordAt } from '../segment/segment-reader.js';
@@ -179,7 +178,7 @@ async function loadGeneration(state: StoreState, rootDir: string, id: number, re
       }
     }
     // The index is derived data: set the bad chunk and all later ones aside, re-derive them in pass 4.
-    if (!state.options.readOnly) fs.rename(path, path + BROKEN_SUFFIX);
+    if (!state.options.readOnly) fs.rename(path, freeBrokenPath(fs, path));
     report.brokenChunks.push(path);
   }
   if (broken && !state.options.readOnly) await fs.fsyncDir(dir);

@@ -32,3 +32,13 @@ export function segmentFiles(dir: string): string[] {
   }
   return out;
 }
+
+/** Every file under dir with its size and mtime: what a read-only operation must leave untouched. */
+export function snapshotFiles(dir: string): string[] {
+  return (fs.readdirSync(dir, { recursive: true }) as string[])
+    .sort()
+    .map((name) => {
+      const stat = fs.statSync(path.join(dir, name));
+      return `${name} ${stat.isFile() ? stat.size : 'dir'} ${stat.mtimeMs}`;
+    });
+}

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BatchEncoder, TraceStore } from '../../src/index.js';
-import { removeTempDirs, segmentFiles, tempDir } from '../helpers/store-dir.js';
+import { removeTempDirs, segmentFiles, tempDir, snapshotFiles } from '../helpers/store-dir.js';
 
 afterAll(removeTempDirs);
 
@@ -13,15 +13,6 @@ function batch(n: number): Uint8Array {
   return encoder.finish();
 }
 
-/** Every file under dir with its size and mtime: a read-only open must leave all of it untouched. */
-function snapshot(dir: string): string[] {
-  return (fs.readdirSync(dir, { recursive: true }) as string[])
-    .sort()
-    .map((name) => {
-      const stat = fs.statSync(path.join(dir, name));
-      return `${name} ${stat.isFile() ? stat.size : 'dir'} ${stat.mtimeMs}`;
-    });
-}
 
 describe('read-only open', () => {
   it('reads beside a live writer and changes nothing on disk', async () => {
@@ -32,7 +23,7 @@ describe('read-only open', () => {
     const segment = segmentFiles(dir)[0]!;
     fs.appendFileSync(segment, Buffer.from([0x54, 0x4b, 0x56, 0x52, 1, 2, 3]));
     fs.writeFileSync(path.join(dir, 'gen-0000000001', 'idx-0000000042.tki.tmp'), 'partial');
-    const before = snapshot(dir);
+    const before = snapshotFiles(dir);
     const reader = await TraceStore.open({ dir, readOnly: true });
     expect(reader.stats().recovery.truncatedBytes).toBe(7);
     const traces = await reader.getTraces(Array.from({ length: 30 }, (_, n) => (n + 1).toString(16).padStart(32, '0')));
@@ -40,7 +31,7 @@ describe('read-only open', () => {
     await expect(reader.append(batch(99))).rejects.toMatchObject({ code: 'ERR_READ_ONLY' });
     await expect(reader.enforceRetention()).rejects.toMatchObject({ code: 'ERR_READ_ONLY' });
     await reader.close();
-    expect(snapshot(dir)).toEqual(before);
+    expect(snapshotFiles(dir)).toEqual(before);
     await writer.close();
     await expect(TraceStore.open({ dir: tempDir('ro-missing'), readOnly: true })).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION', option: 'dir' });
   });

@@ -1,0 +1,267 @@
+/**
+ * `tracekv inspect <segment-file>`: one line per record (header fields, sizes, ratio, body CRC),
+ * and with --spans each record's trailer (data-format.md §2.2). Read-only, no lock.
+ *
+ * Damage is shown where it is and the walk goes on from the next valid record header, as recovery
+ * searches for one (§5.5 pass 3); when none follows, it stops there and says whether that is a
+ * torn tail (the end of a generation's last segment: normal beside a live writer) or corruption.
+ * Exit 3 when anything but a torn tail is damaged.
+ */
+import path from 'node:path';
+import { InvalidArgumentError, type Command } from 'commander';
+import { BatchView } from '../batch/batch-view.js';
+import { validateStoredBatch } from '../batch/validate.js';
+import { BATCH_HEADER_BYTES, CODEC_NONE, SEGMENT_HEADER_BYTES } from '../constants.js';
+import { TraceKvError } from '../errors.js';
+import { parseGenerationDirName, parseSegmentFileName } from '../filenames.js';
+import { nodeFileLayer, openFile, type FileLayer } from '../io/file-layer.js';
+import { readSegmentHeaderOf, sizeOrThrow, walkSegmentRecords, type WalkedDamage, type WalkedRecord } from '../maintenance/segment-walk.js';
+import { decodeRecordBody } from '../segment/record-codec.js';
+import { EXIT_CORRUPT, formatBytes, formatTime, keyValueLines, out, table, toJson } from './output.js';
+
+interface InspectFlags {
+  records?: number;
+  spans?: boolean;
+  json?: boolean;
+}
+
+interface SpanLine {
+  index: number;
+  traceId: string;
+  spanId: string;
+  /** Trailer offset: relative to the start of the span records section (§2.2). */
+  offset: number;
+  length: number;
+  startTimeUnixNano: bigint;
+}
+
+interface RecordLine {
+  offset: number;
+  recordLength: number;
+  codec: string;
+  bodyLength: number;
+  rawLength: number;
+  ratio: number;
+  spanCount: number;
+  minStartTimeUnixNano: bigint;
+  maxStartTimeUnixNano: bigint;
+  bodyCrcOk: boolean;
+  spans?: SpanLine[];
+  /** With --spans: why the spans could not be decoded. */
+  spansError?: string;
+}
+
+interface DamageLine {
+  offset: number;
+  bytes: number;
+  problem: string;
+  nextOffset: number | null;
+  torn: boolean;
+}
+
+function positiveInteger(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('want a positive integer');
+  return n;
+}
+
+/** Whether `file` is the last segment of its directory: only that one may end in a torn tail (§3.3). */
+function isLastSegmentFile(fs: FileLayer, file: string): boolean {
+  const id = parseSegmentFileName(path.basename(file));
+  if (id === null) return true;
+  try {
+    return !fs.readdir(path.dirname(file)).some((name) => (parseSegmentFileName(name) ?? 0) > id);
+  } catch {
+    return true;
+  }
+}
+
+async function decodeSpans(file: string, record: WalkedRecord): Promise<{ spans?: SpanLine[]; spansError?: string }> {
+  if (record.bodyCrcOk !== true) return { spansError: 'not decoded: the body CRC does not match' };
+  try {
+    const batch = await decodeRecordBody(record.header, record.body!, file, record.fileOffset);
+    const header = validateStoredBatch(batch);
+    const view = new BatchView(batch, header);
+    const spansStart = BATCH_HEADER_BYTES + header.commonLength;
+    const spans: SpanLine[] = [];
+    for (let i = 0; i < view.spanCount; i++) {
+      spans.push({
+        index: i,
+        traceId: view.traceIdHex(i),
+        spanId: view.spanIdHex(i),
+        offset: view.spanOffset(i) - spansStart,
+        length: view.spanLength(i),
+        startTimeUnixNano: view.startTimeUnixNano(i),
+      });
+    }
+    return { spans };
+  } catch (error) {
+    if (!(error instanceof TraceKvError)) throw error;
+    return { spansError: `not decoded: ${error.message}` };
+  }
+}
+
+function recordLine(record: WalkedRecord): RecordLine {
+  const { header } = record;
+  return {
+    offset: record.fileOffset,
+    recordLength: record.recordLength,
+    codec: header.codec === CODEC_NONE ? 'none' : 'zstd',
+    bodyLength: header.bodyLength,
+    rawLength: header.rawLength,
+    ratio: header.bodyLength === 0 ? 0 : header.rawLength / header.bodyLength,
+    spanCount: header.spanCount,
+    minStartTimeUnixNano: header.minStartTimeUnixNano,
+    maxStartTimeUnixNano: header.maxStartTimeUnixNano,
+    bodyCrcOk: record.bodyCrcOk === true,
+  };
+}
+
+function damageLine(damage: WalkedDamage): DamageLine {
+  return { offset: damage.fileOffset, bytes: damage.bytes, problem: damage.problem, nextOffset: damage.nextOffset, torn: damage.torn };
+}
+
+function damageNote(damage: DamageLine): string {
+  if (damage.torn) return `torn tail: ${damage.bytes} bytes (${damage.problem}); normal while a writer appends, the next open cuts it`;
+  if (damage.nextOffset !== null) return `DAMAGED: ${damage.problem}; ${damage.bytes} bytes skipped, next valid record at offset ${damage.nextOffset}`;
+  return `DAMAGED: ${damage.problem}; no valid record follows, stopping here`;
+}
+
+function ratioText(ratio: number): string {
+  return `${ratio.toFixed(2)}x`;
+}
+
+function recordRow(r: RecordLine): (string | number)[] {
+  return [r.offset, r.codec, r.bodyLength, r.rawLength, ratioText(r.ratio), r.spanCount, formatTime(r.minStartTimeUnixNano), formatTime(r.maxStartTimeUnixNano), r.bodyCrcOk ? 'ok' : 'BAD', ''];
+}
+
+function damageRow(d: DamageLine): (string | number)[] {
+  return [d.offset, '-', '-', '-', '-', '-', '-', '-', '-', damageNote(d)];
+}
+
+const RECORD_HEADERS = ['OFFSET', 'CODEC', 'BODY LENGTH', 'RAW LENGTH', 'RATIO', 'SPANS', 'MIN START', 'MAX START', 'BODY CRC', 'NOTE'];
+const SPAN_HEADERS = ['INDEX', 'TRACE ID', 'SPAN ID', 'OFFSET', 'LENGTH', 'START'];
+
+/** --spans: one block per record, printed as it is read (a segment may hold millions of spans). */
+function recordBlock(r: RecordLine): string {
+  const head =
+    `record at offset ${r.offset}: codec ${r.codec}, bodyLength ${r.bodyLength}, rawLength ${r.rawLength} (ratio ${ratioText(r.ratio)}), ` +
+    `spanCount ${r.spanCount}, start ${formatTime(r.minStartTimeUnixNano)} .. ${formatTime(r.maxStartTimeUnixNano)}, body CRC ${r.bodyCrcOk ? 'ok' : 'BAD'}\n`;
+  if (r.spans === undefined) return `${head}  spans ${r.spansError ?? 'not decoded'}\n`;
+  const rows = r.spans.map((s) => [s.index, s.traceId, s.spanId, s.offset, s.length, formatTime(s.startTimeUnixNano)]);
+  return head + table(SPAN_HEADERS, rows).replace(/^/gm, '  ').replace(/ +$/gm, '');
+}
+
+export function registerInspect(program: Command): void {
+  program
+    .command('inspect')
+    .description('show the records of one segment file: header fields, sizes, ratio, body CRC; --spans decodes trailers (read-only)')
+    .argument('<segment-file>', 'a seg-NNNNNNNNNN.tkv file')
+    .option('--records <n>', 'show at most n records', positiveInteger)
+    .option('--spans', "also decompress each record and list its spans' trailer entries")
+    .option('--json', 'machine-readable output (raw numbers)')
+    .action(async (file: string, flags: InspectFlags) => {
+      const fs = nodeFileLayer;
+      const fd = openFile(fs, file, 'read');
+      try {
+        await inspect(fs, fd, file, flags);
+      } finally {
+        fs.close(fd);
+      }
+    });
+}
+
+async function inspect(fs: FileLayer, fd: number, file: string, flags: InspectFlags): Promise<void> {
+  const json = flags.json === true;
+  const withSpans = flags.spans === true;
+  const fileBytes = sizeOrThrow(fs, fd, file);
+  const { header, problem } = readSegmentHeaderOf(fs, fd, file);
+  const expectedGeneration = parseGenerationDirName(path.basename(path.dirname(file)));
+  const expectedSegment = parseSegmentFileName(path.basename(file));
+  const isLast = isLastSegmentFile(fs, file);
+  // A last segment with no whole header was being created (§5.5 pass 3): it holds nothing acknowledged.
+  const tornCreation = header === null && isLast && fileBytes <= SEGMENT_HEADER_BYTES;
+  const headerNotes: string[] = [];
+  if (problem !== null && !tornCreation) headerNotes.push(problem);
+  if (header !== null && expectedGeneration !== null && header.generationId !== expectedGeneration) headerNotes.push(`generationId ${header.generationId}; the directory says ${expectedGeneration}`);
+  if (header !== null && expectedSegment !== null && header.segmentId !== expectedSegment) headerNotes.push(`segmentId ${header.segmentId}; the file name says ${expectedSegment}`);
+
+  const records: RecordLine[] = [];
+  const damage: DamageLine[] = [];
+  const rows: (string | number)[][] = [];
+  let shown = 0;
+  let limited = false;
+  let spans = 0;
+  let rawBytes = 0;
+  let bodyBytes = 0;
+  let badBodies = 0;
+
+  const segmentLines: [string, string | number][] = [
+    ['file', file],
+    ['generation', header?.generationId ?? '-'],
+    ['segment', header?.segmentId ?? '-'],
+    ['created', header === null ? '-' : formatTime(BigInt(header.createdAtMs) * 1_000_000n)],
+    ['size', `${formatBytes(fileBytes)} (${fileBytes} bytes)`],
+  ];
+  if (headerNotes.length > 0) segmentLines.push(['header', `BAD: ${headerNotes.join('; ')}`]);
+  if (tornCreation) segmentLines.push(['header', 'torn: the segment was being created; it holds nothing acknowledged']);
+  if (!json) out(keyValueLines(segmentLines) + '\n');
+
+  for (const item of walkSegmentRecords(fs, fd, file, fileBytes, { isLastSegment: isLast, withBody: true })) {
+    if (item.kind === 'damage') {
+      const line = damageLine(item);
+      damage.push(line);
+      if (json) continue;
+      if (withSpans) out(`${damageNote(line).replace(/^/, `at offset ${line.offset}: `)}\n`);
+      else rows.push(damageRow(line));
+      continue;
+    }
+    if (flags.records !== undefined && shown >= flags.records) {
+      limited = true;
+      break;
+    }
+    shown++;
+    const line = recordLine(item);
+    spans += line.spanCount;
+    rawBytes += line.rawLength;
+    bodyBytes += line.bodyLength;
+    if (!line.bodyCrcOk) badBodies++;
+    if (withSpans) Object.assign(line, await decodeSpans(file, item));
+    if (json) records.push(line);
+    else if (withSpans) out(recordBlock(line));
+    else rows.push(recordRow(line));
+  }
+
+  const corrupt = headerNotes.length > 0 || damage.some((d) => !d.torn) || badBodies > 0;
+  if (json) {
+    out(
+      `${toJson(
+        {
+          file,
+          fileBytes,
+          generationId: header?.generationId ?? null,
+          segmentId: header?.segmentId ?? null,
+          createdAtMs: header?.createdAtMs ?? null,
+          headerProblems: headerNotes,
+          tornCreation,
+          records,
+          damage,
+          totals: { records: shown, spans, rawBytes, compressedBytes: bodyBytes },
+          limited,
+          corrupt,
+        },
+        2,
+      )}\n`,
+    );
+  } else {
+    if (!withSpans) out(table(RECORD_HEADERS, rows));
+    const ratio = bodyBytes === 0 ? '-' : ratioText(rawBytes / bodyBytes);
+    const limit = limited ? ` (stopped at --records ${flags.records})` : '';
+    out(`\n${plural(shown, "record")}, ${plural(spans, "span")}, raw ${formatBytes(rawBytes)}, compressed ${formatBytes(bodyBytes)}, ratio ${ratio}${limit}\n`);
+  }
+  if (corrupt) process.exitCode = EXIT_CORRUPT;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}

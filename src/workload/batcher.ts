@@ -1,0 +1,66 @@
+/**
+ * Groups generated traces into client batches, as instrumented services would send them: a batch
+ * has one resource, so every service has its own BatchEncoder, and a service's batch is finished
+ * once it holds spans of `tracesPerBatch` traces (or the next span would not fit the batch limits).
+ */
+import { BatchEncoder } from '../batch/encoder.js';
+import type { ScopeInput } from '../batch/types.js';
+import { TraceKvError } from '../errors.js';
+import type { WorkloadTrace } from './replay.js';
+
+interface ServiceBatch {
+  encoder: BatchEncoder;
+  traces: number;
+}
+
+export class ServiceBatcher {
+  private readonly batches = new Map<string, ServiceBatch>();
+
+  constructor(
+    private readonly tracesPerBatch: number,
+    private readonly scope: ScopeInput,
+  ) {}
+
+  /** Adds a trace; returns the batches it completed (usually none). */
+  add(trace: WorkloadTrace): Uint8Array[] {
+    const finished: Uint8Array[] = [];
+    for (const [service, spans] of trace.spansByService) {
+      const batch = this.batchOf(service);
+      for (const span of spans) {
+        try {
+          batch.encoder.add(span);
+        } catch (error) {
+          // A full batch is finished and the span starts the next; a span too big for an empty
+          // batch is an error worth surfacing.
+          if (!(error instanceof TraceKvError) || error.code !== 'ERR_BATCH_TOO_LARGE' || batch.encoder.spanCount === 0) throw error;
+          finished.push(this.finish(batch));
+          batch.encoder.add(span);
+        }
+      }
+      batch.traces++;
+      if (batch.traces >= this.tracesPerBatch) finished.push(this.finish(batch));
+    }
+    return finished;
+  }
+
+  /** Every batch still open, finished. */
+  flush(): Uint8Array[] {
+    const finished: Uint8Array[] = [];
+    for (const batch of this.batches.values()) if (batch.encoder.spanCount > 0) finished.push(this.finish(batch));
+    return finished;
+  }
+
+  private batchOf(service: string): ServiceBatch {
+    let batch = this.batches.get(service);
+    if (batch === undefined) {
+      const encoder = new BatchEncoder({ resource: { attributes: { 'service.name': service } }, scope: this.scope });
+      this.batches.set(service, (batch = { encoder, traces: 0 }));
+    }
+    return batch;
+  }
+
+  private finish(batch: ServiceBatch): Uint8Array {
+    batch.traces = 0;
+    return batch.encoder.finish();
+  }
+}
