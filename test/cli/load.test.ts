@@ -39,6 +39,21 @@ function expectTracegenShape(spans: Span[]): void {
 }
 
 describe('tracekv load', () => {
+  it('followed by info shows the expected counts', async () => {
+    const dir = tempDir('load-info');
+    const load = await runCli(['load', '--dir', dir, '--traces', '300', '--batch-traces', '50', '--seed', '11']);
+    expect(load.code).toBe(0);
+    const info = await runCli(['info', dir, '--json']);
+    expect(info.code).toBe(0);
+    const summary = JSON.parse(info.stdout) as { spans: number; records: number; segments: number };
+    expect(summary.spans).toBe(3000);
+    // One batch per service per 50 traces: 10 services, so every record holds 50 traces of one service or fewer.
+    expect(summary.records).toBeGreaterThanOrEqual(6);
+    expect(summary.segments).toBeGreaterThanOrEqual(1);
+    const text = await runCli(['info', dir]);
+    expect(text.stdout).toMatch(/^spans: +3000$/m);
+  });
+
   it('writes N tracegen traces of 10 spans into --dir, batched per service, and reports the counts', async () => {
     const dir = tempDir('cli-load');
     const startedAt = BigInt(Date.now()) * NANOS_PER_MS;
