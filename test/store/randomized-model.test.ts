@@ -92,7 +92,6 @@ describe('randomized model', () => {
       const live: string[] = [];
       let batchNo = 0;
       let phase = 0;
-      let crashReindexedRecords = 0;
       while (model.spanCount < SPANS_TOTAL_MIN) {
         // Appends in flight together exercise ordering and group commit.
         const batches = Array.from({ length: 1 + rng.int(4) }, () => makeBatch(rng, live, batchNo++));
@@ -109,8 +108,8 @@ describe('randomized model', () => {
             await store.close();
             dir = copy;
             store = await TraceStore.open({ dir, ...options });
-            // A background seal may have covered everything just before the copy; over all crash reopens, some must re-derive.
-            crashReindexedRecords += store.stats().recovery.reindexedRecords;
+            // Whether this crash left records to re-derive depends on a background seal's timing;
+            // recovery.test.ts proves re-derivation deterministically. Here: equality with the model.
           }
           await checkAgainstModel(store, model, rng);
         }
@@ -118,7 +117,6 @@ describe('randomized model', () => {
       const stats = store.stats();
       expect(stats.segments).toBeGreaterThan(5);
       expect(stats.indexChunks).toBeGreaterThan(3);
-      expect(crashReindexedRecords).toBeGreaterThan(0);
       await checkAgainstModel(store, model, rng);
       await store.close();
     } catch (error) {
