@@ -17,6 +17,8 @@ interface ServeFlags {
   tlsCert?: string;
   tlsKey?: string;
   insecure?: boolean;
+  retentionHours?: string;
+  readerThreads?: string;
 }
 
 function portOf(value: string): number {
@@ -31,6 +33,13 @@ export function daemonOptionsFrom(flags: ServeFlags, env: NodeJS.ProcessEnv): Da
     host: flags.host ?? env.TRACEKV_HOST ?? DAEMON_HOST_DEFAULT,
     port: portOf(flags.port ?? env.TRACEKV_PORT ?? String(DAEMON_PORT_DEFAULT)),
     insecure: flags.insecure === true,
+  };
+  const retention = flags.retentionHours ?? env.TRACEKV_RETENTION_HOURS;
+  const readers = flags.readerThreads ?? env.TRACEKV_READER_THREADS;
+  // Store options are validated, with the option named, when the store opens.
+  options.store = {
+    ...(retention !== undefined ? { retentionHours: Number(retention) } : {}),
+    ...(readers !== undefined ? { readerThreads: Number(readers) } : {}),
   };
   // The token comes only from the environment: a flag would show in `ps` for every user.
   if (env.TRACEKV_TOKEN !== undefined && env.TRACEKV_TOKEN !== '') options.token = env.TRACEKV_TOKEN;
@@ -51,7 +60,11 @@ export function registerServe(program: Command): void {
     .option('--tls-cert <file>', 'PEM certificate: serve TLS (≥ 1.2)')
     .option('--tls-key <file>', 'PEM private key for --tls-cert')
     .option('--insecure', 'allow a non-loopback address without TRACEKV_TOKEN')
+    .option('--retention-hours <hours>', 'drop closed generations this long after closing (env TRACEKV_RETENTION_HOURS, default 0: keep)')
+    .option('--reader-threads <n>', 'reader worker threads (env TRACEKV_READER_THREADS, default: cores)')
     .action(async (flags: ServeFlags) => {
+      // A log reader that went away (a closed pipe) must not take the daemon down with EPIPE.
+      process.stdout.on('error', () => {});
       const daemon = await startDaemon(daemonOptionsFrom(flags, process.env));
       let stopping = false;
       const stop = (signal: string) => {
