@@ -18,7 +18,7 @@ import { keyValueLines, out, progress, toJson } from './output.js';
 import { parseAddressArg, tokenFromEnv } from './trace-format.js';
 
 /** Appends awaiting acknowledgement at once: enough for the store's group commit to share each
- * fdatasync among many (measure-core uses the same), few enough to bound memory. */
+ * fdatasync among many (scripts/bench.ts uses the same), few enough to bound memory. */
 const APPENDS_IN_FLIGHT = 16;
 /** Traces per batch by default: 100 tracegen traces make 1,000-span batches (~233 KB), the size
  * the README's measurements use. */

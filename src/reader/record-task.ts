@@ -60,17 +60,21 @@ export interface TaskError {
 }
 
 export const SPAN_FIELDS = 4;
+/** Starting size of a task's result buffer: a few traces of typical spans before it grows. */
+const RESULT_BYTES_INITIAL = 64 * 1024;
 export const NO_BOUNDS: readonly [bigint, bigint] = [0n, UNIX_NANO_MAX];
 
 /** Bytes collected so far, in a growable buffer; one copy per kept span, none per dropped one. */
 class ByteSink {
-  bytes = new Uint8Array(64 * 1024);
+  // Uninitialized: only bytes [0, length) are ever read, and zero-filling 64 KiB per task showed up
+  // as 14% of a cached single-trace read.
+  bytes: Uint8Array = Buffer.allocUnsafe(RESULT_BYTES_INITIAL);
   length = 0;
 
   append(source: Uint8Array, start: number, length: number): number {
     const at = this.length;
     if (at + length > this.bytes.length) {
-      const grown = new Uint8Array(Math.max(this.bytes.length * 2, at + length));
+      const grown = Buffer.allocUnsafe(Math.max(this.bytes.length * 2, at + length));
       grown.set(this.bytes.subarray(0, at));
       this.bytes = grown;
     }
