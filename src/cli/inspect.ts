@@ -14,8 +14,8 @@ import { validateStoredBatch } from '../batch/validate.js';
 import { BATCH_HEADER_BYTES, CODEC_NONE, SEGMENT_HEADER_BYTES } from '../constants.js';
 import { TraceKvError } from '../errors.js';
 import { parseGenerationDirName, parseSegmentFileName } from '../filenames.js';
-import { nodeFileLayer, openFile, type FileLayer } from '../io/file-layer.js';
-import { readSegmentHeaderOf, sizeOrThrow, walkSegmentRecords, type WalkedDamage, type WalkedRecord } from '../maintenance/segment-walk.js';
+import { nodeFileLayer, openFile, type FileLayer, sizeOfOpenFile } from '../io/file-layer.js';
+import { readSegmentHeaderOf, walkSegmentRecords, type WalkedDamage, type WalkedRecord } from '../maintenance/segment-walk.js';
 import { decodeRecordBody } from '../segment/record-codec.js';
 import { EXIT_CORRUPT, formatBytes, formatTime, keyValueLines, out, table, toJson } from './output.js';
 
@@ -174,7 +174,7 @@ export function registerInspect(program: Command): void {
 async function inspect(fs: FileLayer, fd: number, file: string, flags: InspectFlags): Promise<void> {
   const json = flags.json === true;
   const withSpans = flags.spans === true;
-  const fileBytes = sizeOrThrow(fs, fd, file);
+  const fileBytes = sizeOfOpenFile(fs, fd, file);
   const { header, problem } = readSegmentHeaderOf(fs, fd, file);
   const expectedGeneration = parseGenerationDirName(path.basename(path.dirname(file)));
   const expectedSegment = parseSegmentFileName(path.basename(file));

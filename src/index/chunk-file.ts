@@ -11,7 +11,7 @@ import { crc32c } from '../codec/crc32c.js';
 import { hex32 } from '../codec/little-endian.js';
 import { traceHash } from '../codec/trace-hash.js';
 import { assert, indexCorrupt, ioError } from '../errors.js';
-import { openFile, type FileLayer } from '../io/file-layer.js';
+import { openFile, type FileLayer, sizeOfOpenFile } from '../io/file-layer.js';
 import { FILTER_BLOCK_WORDS, filterProbe } from './bloom.js';
 import {
   ROW_BUCKET_COUNT,
@@ -83,12 +83,7 @@ export class ChunkFile {
   static open(fs: FileLayer, path: string, expected: ChunkExpectation): ChunkFile {
     const fd = openFile(fs, path, 'read');
     try {
-      let fileBytes: number;
-      try {
-        fileBytes = fs.size(fd);
-      } catch (error) {
-        throw ioError(path, 'stat', error);
-      }
+      const fileBytes = sizeOfOpenFile(fs, fd, path);
       if (fileBytes < CHUNK_HEADER_BYTES) {
         throw indexCorrupt(path, fileBytes, `file is ${fileBytes} bytes; want at least ${CHUNK_HEADER_BYTES} for the header`);
       }

@@ -125,6 +125,15 @@ export function readAt(fs: FileLayer, fd: number, path: string, into: Uint8Array
   }
 }
 
+/** The size of an open file, turning a failure into ERR_IO. */
+export function sizeOfOpenFile(fs: FileLayer, fd: number, path: string): number {
+  try {
+    return fs.size(fd);
+  } catch (error) {
+    throw ioError(path, 'stat', error);
+  }
+}
+
 /** Runs `use` on the open file and closes it afterwards, whatever happens. */
 export function withFile<T>(fs: FileLayer, path: string, mode: OpenMode, use: (fd: number) => T): T {
   const fd = openFile(fs, path, mode);

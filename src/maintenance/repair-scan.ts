@@ -15,7 +15,7 @@ import { crc32c } from '../codec/crc32c.js';
 import { hex32, readU32LE } from '../codec/little-endian.js';
 import { RECORD_HEADER_BYTES, RECORD_MAGIC, SCAN_WINDOW_BYTES, SEGMENT_HEADER_BYTES } from '../constants.js';
 import { TraceKvError, ioError } from '../errors.js';
-import { openFile, type FileLayer } from '../io/file-layer.js';
+import { openFile, type FileLayer, sizeOfOpenFile } from '../io/file-layer.js';
 import { describeRecordHeaderProblem, isRecordHeaderValid, readRecordHeader } from '../segment/record-header.js';
 import { decodeSegmentHeader, type SegmentHeader } from '../segment/segment-header.js';
 
@@ -79,12 +79,7 @@ interface OpenSegment {
 export function analyzeSegment(fs: FileLayer, path: string, ids: { generationId: number; segmentId: number }, isLast: boolean): SegmentAnalysis {
   const fd = openFile(fs, path, 'read');
   try {
-    let fileBytes: number;
-    try {
-      fileBytes = fs.size(fd);
-    } catch (error) {
-      throw ioError(path, 'stat', error);
-    }
+    const fileBytes = sizeOfOpenFile(fs, fd, path);
     return walkSegment({ fs, fd, path, fileBytes }, { ...ids, path, isLast, fileBytes });
   } finally {
     fs.close(fd);

@@ -9,9 +9,9 @@ import { TraceKvError } from '../errors.js';
 import type { ChunkPosition } from '../index/chunk-format.js';
 import { decodeChunkHeader } from '../index/chunk-header.js';
 import { readExactly } from '../index/chunk-resident.js';
-import { openFile, type FileLayer } from '../io/file-layer.js';
+import { openFile, type FileLayer, sizeOfOpenFile } from '../io/file-layer.js';
 import { type ChunkFileRef, type GenerationLayout, type SegmentFile, type StoreLayout } from './store-layout.js';
-import { readSegmentHeaderOf, sizeOrThrow, walkSegmentRecords, type WalkedDamage } from './segment-walk.js';
+import {readSegmentHeaderOf, walkSegmentRecords, type WalkedDamage } from './segment-walk.js';
 
 export interface SegmentSummary {
   generationId: number;
@@ -87,7 +87,7 @@ export function summarizeSegment(
   const fd = openFile(fs, segment.path, 'read');
   try {
     // The size now, not the listing's: a live writer may have appended since.
-    const fileBytes = sizeOrThrow(fs, fd, segment.path);
+    const fileBytes = sizeOfOpenFile(fs, fd, segment.path);
     summary.fileBytes = fileBytes;
     const { header, problem } = readSegmentHeaderOf(fs, fd, segment.path);
     summary.createdAtMs = header?.createdAtMs ?? null;

@@ -14,7 +14,7 @@
 import { crc32c } from '../codec/crc32c.js';
 import { hex32 } from '../codec/little-endian.js';
 import { RECORD_HEADER_BYTES, SEGMENT_HEADER_BYTES } from '../constants.js';
-import { TraceKvError, ioError } from '../errors.js';
+import { TraceKvError } from '../errors.js';
 import { readAt, type FileLayer } from '../io/file-layer.js';
 import { findValidRecordAfter } from '../segment/segment-scan.js';
 import { describeRecordHeaderProblem, readRecordHeader, type RecordHeader } from '../segment/record-header.js';
@@ -129,11 +129,3 @@ function readRecord(
   return { kind: 'record', fileOffset: offset, recordLength, header, body, bodyCrcOk: crc32c(body) === header.bodyCrc };
 }
 
-/** The size of an open file, as ERR_IO on failure. */
-export function sizeOrThrow(fs: FileLayer, fd: number, path: string): number {
-  try {
-    return fs.size(fd);
-  } catch (error) {
-    throw ioError(path, 'stat', error);
-  }
-}

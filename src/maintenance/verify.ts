@@ -12,10 +12,10 @@
 import { BATCH_BYTES_LIMIT, BATCH_SPANS_LIMIT, SEGMENT_HEADER_BYTES } from '../constants.js';
 import { validateBatch } from '../batch/validate.js';
 import { GENERATION_META_FILE, join } from '../filenames.js';
-import { nodeFileLayer, openFile, type FileLayer } from '../io/file-layer.js';
+import { nodeFileLayer, openFile, type FileLayer, sizeOfOpenFile } from '../io/file-layer.js';
 import { decodeRecordBody } from '../segment/record-codec.js';
 import { readStoreLayout, type GenerationLayout, type SegmentFile } from './store-layout.js';
-import { readSegmentHeaderOf, sizeOrThrow, walkSegmentRecords, type WalkedRecord } from './segment-walk.js';
+import {readSegmentHeaderOf, walkSegmentRecords, type WalkedRecord } from './segment-walk.js';
 import { verifyGenerationIndex, type GenerationRecords } from './verify-index.js';
 import { isCorruption, VerifyReport } from './verify-report.js';
 
@@ -110,7 +110,7 @@ async function verifySegment(
   let damaged = false;
   const fd = openFile(fs, segment.path, 'read');
   try {
-    const fileBytes = sizeOrThrow(fs, fd, segment.path);
+    const fileBytes = sizeOfOpenFile(fs, fd, segment.path);
     report.counters.segments++;
     report.counters.segmentBytes += fileBytes;
     const { header, problem } = readSegmentHeaderOf(fs, fd, segment.path);

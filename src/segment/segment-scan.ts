@@ -10,8 +10,8 @@
  */
 import { crc32c } from '../codec/crc32c.js';
 import { RECORD_HEADER_BYTES, RECORD_MAGIC, SEGMENT_HEADER_BYTES } from '../constants.js';
-import { assert, ioError, segmentCorrupt, TraceKvError } from '../errors.js';
-import { openFile, readAt, type FileLayer } from '../io/file-layer.js';
+import { assert, segmentCorrupt, TraceKvError } from '../errors.js';
+import { openFile, readAt, type FileLayer, sizeOfOpenFile } from '../io/file-layer.js';
 import { hex32, readU32LE } from '../codec/little-endian.js';
 import { describeRecordHeaderProblem, isRecordHeaderValid, readRecordHeader, type RecordHeader } from './record-header.js';
 import { decodeSegmentHeader, type SegmentHeader } from './segment-header.js';
@@ -74,12 +74,7 @@ export function scanSegment(fs: FileLayer, path: string, options: ScanOptions): 
 }
 
 function scanOpenSegment(fs: FileLayer, fd: number, path: string, options: ScanOptions): ScanResult {
-  let fileSize: number;
-  try {
-    fileSize = fs.size(fd);
-  } catch (error) {
-    throw ioError(path, 'stat', error);
-  }
+  const fileSize = sizeOfOpenFile(fs, fd, path);
   const headerBytes = new Uint8Array(SEGMENT_HEADER_BYTES);
   const headerRead = readAt(fs, fd, path, headerBytes, SEGMENT_HEADER_BYTES, 0);
   let header: SegmentHeader;
