@@ -211,11 +211,14 @@ async function scanLastSegment(state: StoreState, generation: Generation, report
   }
   const records: ScannedRecord[] = [];
   const result = scanSegment(state.fs, path, { fromOffset, isLastSegment: true, onRecord: (record) => records.push(record) });
-  if (result.tornBytes > 0 && state.options.readOnly) {
+  // A segment whose creation was torn may be empty: nothing to cut, but the file must still go, or
+  // the next segment is created after it and a later full scan finds an empty segment mid-generation.
+  const torn = result.tornBytes > 0 || result.endOffset < SEGMENT_HEADER_BYTES;
+  if (torn && state.options.readOnly) {
     // Leave the bytes: a live writer may be finishing that record right now. Read up to the valid end.
     report.truncatedBytes += result.tornBytes;
     generation.segmentBytes.set(last, result.endOffset);
-  } else if (result.tornBytes > 0) {
+  } else if (torn) {
     await cutTornTail(state, generation, last, result.endOffset, result.tornBytes, report);
   }
   return records;

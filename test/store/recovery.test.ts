@@ -100,6 +100,22 @@ describe('recovery', () => {
     expect(fs.readFileSync(segmentFiles(copy)[0]!).equals(damaged)).toBe(true); // nothing was cut
   });
 
+  it('removes an empty segment whose creation was torn, so the next segment takes its place (kill -9 campaign regression)', async () => {
+    const { dir } = await crashedStore(3, 'empty-segment');
+    const gen = path.join(dir, 'gen-0000000001');
+    // A kill between creating the next segment (O_EXCL) and writing its header leaves 0 bytes.
+    fs.writeFileSync(path.join(gen, 'seg-0000000002.tkv'), Buffer.alloc(0));
+    const store = await TraceStore.open({ dir });
+    expect(store.stats().recovery.truncatedFiles).toEqual([path.join(gen, 'seg-0000000002.tkv')]);
+    expect(fs.existsSync(path.join(gen, 'seg-0000000002.tkv'))).toBe(false);
+    const result = await store.append(batchFor(3));
+    expect(result.segmentId).toBe(2);
+    await store.close();
+    // A full re-derivation (no index chunks) must still read every segment.
+    for (const name of fs.readdirSync(gen).filter((n) => n.endsWith('.tki'))) fs.unlinkSync(path.join(gen, name));
+    expect(await presentTraces(dir, 4)).toEqual([true, true, true, true]);
+  });
+
   it('removes temporary files and re-derives a broken index chunk', async () => {
     const live = tempDir('chunks');
     const store = await TraceStore.open({ dir: live, indexFlushEntries: 16 });
