@@ -206,7 +206,9 @@ async function scanLastSegment(state: StoreState, generation: Generation, report
   const path = generation.segmentPath(last);
   const fromOffset = covered.segmentId === last ? covered.fileOffset : SEGMENT_HEADER_BYTES;
   const size = generation.segmentBytes.get(last)!;
-  if (size < fromOffset && !(size < SEGMENT_HEADER_BYTES && covered.segmentId < last)) {
+  // A file shorter than its header is a torn creation (nothing in it was acknowledged) unless the
+  // index covers records in it: then acknowledged bytes are gone.
+  if (size < fromOffset && fromOffset > SEGMENT_HEADER_BYTES) {
     throw segmentCorrupt(path, size, `the index covers records up to offset ${fromOffset}; the file ends at ${size}`);
   }
   const records: ScannedRecord[] = [];

@@ -2,6 +2,7 @@
  * TraceStore: the embedded API. Opening runs recovery; append() resolves once the batch is
  * durable; reads go index → segment → decompress → slice.
  */
+import path from 'node:path';
 import { RETENTION_CHECK_INTERVAL_MS, SEGMENT_HEADER_BYTES } from '../constants.js';
 import { TraceKvError, invalidOption, ioError } from '../errors.js';
 import { LOCK_FILE, STORE_MARKER_FILE, TMP_SUFFIX, join } from '../filenames.js';
@@ -251,12 +252,25 @@ function checkExistingStore(options: ResolvedOptions): void {
 async function prepareDirectory(options: ResolvedOptions): Promise<void> {
   const fs = options.fileLayer;
   const markerPath = join(options.dir, STORE_MARKER_FILE);
+  const dir = path.resolve(options.dir);
+  const created: string[] = [];
+  for (let missing = dir; !fs.exists(missing); missing = path.dirname(missing)) created.push(missing);
   try {
-    if (!fs.exists(options.dir)) fs.mkdir(options.dir);
+    if (created.length > 0) fs.mkdir(dir);
   } catch (error) {
     throw ioError(options.dir, 'mkdir', error);
   }
-  if (!fs.isDirectory(options.dir)) throw invalidOption('dir', `${options.dir} is not a directory`);
+  if (!fs.isDirectory(dir)) throw invalidOption('dir', `${options.dir} is not a directory`);
+  // A directory's entry lives in its parent. Without these syncs a power loss can take the whole
+  // store, acknowledged batches and all; the parent of an existing store is synced too, because
+  // an earlier open may have crashed after creating the directory and before syncing its parent.
+  for (const parent of new Set([...created.map((d) => path.dirname(d)), path.dirname(dir)])) {
+    try {
+      await fs.fsyncDir(parent);
+    } catch (error) {
+      throw ioError(parent, 'fsync directory', error);
+    }
+  }
   const marker = fs.readFile(markerPath);
   if (marker !== null) {
     checkStoreMarker(marker, markerPath);
