@@ -11,12 +11,13 @@
  *
  *   node --import tsx scripts/reliability/power-loss.ts [--quick] [--seed S] [--only RUN:POINT]
  */
-import { LOCK_FILE, STORE_MARKER_FILE, join } from '../../src/filenames.js';
+import { STORE_MARKER_FILE, join } from '../../src/filenames.js';
 import { SimulatedDisk, type DiskImage, type UnsyncedFate } from '../../src/io/simulated-disk.js';
-import { TraceStore, type TraceStoreOptions } from '../../src/index.js';
+import { TraceStore } from '../../src/index.js';
 import { makeRng, type Rng } from '../../src/workload/rng.js';
 import { FailureLog, campaignArgs, type CampaignOptions, type CampaignResult } from './campaign.js';
-import { Ledger, batchFor, checkStore, traceIdOf, type LedgerView } from './ledger.js';
+import { batchFor, checkStore, traceIdOf, type Ledger, type LedgerView } from './ledger.js';
+import { STORE_DIR, rebootLock, runWorkload, simStoreOptions } from './sim-store.js';
 
 /** Crash points `npm test` runs (the issue asks for at least 2,000) and the full campaign runs. */
 export const POWER_LOSS_CRASH_POINTS_QUICK = 2_000;
@@ -32,27 +33,6 @@ const DOUBLE_CRASH_WITHIN_CALLS = 24;
 /** One crash point in this many (and the last of each run) also rebuilds the index from the segments and compares. */
 const REBUILD_CHECK_EVERY_QUICK = 10;
 const REBUILD_CHECK_EVERY_FULL = 3;
-/** The fake clock advances this much per batch, so generations (1 s long here) roll every few batches. */
-const CLOCK_STEP_PER_BATCH_MS = 300;
-/** A pid above Linux's pid_max (2^22): after a power loss the lock's owner is gone, and no live process has this pid. */
-const DEAD_PID = 4_194_305;
-
-const STORE_DIR = '/store';
-
-function storeOptions(disk: SimulatedDisk, clock: () => number): TraceStoreOptions {
-  return {
-    dir: STORE_DIR,
-    fileLayer: disk,
-    readerThreads: 0,
-    readCacheBytesMax: 0,
-    segmentBytesMax: 4096,
-    indexFlushEntries: 16,
-    partitions: 2,
-    generationHours: 1 / 3600,
-    generationBytesMax: 3 * 4096,
-    clock,
-  };
-}
 
 interface CrashPoint {
   run: number;
@@ -60,45 +40,20 @@ interface CrashPoint {
   image: DiskImage;
 }
 
-/** One workload on a fresh disk; returns the crash points taken before each disk call, and the ledger. */
-async function runWorkload(run: number, seed: number, disk: SimulatedDisk, onPoint: (point: CrashPoint) => void): Promise<Ledger> {
-  const ledger = new Ledger();
-  let now = 1_800_000_000_000;
-  const clock = () => now;
+/** One workload on a fresh disk, with a crash point before each disk call and one at the end, unclosed. */
+async function workloadWithCrashPoints(run: number, seed: number, disk: SimulatedDisk, onPoint: (point: CrashPoint) => void): Promise<Ledger> {
   disk.beforeMutation = (moment) => onPoint({ run, moment, image: disk.image() });
-  // Half the runs append one batch at a time (replays exactly); half keep several in flight (group commit).
-  const inFlight = run % 2 === 0 ? 1 : 4;
-  const rng = makeRng(seed);
-  let next = 0;
-  const appendSome = async (store: TraceStore, until: number) => {
-    await Promise.all(
-      Array.from({ length: inFlight }, async () => {
-        while (next < until) {
-          const n = next++;
-          now += rng.int(CLOCK_STEP_PER_BATCH_MS * 2);
-          ledger.sentAt.set(n, disk.mutations);
-          await store.append(batchFor(n));
-          ledger.ackedAt.set(n, disk.mutations);
-        }
-      }),
-    );
-  };
-  let store = await TraceStore.open(storeOptions(disk, clock));
-  await appendSome(store, WORKLOAD_REOPEN_AFTER_BATCHES);
-  await store.close();
-  store = await TraceStore.open(storeOptions(disk, clock));
-  await appendSome(store, WORKLOAD_BATCHES);
-  // The last crash point: everything acknowledged, the store never closed.
-  onPoint({ run, moment: disk.mutations, image: disk.image() });
+  const outcome = await runWorkload(disk, {
+    batches: WORKLOAD_BATCHES,
+    reopenAfter: WORKLOAD_REOPEN_AFTER_BATCHES,
+    // Half the runs append one batch at a time (replays exactly); half keep several in flight (group commit).
+    inFlight: run % 2 === 0 ? 1 : 4,
+    seed,
+    beforeClose: () => onPoint({ run, moment: disk.mutations, image: disk.image() }),
+  });
   disk.beforeMutation = null;
-  await store.close();
-  return ledger;
-}
-
-/** After a reboot no process survives, so the lock is stale; one process cannot show that by pid, so the lock names a dead one. */
-function rebootLock(disk: SimulatedDisk): void {
-  const lock = join(STORE_DIR, LOCK_FILE);
-  if (disk.exists(lock)) disk.setFileBytes(lock, Buffer.from(`${DEAD_PID}\n`, 'ascii'));
+  if (outcome.error !== null) throw outcome.error;
+  return outcome.ledger;
 }
 
 interface PointOutcome {
@@ -121,7 +76,7 @@ async function crashDuringRecovery(disk: SimulatedDisk, callNo: number, rng: Rng
   disk.beforeMutation = (moment) => {
     if (moment === callNo && image === null) image = disk.image();
   };
-  const store = await TraceStore.open(storeOptions(disk, () => 1_900_000_000_000));
+  const store = await TraceStore.open(simStoreOptions(disk));
   await store.close();
   disk.beforeMutation = null;
   return image === null ? disk : powerLoss(image, rng, fates);
@@ -141,7 +96,7 @@ async function checkPoint(point: CrashPoint, view: LedgerView, rng: Rng, rebuild
   }
   let store: TraceStore;
   try {
-    store = await TraceStore.open(storeOptions(disk, () => 1_900_000_000_000));
+    store = await TraceStore.open(simStoreOptions(disk));
   } catch (error) {
     return { ...outcome, problem: `store does not open after power loss: ${(error as Error).message}` };
   }
@@ -169,7 +124,7 @@ async function checkPoint(point: CrashPoint, view: LedgerView, rng: Rng, rebuild
 async function compareRebuiltIndex(disk: SimulatedDisk, view: LedgerView, whole: Set<number>): Promise<string | null> {
   const copy = SimulatedDisk.fromImage(disk.image());
   for (const path of copy.listFiles(STORE_DIR)) if (path.endsWith('.tki')) copy.unlink(path);
-  const rebuilt = await TraceStore.open(storeOptions(copy, () => 1_900_000_000_000));
+  const rebuilt = await TraceStore.open(simStoreOptions(copy));
   try {
     const checked = await checkStore(rebuilt, view);
     if (checked.problem !== null) return `rebuilt index: ${checked.problem}`;
@@ -200,7 +155,7 @@ export async function runPowerLossCampaign(options: PowerLossOptions): Promise<C
   const counts = { crashPoints: 0, workloadRuns: 0, doubleCrashes: 0, rebuiltIndexChecks: 0, batchesAcknowledged: 0 };
   for (let run = options.only?.run ?? 0; counts.crashPoints < target; run++) {
     const points: CrashPoint[] = [];
-    const ledger = await runWorkload(run, options.seed + run, makeDisk(), (point) => {
+    const ledger = await workloadWithCrashPoints(run, options.seed + run, makeDisk(), (point) => {
       if (options.only === undefined || options.only.moment === point.moment) points.push(point);
     });
     counts.workloadRuns++;

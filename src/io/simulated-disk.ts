@@ -42,6 +42,11 @@ class SimFile {
   durable: Uint8Array = new Uint8Array(0);
   /** Directory entries naming this file (current state). */
   links = 0;
+  /**
+   * Ranges that were unsynced when an fdatasync failed. Linux marks those pages clean after the
+   * failure (fsyncgate), so they never reach the disk, even if a later fdatasync succeeds.
+   */
+  lost: [number, number][] = [];
 
   content(): Uint8Array {
     return this.bytes.subarray(0, this.length);
@@ -238,12 +243,19 @@ export class SimulatedDisk implements FileLayer {
 
   async fdatasync(fd: number): Promise<void> {
     const open = this.#fd(fd, 'fdatasync');
-    this.#enter('fdatasync', open.path);
+    const file = open.file;
+    try {
+      this.#enter('fdatasync', open.path);
+    } catch (error) {
+      if (file.length > file.durable.length) file.lost.push([file.durable.length, file.length]);
+      throw error;
+    }
     // What is durable is what was written when the sync started; the sync completes a turn later,
     // so other calls interleave with it as they do with a real one.
-    const snapshot = open.file.content().slice();
+    const snapshot = file.content().slice();
+    for (const [from, to] of file.lost) snapshot.fill(0, from, Math.min(to, snapshot.length));
     await new Promise<void>((resolve) => setImmediate(resolve));
-    open.file.durable = snapshot;
+    file.durable = snapshot;
   }
 
   truncate(fd: number, length: number): void {

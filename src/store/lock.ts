@@ -27,10 +27,24 @@ function tryCreate(fs: FileLayer, lockPath: string): boolean {
   try {
     const bytes = Buffer.from(`${process.pid}\n`, 'ascii');
     fs.write(fd, bytes, 0, bytes.length, 0);
-  } finally {
+  } catch (error) {
+    // A torn lock could name some other live process and block every later open: take it back.
     fs.close(fd);
+    try {
+      fs.unlink(lockPath);
+    } catch {
+      // The content is checked on the next open anyway: a lock without its newline is torn, hence stale.
+    }
+    throw ioError(lockPath, 'write lock', error);
   }
+  fs.close(fd);
   return true;
+}
+
+/** The owner's pid, or NaN when the content is not a whole `<pid>\n` (a torn write: its owner died writing it). */
+function lockOwner(content: Uint8Array | null): number {
+  const text = content === null ? '' : Buffer.from(content).toString('ascii');
+  return /^[1-9][0-9]*\n$/.test(text) ? Number(text.slice(0, -1)) : NaN;
 }
 
 export interface StoreLock {
@@ -39,9 +53,8 @@ export interface StoreLock {
 
 export function acquireLock(fs: FileLayer, lockPath: string): StoreLock {
   if (!tryCreate(fs, lockPath)) {
-    const content = fs.readFile(lockPath);
-    const pid = content === null ? NaN : Number(Buffer.from(content).toString('ascii').trim());
-    if (Number.isInteger(pid) && pid > 0 && processIsAlive(pid)) {
+    const pid = lockOwner(fs.readFile(lockPath));
+    if (!Number.isNaN(pid) && processIsAlive(pid)) {
       throw new TraceKvError('ERR_STORE_LOCKED', `${lockPath} is held by live process ${pid}`, { file: lockPath });
     }
     // Stale lock (owner crashed) or unreadable content from a torn write: take it over.

@@ -101,3 +101,18 @@ describe('SimulatedDisk faults', () => {
     await disk.fdatasync(fd);
   });
 });
+
+describe('SimulatedDisk fsyncgate', () => {
+  it('loses bytes that were unsynced when an fdatasync failed, even after a later one succeeds', async () => {
+    const disk = new SimulatedDisk();
+    const fd = disk.open('/f', 'create-exclusive');
+    await disk.fsyncDir('/');
+    disk.write(fd, bytes(1, 2), 0, 2, 0);
+    disk.injectFault({ call: 'fdatasync', nth: 1, code: 'EIO', persistent: false });
+    await expect(disk.fdatasync(fd)).rejects.toMatchObject({ code: 'EIO' });
+    disk.write(fd, bytes(3), 0, 1, 2);
+    await disk.fdatasync(fd);
+    expect([...disk.fileBytes('/f')]).toEqual([1, 2, 3]);
+    expect([...SimulatedDisk.afterPowerLoss(disk.image(), () => 0).disk.fileBytes('/f')]).toEqual([0, 0, 3]);
+  });
+});
