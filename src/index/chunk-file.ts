@@ -198,7 +198,20 @@ export class ChunkFile {
    * callback; the entry is the 32 bytes at `at`.
    */
   forEachEntry(callback: (bytes: Uint8Array, at: number, partition: number) => void): void {
-    assert(this.fd !== -1, `forEachEntry on closed chunk ${this.path}`);
+    this.walkBuckets(callback);
+  }
+
+  /**
+   * Reads every partition's entries and checks every bucket CRC (not each entry's placement).
+   * Recovery runs it on every chunk, so damage anywhere in the index is found at open, where the
+   * chunk is set aside and re-derived from the segments, instead of failing reads later.
+   */
+  verifyBuckets(): void {
+    this.walkBuckets(null);
+  }
+
+  private walkBuckets(callback: ((bytes: Uint8Array, at: number, partition: number) => void) | null): void {
+    assert(this.fd !== -1, `walkBuckets on closed chunk ${this.path}`);
     const resident = this.resident;
     const partitionCount = this.header.partitionCount;
     const hashes = new Uint32Array(3);
@@ -222,6 +235,7 @@ export class ChunkFile {
         const crcWant = resident[directoryAt + buckets + 1 + b]!;
         const bucketAt = entriesOffset + first * INDEX_ENTRY_BYTES;
         if (crcGot !== crcWant) throw indexCorrupt(this.path, bucketAt, `partition ${p} bucket ${b} CRC got ${hex32(crcGot)}; want ${hex32(crcWant)}`);
+        if (callback === null) continue;
         for (let e = first; e < end; e++) {
           const at = e * INDEX_ENTRY_BYTES;
           const fileAt = entriesOffset + at;

@@ -162,9 +162,16 @@ async function loadGeneration(state: StoreState, rootDir: string, id: number, re
       try {
         if (seq !== i + 1) throw indexCorrupt(path, 0, `chunk ${i + 1} is missing`);
         const chunk = ChunkFile.open(fs, path, { generationId: id, chunkSeq: seq, partitionCount: meta.partitionCount });
-        if (comparePositions(chunk.from, generation.chunkCoverageEnd) !== 0) {
+        try {
+          // Every bucket CRC, not just the resident region: damage found now is re-derived from
+          // the segments; found by a read later, it could only fail that read.
+          chunk.verifyBuckets();
+          if (comparePositions(chunk.from, generation.chunkCoverageEnd) !== 0) {
+            throw indexCorrupt(path, 24, 'coverage does not start where the previous chunk ended');
+          }
+        } catch (error) {
           chunk.close();
-          throw indexCorrupt(path, 24, 'coverage does not start where the previous chunk ended');
+          throw error;
         }
         generation.chunks.push(chunk);
         generation.chunkCoverageEnd = chunk.to;
