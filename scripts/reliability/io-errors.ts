@@ -28,7 +28,7 @@ export const IO_FAULT_KINDS: readonly { call: MutatingCall; code: string }[] = [
   { call: 'create', code: 'ENOSPC' },
 ];
 
-/** Workload per case: quick crosses every boundary (segments, chunks, generations, a reopen); full is longer and keeps appends in flight. */
+/** Workloads per case: quick crosses every boundary (segments, chunks, generations, a reopen) one append at a time; full adds a longer one with appends in flight. */
 const WORKLOAD_QUICK: Omit<WorkloadShape, 'seed'> = { batches: 24, reopenAfter: 10, inFlight: 1 };
 const WORKLOAD_FULL: Omit<WorkloadShape, 'seed'> = { batches: 64, reopenAfter: 24, inFlight: 3 };
 /** A batch number no workload reaches, for the appends that probe a failed or reopened store. */
@@ -112,24 +112,27 @@ export async function runIoErrorCampaign(options: IoErrorOptions): Promise<Campa
   const started = performance.now();
   const log = options.log ?? (() => {});
   const failures = new FailureLog();
-  const shape: WorkloadShape = { ...(options.quick ? WORKLOAD_QUICK : WORKLOAD_FULL), seed: options.seed };
+  const shapes = (options.quick ? [WORKLOAD_QUICK] : [WORKLOAD_QUICK, WORKLOAD_FULL]).map((shape): WorkloadShape => ({ ...shape, seed: options.seed }));
   const rng = makeRng(options.seed);
   const counts: Record<string, number> = { cases: 0, faultsFired: 0 };
-  for (const kind of options.kinds ?? IO_FAULT_KINDS) {
-    for (const persistent of [false, true]) {
-      let fired = true;
-      let nth = 1;
-      for (; fired; nth++) {
-        const fault: InjectedFault = { ...kind, nth, persistent };
-        const result = await runCase(fault, shape, () => rng.next(), makeDisk());
-        fired = result.fired;
-        counts.cases!++;
-        if (fired) counts.faultsFired!++;
-        const label = `${kind.call} ${kind.code} ${persistent ? 'persistent' : 'once'} at call ${nth}`;
-        for (const problem of result.problems) failures.add(`seed ${options.seed} ${label}: ${problem}`);
+  for (const [s, shape] of shapes.entries()) {
+    for (const kind of options.kinds ?? IO_FAULT_KINDS) {
+      for (const persistent of [false, true]) {
+        let fired = true;
+        let nth = 1;
+        for (; fired; nth++) {
+          const fault: InjectedFault = { ...kind, nth, persistent };
+          const result = await runCase(fault, shape, () => rng.next(), makeDisk());
+          fired = result.fired;
+          counts.cases!++;
+          if (fired) counts.faultsFired!++;
+          const label = `workload ${s} ${kind.call} ${kind.code} ${persistent ? 'persistent' : 'once'} at call ${nth}`;
+          for (const problem of result.problems) failures.add(`seed ${options.seed} ${label}: ${problem}`);
+        }
+        const key = `${kind.call}.${kind.code}.${persistent ? 'persistent' : 'once'}`;
+        counts[key] = (counts[key] ?? 0) + nth - 2;
+        log(`io errors: workload ${s}, ${kind.call} ${kind.code} ${persistent ? 'persistent' : 'once'}: ${nth - 2} failing calls tried, ${failures.count} failures so far`);
       }
-      counts[`${kind.call}.${kind.code}.${persistent ? 'persistent' : 'once'}`] = nth - 2;
-      log(`io errors: ${kind.call} ${kind.code} ${persistent ? 'persistent' : 'once'}: ${nth - 2} failing calls tried, ${failures.count} failures so far`);
     }
   }
   return { campaign: 'io-errors', seed: options.seed, counts, figures: {}, failures: failures.result(), durationMs: performance.now() - started };

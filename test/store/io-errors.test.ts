@@ -1,10 +1,7 @@
 // Proves a failed write or fdatasync is fatal: the batch is not acknowledged, the store takes no more writes, and a reopen is consistent.
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BatchEncoder, TraceStore } from '../../src/index.js';
-import { faultyFileLayer, type FaultPoint } from '../helpers/fault-fs.js';
-import { removeTempDirs, tempDir } from '../helpers/store-dir.js';
-
-afterAll(removeTempDirs);
+import { SimulatedDisk, type MutatingCall } from '../../src/io/simulated-disk.js';
 
 function batch(n: number): Uint8Array {
   const encoder = new BatchEncoder({ resource: { attributes: { 'service.name': 'io' } } });
@@ -13,13 +10,14 @@ function batch(n: number): Uint8Array {
 }
 
 describe('I/O errors', () => {
-  for (const [point, code] of [['fdatasync', 'EIO'], ['write', 'ENOSPC'], ['write', 'EIO']] as [FaultPoint, string][]) {
+  for (const [point, code] of [['fdatasync', 'EIO'], ['write', 'ENOSPC'], ['write', 'EIO']] as [MutatingCall, string][]) {
     it(`${code} on ${point}: not acknowledged, store failed, reopen consistent`, async () => {
-      const dir = tempDir(`io-${point}`);
-      const fileLayer = faultyFileLayer();
-      const store = await TraceStore.open({ dir, fileLayer });
+      const dir = '/store';
+      const fileLayer = new SimulatedDisk();
+      const store = await TraceStore.open({ dir, fileLayer, readerThreads: 0 });
       await store.append(batch(0));
-      fileLayer.arm(point, code);
+      // The next call of that kind fails once (a write fault lands half the bytes first).
+      fileLayer.injectFault({ call: point, nth: fileLayer.callCount(point) + 1, code, persistent: false });
       await expect(store.append(batch(1))).rejects.toMatchObject({ code: 'ERR_STORE_FAILED' });
       // The fault was one-off, but the store must not retry and then acknowledge (fsyncgate).
       await expect(store.append(batch(2))).rejects.toMatchObject({ code: 'ERR_STORE_FAILED' });
@@ -27,7 +25,7 @@ describe('I/O errors', () => {
       expect((await store.getTrace(batch0Id))?.spans.length).toBe(1); // durable data stays readable
       await store.close();
 
-      const reopened = await TraceStore.open({ dir });
+      const reopened = await TraceStore.open({ dir, fileLayer, readerThreads: 0 });
       expect((await reopened.getTrace(batch0Id))?.spans.length).toBe(1);
       // The unacknowledged batch is either wholly there (its bytes reached the file) or absent; never half.
       const second = await reopened.getTrace((2).toString(16).padStart(32, 'e'));
