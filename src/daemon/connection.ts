@@ -14,6 +14,7 @@ import type net from 'node:net';
 import { BUSY_RETRY_AFTER_MS, PROTOCOL_VERSION } from '../constants.js';
 import { TraceKvError } from '../errors.js';
 import { FLAG_MORE, FrameDecoder, Opcode, ProtocolError, RESPONSE_BIT, encodeFrame, type Frame } from '../protocol/frame.js';
+import { describeWireValue } from '../protocol/wire-values.js';
 import type { ResolvedDaemonOptions } from './daemon-options.js';
 import { handleAppend, handleGetSpan, handleGetTrace, handleGetTraces, type Header, type Respond } from './handlers.js';
 import type { DaemonMetrics } from './metrics.js';
@@ -151,7 +152,7 @@ export class Connection {
 
   private hello(requestId: number, header: Header): void {
     if (header.version !== PROTOCOL_VERSION) {
-      this.sendError(requestId, new TraceKvError('ERR_UNSUPPORTED_VERSION', `protocol version got ${String(header.version)}; want ${PROTOCOL_VERSION}`));
+      this.sendError(requestId, new TraceKvError('ERR_UNSUPPORTED_VERSION', `protocol version got ${describeWireValue(header.version)}; want ${PROTOCOL_VERSION}`));
       return;
     }
     if (this.tokenDigest !== null) {
@@ -203,8 +204,10 @@ export class Connection {
     this.closed = true;
     this.clearTimers();
     this.socket.end();
-    // A peer that never reads must not keep the socket open.
-    setTimeout(() => this.socket.destroy(), this.context.options.writeDeadlineMs).unref();
+    // A peer that never reads must not keep the socket open. Held as the write timer so that the
+    // socket's close clears it: left pending, it kept the whole connection (and its decoder's
+    // buffered bytes) alive for writeDeadlineMs after the peer was gone (found by the protocol fuzz).
+    this.writeTimer = setTimeout(() => this.socket.destroy(), this.context.options.writeDeadlineMs).unref();
     this.onClose();
   }
 

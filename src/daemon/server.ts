@@ -23,6 +23,24 @@ export interface Daemon {
   close(): Promise<void>;
 }
 
+/** What ERR_BUSY tells a client refused for maxConnections to wait: connections come and go slower than requests. */
+const CONNECTION_REFUSED_RETRY_AFTER_MS = 1_000;
+
+/**
+ * Answers a connection past maxConnections with ERR_BUSY and closes it. The socket is still the
+ * daemon's to clean up (found by the protocol fuzz): without an 'error' listener, a client that
+ * reset it crashed the daemon with ECONNRESET; unread, a reset went unnoticed and the socket stayed
+ * open for good. So errors are dropped, whatever the client sends is read and discarded (its FIN or
+ * RST then closes the socket), and a client that never hangs up is cut off after writeDeadlineMs.
+ */
+function refuse(socket: net.Socket, options: ResolvedDaemonOptions): void {
+  socket.on('error', () => {});
+  const timer = setTimeout(() => socket.destroy(), options.writeDeadlineMs).unref();
+  socket.once('close', () => clearTimeout(timer));
+  socket.resume();
+  socket.end(encodeFrame(Opcode.ERROR, 0, 0, { code: 'ERR_BUSY', message: `maxConnections (${options.maxConnections}) reached`, retryAfterMs: CONNECTION_REFUSED_RETRY_AFTER_MS }));
+}
+
 export async function startDaemon(input: DaemonOptions = {}): Promise<Daemon> {
   const options = resolveDaemonOptions(input);
   const store = await TraceStore.open({ ...options.store, dir: options.dir });
@@ -44,7 +62,11 @@ async function listen(options: ResolvedDaemonOptions, store: TraceStore): Promis
     metrics,
     requestTracesMax: options.store.requestTracesMax ?? REQUEST_TRACES_MAX_DEFAULT,
     reserve(bytes: number): boolean {
-      if (metrics.inFlightBytes + bytes > options.inFlightBytesMax) return false;
+      // A request larger than the whole budget runs alone: refused whenever anything at all was in
+      // flight, it would be answered ERR_BUSY forever, and ERR_BUSY promises a retry can succeed.
+      // Its frame is already in memory, so running it costs no more than the frame limit allows.
+      const idle = metrics.inFlightBytes === 0;
+      if (!idle && metrics.inFlightBytes + bytes > options.inFlightBytesMax) return false;
       metrics.inFlightBytes += bytes;
       return true;
     },
@@ -60,7 +82,7 @@ async function listen(options: ResolvedDaemonOptions, store: TraceStore): Promis
     if (connections.size >= options.maxConnections) {
       metrics.connectionsRefused++;
       metrics.countError('ERR_BUSY');
-      socket.end(encodeFrame(Opcode.ERROR, 0, 0, { code: 'ERR_BUSY', message: `maxConnections (${options.maxConnections}) reached`, retryAfterMs: 1000 }));
+      refuse(socket, options);
       return;
     }
     metrics.connections++;

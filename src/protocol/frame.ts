@@ -118,6 +118,17 @@ export class FrameDecoder {
   }
 }
 
+/**
+ * A map decodes to a plain object; anything else msgpackr hands back is not one: arrays, bin, and
+ * ext values it turns into objects of their own (a timestamp into a Date, typed arrays, and its
+ * sentinel for the never-used byte 0xc1). The protocol fuzz found those passing as headers.
+ */
+function isMsgpackMap(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false;
+  const prototype = Object.getPrototypeOf(value) as unknown;
+  return prototype === Object.prototype || prototype === null;
+}
+
 function parseFrame(frame: Buffer): Frame {
   const opcode = frame.readUInt8(4);
   const flags = frame.readUInt8(5);
@@ -138,9 +149,7 @@ function parseFrame(frame: Buffer): Frame {
   } catch (error) {
     fail(`frame header is not msgpack: ${(error as Error).message}`);
   }
-  if (typeof header !== 'object' || header === null || Array.isArray(header) || header instanceof Uint8Array) {
-    fail('frame header is not a msgpack map');
-  }
+  if (!isMsgpackMap(header)) fail('frame header is not a msgpack map');
   // A view, not a copy: take() hands each complete frame its own buffer (or a slice of one read
   // chunk), so the view keeps at most that alive, and only while its request is in flight.
   const payload = frame.subarray(FRAME_PREFIX_BYTES + headerLength);

@@ -20,6 +20,24 @@ import { TraceKvError } from '../errors.js';
  */
 export const WIRE_VALUE_NESTING_MAX = ATTRIBUTE_NESTING_MAX + 16;
 
+/** Characters of a peer's string an error message quotes: enough to recognise it, too few to echo a large header back. */
+export const WIRE_STRING_QUOTED_CHARS_MAX = 32;
+
+/**
+ * A value from a peer's header as an error message quotes it. Never String() on an object: a
+ * decoded map may carry its own `toString` or `valueOf` keys, and converting it throws a TypeError
+ * (found by the protocol fuzz: a HELLO with `version: { toString: 1 }` crashed the daemon).
+ */
+export function describeWireValue(value: unknown): string {
+  if (value === null || value === undefined) return 'nil';
+  if (typeof value === 'string') {
+    return JSON.stringify(value.length > WIRE_STRING_QUOTED_CHARS_MAX ? `${value.slice(0, WIRE_STRING_QUOTED_CHARS_MAX)}…` : value);
+  }
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return String(value);
+  if (value instanceof Uint8Array) return `bin of ${value.length} bytes`;
+  return Array.isArray(value) ? 'an array' : `a ${typeof value}`;
+}
+
 /**
  * Replaces every Buffer in `value` (at any depth, in arrays and plain objects) by a plain
  * Uint8Array copy, and returns the result (a new Uint8Array when `value` itself is a Buffer).
