@@ -14,11 +14,12 @@
  *   node --import tsx scripts/reliability/corruption.ts [--quick] [--seed S]
  */
 import { SimulatedDisk } from '../../src/io/simulated-disk.js';
-import { TraceKvError, TraceStore, decodeBatch, decodeBatchRaw, type RawSpan, type Trace, type TraceStoreOptions } from '../../src/index.js';
+import { DEFAULT_OPTIONS, TraceKvError, TraceStore, decodeBatch, decodeBatchRaw, type RawSpan, type Trace, type TraceStoreOptions } from '../../src/index.js';
 import { verifyStore } from '../../src/maintenance/verify.js';
 import { makeRng, type Rng } from '../../src/workload/rng.js';
 import { FailureLog, campaignArgs, type CampaignOptions, type CampaignResult } from './campaign.js';
 import { batchFor, traceIdOf } from './ledger.js';
+import { simStoreOptions } from './sim-store.js';
 
 /** Records in the golden store: the issue's "about 50". */
 export const GOLDEN_RECORDS = 50;
@@ -31,8 +32,9 @@ const DIR = '/golden';
 
 type Damage = 'xor' | 'bitflip' | 'cut';
 
+/** The campaigns' small store, in one generation: a fixed clock and no byte limit keep it from rolling. */
 function goldenOptions(disk: SimulatedDisk): TraceStoreOptions {
-  return { dir: DIR, fileLayer: disk, readerThreads: 0, readCacheBytesMax: 0, segmentBytesMax: 4096, indexFlushEntries: 16, partitions: 2, clock: () => 1_800_000_000_000 };
+  return { ...simStoreOptions(disk), dir: DIR, generationHours: DEFAULT_OPTIONS.generationHours, generationBytesMax: DEFAULT_OPTIONS.generationBytesMax };
 }
 
 async function buildGolden(): Promise<SimulatedDisk> {

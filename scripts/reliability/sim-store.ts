@@ -3,6 +3,7 @@
  * small segments, chunks and generations so a few dozen batches cross every boundary, a fake clock,
  * and a workload that records in the Ledger when each batch was sent and acknowledged.
  */
+import { INDEX_FLUSH_ENTRIES_MIN, SEGMENT_BYTES_MAX_MIN } from '../../src/constants.js';
 import { LOCK_FILE, join } from '../../src/filenames.js';
 import type { SimulatedDisk } from '../../src/io/simulated-disk.js';
 import { TraceStore, type TraceStoreOptions } from '../../src/index.js';
@@ -18,17 +19,21 @@ const DEAD_PID = 4_194_305;
 const CLOCK_START_MS = 1_800_000_000_000;
 export const CLOCK_AFTER_MS = 1_900_000_000_000;
 
+/** A generation rolls after this many segments' worth of bytes (or a second of fake time). */
+const GENERATION_SEGMENTS = 3;
+
+/** The smallest segments and index flushes the options allow, so a few dozen batches cross every boundary; reads inline, no cache. */
 export function simStoreOptions(disk: SimulatedDisk, clock: () => number = () => CLOCK_AFTER_MS): TraceStoreOptions {
   return {
     dir: STORE_DIR,
     fileLayer: disk,
     readerThreads: 0,
     readCacheBytesMax: 0,
-    segmentBytesMax: 4096,
-    indexFlushEntries: 16,
+    segmentBytesMax: SEGMENT_BYTES_MAX_MIN,
+    indexFlushEntries: INDEX_FLUSH_ENTRIES_MIN,
     partitions: 2,
     generationHours: 1 / 3600,
-    generationBytesMax: 3 * 4096,
+    generationBytesMax: GENERATION_SEGMENTS * SEGMENT_BYTES_MAX_MIN,
     clock,
   };
 }

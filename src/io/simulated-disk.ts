@@ -34,6 +34,13 @@ export interface InjectedFault {
 
 /** fds start here so that a mix-up with a real fd fails loudly instead of touching a real file. */
 const SIMULATED_FD_FIRST = 1_000_000;
+/** A file's buffer grows to at least this, then doubles: appends of small records stay cheap. */
+const FILE_CAPACITY_BYTES_MIN = 4096;
+/**
+ * How often a power loss undoes a directory's unsynced entry changes. Undoing is the crash VFS's
+ * rule; keeping them (they may have reached the disk anyway) is the rarer, also legal outcome.
+ */
+const UNSYNCED_DIRECTORY_REVERT_PROBABILITY = 0.75;
 
 class SimFile {
   bytes: Uint8Array = new Uint8Array(0);
@@ -54,7 +61,7 @@ class SimFile {
 
   ensure(capacity: number): void {
     if (capacity <= this.bytes.length) return;
-    const grown = new Uint8Array(Math.max(capacity, this.bytes.length * 2, 4096));
+    const grown = new Uint8Array(Math.max(capacity, this.bytes.length * 2, FILE_CAPACITY_BYTES_MIN));
     grown.set(this.content());
     this.bytes = grown;
   }
@@ -424,8 +431,7 @@ export class SimulatedDisk implements FileLayer {
     const report: PowerLossReport = { filesWithUnsyncedBytes: 0, fates: { drop: 0, prefix: 0, zero: 0, garbage: 0 }, directoriesReverted: 0 };
     const disk = SimulatedDisk.#build(image, (dir) => {
       const changed = !sameEntries(dir.current, dir.durable);
-      // Undoing is the rule; keeping the changes (they may have reached the disk) is the exception.
-      const revert = changed && random() < 0.75;
+      const revert = changed && random() < UNSYNCED_DIRECTORY_REVERT_PROBABILITY;
       if (revert) report.directoriesReverted++;
       return {
         useDurableEntries: revert,
