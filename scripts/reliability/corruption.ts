@@ -13,7 +13,7 @@
  *
  *   node --import tsx scripts/reliability/corruption.ts [--quick] [--seed S]
  */
-import { SimulatedDisk } from '../../src/io/simulated-disk.js';
+import { SimulatedDisk } from './simulated-disk.js';
 import { DEFAULT_OPTIONS, TraceKvError, TraceStore, decodeBatch, decodeBatchRaw, type RawSpan, type Trace, type TraceStoreOptions } from '../../src/index.js';
 import { verifyStore } from '../../src/maintenance/verify.js';
 import { makeRng, type Rng } from '../../src/workload/rng.js';

@@ -11,7 +11,7 @@
  *
  *   node --import tsx scripts/reliability/io-errors.ts [--quick] [--seed S]
  */
-import { SimulatedDisk, type InjectedFault, type MutatingCall } from '../../src/io/simulated-disk.js';
+import { SimulatedDisk, type InjectedFault, type MutatingCall } from './simulated-disk.js';
 import { TraceKvError, TraceStore } from '../../src/index.js';
 import { makeRng } from '../../src/workload/rng.js';
 import { FailureLog, campaignArgs, type CampaignOptions, type CampaignResult } from './campaign.js';

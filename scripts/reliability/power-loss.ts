@@ -1,5 +1,5 @@
 /**
- * Power-loss campaign: the real engine runs a workload on a SimulatedDisk (src/io/simulated-disk.ts)
+ * Power-loss campaign: the real engine runs a workload on a SimulatedDisk (scripts/reliability/simulated-disk.ts)
  * that remembers what is durable. Before every mutating disk call, the campaign freezes an image of
  * the disk: a crash point. Each crash point then becomes the disk a reboot would find (unsynced bytes
  * dropped, cut, zero-filled or garbage; directory changes since the last directory fsync undone),
@@ -12,7 +12,7 @@
  *   node --import tsx scripts/reliability/power-loss.ts [--quick] [--seed S] [--only RUN:POINT]
  */
 import { STORE_MARKER_FILE, join } from '../../src/filenames.js';
-import { SimulatedDisk, type DiskImage, type UnsyncedFate } from '../../src/io/simulated-disk.js';
+import { SimulatedDisk, type DiskImage, type UnsyncedFate } from './simulated-disk.js';
 import { TraceStore } from '../../src/index.js';
 import { makeRng, type Rng } from '../../src/workload/rng.js';
 import { FailureLog, campaignArgs, type CampaignOptions, type CampaignResult } from './campaign.js';

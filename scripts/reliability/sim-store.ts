@@ -5,7 +5,7 @@
  */
 import { INDEX_FLUSH_ENTRIES_MIN, SEGMENT_BYTES_MAX_MIN } from '../../src/constants.js';
 import { LOCK_FILE, join } from '../../src/filenames.js';
-import type { SimulatedDisk } from '../../src/io/simulated-disk.js';
+import type { SimulatedDisk } from './simulated-disk.js';
 import { TraceStore, type TraceStoreOptions } from '../../src/index.js';
 import { makeRng } from '../../src/workload/rng.js';
 import { Ledger, batchFor } from './ledger.js';

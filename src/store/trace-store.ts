@@ -18,7 +18,7 @@ import { TraceReader, type ReadOptions, type StreamedTrace, type Trace } from '.
 import type { TraceQuery } from '../reader/read-plan.js';
 import type { ReaderCacheStats } from '../reader/reader-pool.js';
 import { recover, type RecoveryReport } from './recovery.js';
-import { enforceRetention } from './retention.js';
+import { Retention } from './retention.js';
 import { StoreState } from './store-state.js';
 import type { TraceStoreApi } from '../api.js';
 
@@ -49,6 +49,7 @@ export interface StoreStats {
 export class TraceStore implements TraceStoreApi {
   private readonly pipeline: AppendPipeline;
   private readonly reader: TraceReader;
+  private readonly retention: Retention;
   private closing: Promise<void> | null = null;
   private retentionTimer: NodeJS.Timeout | null = null;
 
@@ -59,6 +60,7 @@ export class TraceStore implements TraceStoreApi {
   ) {
     this.pipeline = new AppendPipeline(state, { rollGeneration: () => this.rollGeneration() });
     this.reader = new TraceReader(state);
+    this.retention = new Retention(state, state.options.dir);
   }
 
   static async open(options: TraceStoreOptions): Promise<TraceStore> {
@@ -95,10 +97,10 @@ export class TraceStore implements TraceStoreApi {
       if (generation.isOpen && (!isLast || timeIsUp)) await this.closeGeneration(generation);
       else if (!generation.isOpen) await sealTail(options.fileLayer, generation, options.indexFlushEntries);
     }
-    await enforceRetention(this.state, options.dir);
+    await this.retention.run();
     if (options.retentionHours > 0) {
       this.retentionTimer = setInterval(() => {
-        enforceRetention(this.state, options.dir).catch((error: unknown) => this.state.fail(error));
+        this.retention.run().catch((error: unknown) => this.state.fail(error));
       }, RETENTION_CHECK_INTERVAL_MS);
       this.retentionTimer.unref();
     }
@@ -131,7 +133,7 @@ export class TraceStore implements TraceStoreApi {
     );
     this.state.generations.push(generation);
     options.logger({ event: 'generation_opened', generationId: generation.id });
-    await enforceRetention(this.state, options.dir);
+    await this.retention.run();
     return generation;
   }
 
@@ -174,7 +176,7 @@ export class TraceStore implements TraceStoreApi {
   /** Drops expired generations now (it also runs on open, on every generation roll and once a minute). */
   async enforceRetention(): Promise<number[]> {
     this.state.checkWritable();
-    return enforceRetention(this.state, this.state.options.dir);
+    return this.retention.run();
   }
 
   stats(): StoreStats {
@@ -225,6 +227,7 @@ export class TraceStore implements TraceStoreApi {
     // New calls are refused from here on; appends already queued still complete.
     state.closed = true;
     await this.pipeline.drain();
+    await this.retention.idle();
     try {
       const active = state.activeGeneration;
       if (state.failure === null && active !== null && !state.options.readOnly) {

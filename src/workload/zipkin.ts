@@ -1,14 +1,18 @@
 /**
- * Maps the real Zipkin v2 fixtures (/work/shared/fixtures/zipkin, see its README) to SpanInput, so
- * tests and benchmarks can run on recorded production traces.
+ * Maps the real Zipkin v2 fixtures (src/workload/fixtures/zipkin, see its README and NOTICE) to
+ * SpanInput, so tests, benchmarks and `tracekv load` can run on recorded production traces.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Attributes, SpanEventInput, SpanInput } from '../batch/types.js';
 import { SpanKind } from '../batch/types.js';
 
-/** The fixtures live beside the repository: <repo>/../shared/fixtures/zipkin/. */
-export const ZIPKIN_FIXTURES_DIR = new URL('../../../shared/fixtures/zipkin/', import.meta.url);
+/**
+ * The fixtures are package data, found from the package root: this module runs both from
+ * src/workload/ (tests, tsx) and from dist/workload/ (the built CLI), and both sit two levels
+ * below the root. package.json `files` ships the folder, so an installed package has it too.
+ */
+export const ZIPKIN_FIXTURES_DIR = new URL('../../src/workload/fixtures/zipkin/', import.meta.url);
 
 const NANOS_PER_MICRO = 1000n;
 

@@ -1,6 +1,6 @@
 // Proves, failing the Nth write (EIO, ENOSPC), fdatasync, rename, directory fsync or file creation for every N the workload reaches, once and persistently, that the store fails closed with typed errors, acknowledges nothing that a power loss right after could take, and reopens consistent; and that the loop does catch a store that hides a failed fdatasync.
 import { describe, expect, it } from 'vitest';
-import { SimulatedDisk } from '../../src/io/simulated-disk.js';
+import { SimulatedDisk } from '../../scripts/reliability/simulated-disk.js';
 import { IO_FAULT_KINDS, runIoErrorCampaign } from '../../scripts/reliability/io-errors.js';
 import { testSeed } from '../helpers/rng.js';
 

@@ -1,6 +1,6 @@
 // Proves, over at least 2,000 seeded crash points of a real workload on the simulated disk, that a power loss (unsynced bytes dropped, cut, zeroed or garbage; unsynced directory changes undone, sometimes twice) never loses or alters an acknowledged batch, never leaves one half-visible, and leaves an index equal to one rebuilt from the segments; and that the campaign does catch a store whose fdatasync lies.
 import { describe, expect, it } from 'vitest';
-import { SimulatedDisk } from '../../src/io/simulated-disk.js';
+import { SimulatedDisk } from '../../scripts/reliability/simulated-disk.js';
 import { POWER_LOSS_CRASH_POINTS_QUICK, runPowerLossCampaign } from '../../scripts/reliability/power-loss.js';
 import { testSeed } from '../helpers/rng.js';
 

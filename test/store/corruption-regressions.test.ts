@@ -1,6 +1,6 @@
 // Proves the index bug the corruption sweep found stays fixed: damage in a chunk's entries region (checked only bucket by bucket on reads) made those reads fail for good; now recovery checks every bucket CRC, sets the chunk aside and rebuilds it from the segments.
 import { describe, expect, it } from 'vitest';
-import { SimulatedDisk } from '../../src/io/simulated-disk.js';
+import { SimulatedDisk } from '../../scripts/reliability/simulated-disk.js';
 import { TraceStore, type RawSpan, type Trace, type TraceStoreOptions } from '../../src/index.js';
 import { batchFor, traceIdOf } from '../../scripts/reliability/ledger.js';
 

@@ -1,6 +1,6 @@
 // Proves the lock bug the I/O-error loop found stays fixed: a failed write of the lock file no longer escapes as a raw errno and no longer leaves a torn lock that names some live process and blocks every later open.
 import { describe, expect, it } from 'vitest';
-import { SimulatedDisk } from '../../src/io/simulated-disk.js';
+import { SimulatedDisk } from '../../scripts/reliability/simulated-disk.js';
 import { TraceStore, TraceKvError } from '../../src/index.js';
 
 describe('found by the I/O-error loop', () => {

@@ -1,7 +1,7 @@
 // Proves a failed write or fdatasync is fatal: the batch is not acknowledged, the store takes no more writes, and a reopen is consistent.
 import { describe, expect, it } from 'vitest';
 import { BatchEncoder, TraceStore } from '../../src/index.js';
-import { SimulatedDisk, type MutatingCall } from '../../src/io/simulated-disk.js';
+import { SimulatedDisk, type MutatingCall } from '../../scripts/reliability/simulated-disk.js';
 
 function batch(n: number): Uint8Array {
   const encoder = new BatchEncoder({ resource: { attributes: { 'service.name': 'io' } } });

@@ -1,6 +1,6 @@
 // Proves two recovery and creation bugs the power-loss campaign found stay fixed: a new store's directory entry is synced before anything is acknowledged, and a segment whose creation was torn by a power loss (header never synced) is removed on open instead of failing it.
 import { describe, expect, it } from 'vitest';
-import { SimulatedDisk, type DiskImage } from '../../src/io/simulated-disk.js';
+import { SimulatedDisk, type DiskImage } from '../../scripts/reliability/simulated-disk.js';
 import { TraceStore, type TraceStoreOptions } from '../../src/index.js';
 import { batchFor, traceIdOf } from '../../scripts/reliability/ledger.js';
 

@@ -1,6 +1,6 @@
 // Proves the simulated disk keeps only synced bytes and synced directory entries through a power loss, applies each fate to exactly the unsynced bytes, and fails the Nth call once or from then on.
 import { describe, expect, it } from 'vitest';
-import { SimulatedDisk, type UnsyncedFate } from '../../src/io/simulated-disk.js';
+import { SimulatedDisk, type UnsyncedFate } from '../../scripts/reliability/simulated-disk.js';
 
 const bytes = (...values: number[]) => Uint8Array.from(values);
 

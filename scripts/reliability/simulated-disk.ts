@@ -1,6 +1,6 @@
 /**
  * An in-memory FileLayer that remembers what is durable, for the reliability suite
- * (scripts/reliability/): SQLite's crash VFS and RocksDB's FaultInjectionTestFS in one small module.
+ * (this folder): SQLite's crash VFS and RocksDB's FaultInjectionTestFS in one small module.
  *
  * Per file it keeps the current bytes and the bytes as of the last completed fdatasync; per
  * directory, the current entries and the entries as of the last directory fsync. `image()` freezes
@@ -13,7 +13,7 @@
  * It is a test tool: nothing in the engine imports it, and it holds everything in memory.
  */
 import assert from 'node:assert/strict';
-import type { FileLayer, OpenMode } from './file-layer.js';
+import type { FileLayer, OpenMode } from '../../src/io/file-layer.js';
 
 /** Calls that change the disk; a crash image can be taken before any of them. */
 export type MutatingCall = 'create' | 'write' | 'fdatasync' | 'truncate' | 'rename' | 'unlink' | 'mkdir' | 'removeTree' | 'fsyncDir';
