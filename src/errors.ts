@@ -29,7 +29,13 @@ export type TraceKvErrorCode =
   | 'ERR_AUTH'
   | 'ERR_BUSY'
   | 'ERR_CONNECTION'
-  | 'ERR_IO';
+  | 'ERR_IO'
+  /**
+   * A failure that is no operating error: a bug (a TypeError in a reader worker, say) or a native
+   * binding that failed (zstd would not load, or rejected its arguments). Neither the input nor
+   * the disk is to blame; `cause` is the original error, its stack included, even from a worker.
+   */
+  | 'ERR_INTERNAL';
 
 export interface TraceKvErrorDetails {
   /** The file the problem was found in, when there is one. */
@@ -40,6 +46,12 @@ export interface TraceKvErrorDetails {
   option?: string;
   /** For ERR_BUSY: when the daemon suggests trying again. */
   retryAfterMs?: number;
+  /**
+   * For a TraceClient ERR_TIMEOUT: whether any attempt's request bytes were handed to the socket.
+   * false means no attempt's were, so the daemon cannot have received the request and sending it
+   * again is safe; true means it may have (and, for an APPEND, may have stored the batch).
+   */
+  sent?: boolean;
   cause?: unknown;
 }
 
@@ -49,6 +61,7 @@ export class TraceKvError extends Error {
   readonly offset?: number;
   readonly option?: string;
   readonly retryAfterMs?: number;
+  readonly sent?: boolean;
 
   constructor(code: TraceKvErrorCode, message: string, details: TraceKvErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
@@ -58,6 +71,7 @@ export class TraceKvError extends Error {
     if (details.offset !== undefined) this.offset = details.offset;
     if (details.option !== undefined) this.option = details.option;
     if (details.retryAfterMs !== undefined) this.retryAfterMs = details.retryAfterMs;
+    if (details.sent !== undefined) this.sent = details.sent;
   }
 }
 
@@ -85,6 +99,20 @@ export function indexCorrupt(file: string, offset: number, message: string): Tra
 export function ioError(file: string, operation: string, cause: unknown): TraceKvError {
   const reason = cause instanceof Error ? cause.message : String(cause);
   return new TraceKvError('ERR_IO', `${operation} ${file}: ${reason}`, { file, cause });
+}
+
+/**
+ * ERR_INTERNAL for `cause`, a non-TraceKvError caught `context` (e.g. "in a reader"). Its
+ * name, code and message are kept in ours, as in "TypeError: x is undefined" or "Error [InvalidArg]: ".
+ */
+export function internalError(context: string, cause: unknown): TraceKvError {
+  return new TraceKvError('ERR_INTERNAL', `internal error ${context}: ${describeError(cause)}`, { cause });
+}
+
+function describeError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const code = (error as { code?: unknown }).code;
+  return `${error.name}${typeof code === 'string' ? ` [${code}]` : ''}: ${error.message}`;
 }
 
 /** Assertion for programmer errors only; never for input, disk or network data. */

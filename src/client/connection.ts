@@ -99,7 +99,8 @@ export class Connection {
 
   /**
    * Sends one request. Throws (sending nothing) ERR_BATCH_TOO_LARGE or ERR_REQUEST_TOO_LARGE when
-   * its frame passes the daemon's frameBytesMax.
+   * its frame passes the daemon's frameBytesMax. It never throws once it has written a byte: the
+   * client counts a request as sent (ERR_TIMEOUT's `sent`) from the moment this returns.
    */
   send(opcode: number, header: Header, payload: Uint8Array | undefined, reader: ResponseReader, onSettled?: () => void): Exchange {
     assert(this.failure === null, 'send on a closed connection');

@@ -15,6 +15,10 @@
  * Never an APPEND whose connection failed after it was sent, nor one that timed out: the daemon may
  * have stored the batch, and sending it again could store it twice. It rejects with its code
  * (ERR_CONNECTION, ERR_TIMEOUT, ERR_PROTOCOL) and a message saying the outcome is unknown.
+ *
+ * Every ERR_TIMEOUT carries `sent`: false only when no attempt ever handed the request's bytes to
+ * the socket (it timed out waiting for a slot, a connect or a backoff), so the caller may send it
+ * again without risk of a duplicate; true as soon as one attempt did, even if a later one did not.
  */
 import { FRAME_LENGTH_MIN } from '../constants.js';
 import { TraceKvError, invalidArgument } from '../errors.js';
@@ -187,19 +191,28 @@ export class TraceClient implements TraceStoreApi {
   }
 
   private async attempts<T>(request: WireRequest<T>, deadline: CallDeadline): Promise<T> {
-    for (let attempt = 0; ; attempt++) {
-      const progress: AttemptProgress = { sent: false, answered: false };
-      let error: TraceKvError;
-      try {
-        return await this.attempt(request, deadline, progress);
-      } catch (caught) {
-        if (!(caught instanceof TraceKvError)) throw caught;
-        error = caught;
+    // Whether any attempt so far handed its bytes to the socket: what ERR_TIMEOUT's `sent` reports.
+    let sentEver = false;
+    try {
+      for (let attempt = 0; ; attempt++) {
+        const progress: AttemptProgress = { sent: false, answered: false };
+        let error: TraceKvError;
+        try {
+          return await this.attempt(request, deadline, progress);
+        } catch (caught) {
+          if (!(caught instanceof TraceKvError)) throw caught;
+          error = caught;
+        } finally {
+          sentEver ||= progress.sent;
+        }
+        if (error.code === 'ERR_BUSY') this.counters.busyReplies++;
+        if (attempt >= this.options.retriesMax || !this.mayRetry(request, error, progress)) throw finalError(request, error, progress);
+        this.counters.retries++;
+        await deadline.backoff(backoffDelayMs(attempt, this.options.retryBaseMs, this.options.retryCapMs, error.retryAfterMs), error);
       }
-      if (error.code === 'ERR_BUSY') this.counters.busyReplies++;
-      if (attempt >= this.options.retriesMax || !this.mayRetry(request, error, progress)) throw finalError(request, error, progress);
-      this.counters.retries++;
-      await deadline.backoff(backoffDelayMs(attempt, this.options.retryBaseMs, this.options.retryCapMs, error.retryAfterMs), error);
+    } catch (error) {
+      if (error instanceof TraceKvError && error.code === 'ERR_TIMEOUT') throw timeoutSaying(error, sentEver);
+      throw error;
     }
   }
 
@@ -278,6 +291,20 @@ export class TraceClient implements TraceStoreApi {
     this.counters.reconnects++;
     return connection;
   }
+}
+
+/**
+ * A call's ERR_TIMEOUT with `sent` set. "Sent" means socket.write was called with the request's
+ * bytes on some attempt: from then on they may be in the kernel or on the wire, so the daemon may
+ * have them. Before it they exist only in this process, so `sent: false` is a promise that no
+ * attempt's bytes can ever reach the daemon (a late connect never sends them: the attempt that
+ * waited for it is gone), which makes a resend safe even for an APPEND.
+ */
+function timeoutSaying(error: TraceKvError, sent: boolean): TraceKvError {
+  const says = sent
+    ? 'sent: true, the request was written to the socket, so the daemon may have received it'
+    : 'sent: false, the request never reached the socket on any attempt, so the daemon cannot have received it';
+  return new TraceKvError('ERR_TIMEOUT', `${error.message} (${says})`, { sent, ...(error.cause === undefined ? {} : { cause: error.cause }) });
 }
 
 /** The error a call rejects with: as it is, unless the daemon may have acted on an APPEND nobody heard back from. */

@@ -4,13 +4,15 @@
  *
  * Every task has a deadline: a task still running then is aborted (piscina ends that worker and
  * starts a new one) and the call fails with ERR_TIMEOUT. A task whose worker dies is retried once,
- * since reads change nothing; a second death fails the call with ERR_READER_FAILED.
+ * since reads change nothing; a second death fails the call with ERR_READER_FAILED. An error the
+ * task raised comes back as data (record-task.ts toTaskError), its cause's stack included, and is
+ * never retried: a bug is ERR_INTERNAL, an errno ERR_IO naming its file.
  */
 import { Piscina } from 'piscina';
 import { TraceKvError, assert } from '../errors.js';
 import type { FileLayer } from '../io/file-layer.js';
 import { RecordLoader } from './record-loader.js';
-import { fromTaskError, runRecordTask, type RecordTask, type RecordTaskResult, type TaskError } from './record-task.js';
+import { asReaderError, fromTaskError, runRecordTask, type RecordTask, type RecordTaskResult, type TaskError } from './record-task.js';
 import type { ReaderWorkerData } from './reader-worker.js';
 
 export interface ReaderCacheStats {
@@ -71,7 +73,13 @@ class InlineExecutor implements RecordExecutor {
 
   async run(task: RecordTask, deadline: number): Promise<RecordTaskResult> {
     if (performance.now() > deadline) throw timeoutError();
-    const result = await runRecordTask(task, this.loader);
+    let result: RecordTaskResult;
+    try {
+      result = await runRecordTask(task, this.loader);
+    } catch (error) {
+      // The same error a worker would send back: a bug is ERR_INTERNAL here too.
+      throw asReaderError(error);
+    }
     this.tally.add(result, 0);
     if (performance.now() > deadline) throw timeoutError();
     return result;

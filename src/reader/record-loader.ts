@@ -4,7 +4,7 @@
  * its own read file descriptors.
  */
 import { READER_OPEN_FILES_MAX } from '../constants.js';
-import { segmentCorrupt } from '../errors.js';
+import { ioError, segmentCorrupt } from '../errors.js';
 import { BatchView } from '../batch/batch-view.js';
 import { validateStoredBatch } from '../batch/validate.js';
 import { openFile, type FileLayer } from '../io/file-layer.js';
@@ -64,16 +64,33 @@ export class RecordLoader {
     if (epoch === this.retentionEpoch) return;
     this.retentionEpoch = epoch;
     for (const [file, fd] of [...this.fds]) {
-      if (this.fs.linkCount(fd) > 0) continue;
+      if (this.linkCount(file, fd) > 0) continue;
       this.fds.delete(file);
-      this.fs.close(fd);
+      this.closeFd(file, fd);
       this.cache.dropPrefix(`${file}@`);
     }
   }
 
   close(): void {
-    for (const fd of this.fds.values()) this.fs.close(fd);
+    for (const [file, fd] of this.fds) this.closeFd(file, fd);
     this.fds.clear();
+  }
+
+  // The fs calls not behind file-layer.ts's wrappers: an errno from them is ERR_IO naming the file too.
+  private linkCount(file: string, fd: number): number {
+    try {
+      return this.fs.linkCount(fd);
+    } catch (error) {
+      throw ioError(file, 'fstat', error);
+    }
+  }
+
+  private closeFd(file: string, fd: number): void {
+    try {
+      this.fs.close(fd);
+    } catch (error) {
+      throw ioError(file, 'close', error);
+    }
   }
 
   private fd(file: string): number {
@@ -86,7 +103,7 @@ export class RecordLoader {
     if (this.fds.size >= READER_OPEN_FILES_MAX) {
       const [oldestFile, oldestFd] = this.fds.entries().next().value as [string, number];
       this.fds.delete(oldestFile);
-      this.fs.close(oldestFd);
+      this.closeFd(oldestFile, oldestFd);
     }
     fd = openFile(this.fs, file, 'read');
     this.fds.set(file, fd);

@@ -8,7 +8,7 @@
  * thread boundary by structured clone at the cost of a memcpy, with no object per span.
  */
 import { RECORD_LOADS_IN_FLIGHT_MAX, SPAN_ID_BYTES, TRACE_ID_BYTES, UNIX_NANO_MAX } from '../constants.js';
-import { TraceKvError, type TraceKvErrorCode } from '../errors.js';
+import { TraceKvError, internalError, type TraceKvErrorCode } from '../errors.js';
 import type { BatchView } from '../batch/batch-view.js';
 import { readU32LE } from '../codec/little-endian.js';
 import { bytesToHex } from '../batch/ids.js';
@@ -57,6 +57,20 @@ export interface TaskError {
   message: string;
   file?: string;
   offset?: number;
+  /** The error's cause: the original of an ERR_INTERNAL, the errno error of an ERR_IO. */
+  cause?: FlatError;
+}
+
+/**
+ * An Error as plain data. Structured clone would keep the message and stack of a standard error,
+ * but not an errno's `code` nor the class of anything else; spelled out, both sides agree.
+ */
+export interface FlatError {
+  name: string;
+  message: string;
+  stack?: string;
+  /** An errno (`EIO`) or a native binding's status. */
+  code?: string;
 }
 
 export const SPAN_FIELDS = 4;
@@ -184,21 +198,63 @@ function checkPromisedCounts(task: RecordTask, r: number, traces: number[], prom
   });
 }
 
-export function toTaskError(error: unknown): TaskError {
-  if (error instanceof TraceKvError) {
-    return {
-      code: error.code,
-      message: error.message,
-      ...(error.file !== undefined ? { file: error.file } : {}),
-      ...(error.offset !== undefined ? { offset: error.offset } : {}),
-    };
+/**
+ * Any error a reader raised, as the TraceKvError the caller gets: a TraceKvError as it is, an errno
+ * error that escaped the fs wrappers as ERR_IO (naming its path when it has one, never an invented
+ * file), anything else, a bug, as ERR_INTERNAL with the original as cause. Inline readers use this
+ * directly; workers send it through toTaskError.
+ */
+export function asReaderError(error: unknown): TraceKvError {
+  if (error instanceof TraceKvError) return error;
+  if (isErrnoError(error)) {
+    const where = error.path === undefined ? '' : ` ${error.path}`;
+    return new TraceKvError('ERR_IO', `${error.syscall}${where}: ${error.message}`, { cause: error, ...(error.path === undefined ? {} : { file: error.path }) });
   }
-  return { code: 'ERR_IO', message: error instanceof Error ? error.message : String(error) };
+  return internalError('in a reader', error);
+}
+
+function isErrnoError(error: unknown): error is NodeJS.ErrnoException & { syscall: string } {
+  return error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string' && typeof (error as NodeJS.ErrnoException).syscall === 'string';
+}
+
+export function toTaskError(thrown: unknown): TaskError {
+  const error = asReaderError(thrown);
+  return {
+    code: error.code,
+    message: error.message,
+    ...(error.file !== undefined ? { file: error.file } : {}),
+    ...(error.offset !== undefined ? { offset: error.offset } : {}),
+    ...(error.cause !== undefined ? { cause: flatten(error.cause) } : {}),
+  };
 }
 
 export function fromTaskError(error: TaskError): TraceKvError {
   return new TraceKvError(error.code, error.message, {
     ...(error.file !== undefined ? { file: error.file } : {}),
     ...(error.offset !== undefined ? { offset: error.offset } : {}),
+    ...(error.cause !== undefined ? { cause: rebuild(error.cause) } : {}),
   });
+}
+
+function flatten(cause: unknown): FlatError {
+  if (!(cause instanceof Error)) return { name: 'Error', message: String(cause) };
+  const code = (cause as { code?: unknown }).code;
+  return {
+    name: cause.name,
+    message: cause.message,
+    ...(cause.stack !== undefined ? { stack: cause.stack } : {}),
+    ...(typeof code === 'string' ? { code } : {}),
+  };
+}
+
+/** The built-in classes a cause is rebuilt as, so `instanceof TypeError` holds on the main side too. */
+const ERROR_CLASSES = new Map<string, ErrorConstructor>([TypeError, RangeError, ReferenceError, SyntaxError, EvalError, URIError].map((kind) => [kind.name, kind]));
+
+/** The worker's error again, with its own stack (where the bug is), not one from this thread. */
+function rebuild(flat: FlatError): Error {
+  const error = new (ERROR_CLASSES.get(flat.name) ?? Error)(flat.message);
+  if (error.name !== flat.name) error.name = flat.name;
+  error.stack = flat.stack ?? `${flat.name}: ${flat.message}`;
+  if (flat.code !== undefined) (error as NodeJS.ErrnoException).code = flat.code;
+  return error;
 }

@@ -6,7 +6,7 @@
 import { crc32c } from '../codec/crc32c.js';
 import { zstdDecompress } from '../codec/zstd.js';
 import { BATCH_BYTES_LIMIT, CODEC_NONE, CODEC_ZSTD, RECORD_HEADER_BYTES } from '../constants.js';
-import { assert, segmentCorrupt } from '../errors.js';
+import { TraceKvError, assert, segmentCorrupt } from '../errors.js';
 import { hex32 } from '../codec/little-endian.js';
 import { RECORD_BODY_BYTES_MAX, type RecordHeader, writeRecordHeaderFields } from './record-header.js';
 
@@ -41,7 +41,8 @@ export function encodeRecord(
 /**
  * The batch bytes of a record whose header has passed readRecordHeader. `fileOffset` is the
  * record's offset in `file`, for the error. Throws ERR_SEGMENT_CORRUPT on a body CRC mismatch, a
- * zstd frame that does not decode, or a decoded length other than rawLength.
+ * zstd frame that does not decode, or a decoded length other than rawLength; ERR_INTERNAL when the
+ * zstd binding itself fails.
  */
 export async function decodeRecordBody(
   header: RecordHeader,
@@ -64,8 +65,14 @@ export async function decodeRecordBody(
     try {
       raw = await zstdDecompress(body);
     } catch (error) {
+      // The body CRC matched, so these are the bytes as written, and zstd refusing them is not disk
+      // damage. It stays corruption all the same: §3.2 makes such a record invalid whatever wrote
+      // it (a compress bug, memory damage before the CRC was taken, another writer), the verdict
+      // comes back on every read, and verify must count it. zstd.ts rejects with ERR_INTERNAL,
+      // passed on as it is, when the binding failed rather than judged the bytes.
+      if (error instanceof TraceKvError) throw error;
       const reason = error instanceof Error ? error.message : String(error);
-      throw segmentCorrupt(file, fileOffset, `record zstd body does not decompress: ${reason}`);
+      throw segmentCorrupt(file, fileOffset, `record zstd body does not decompress, though its bodyCrc matches: ${reason}`);
     }
   }
   if (raw.length !== header.rawLength) {

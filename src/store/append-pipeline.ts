@@ -14,7 +14,7 @@ import {
   SEGMENT_HEADER_BYTES,
   TRAILER_ENTRY_BYTES,
 } from '../constants.js';
-import { assert, invalidArgument, ioError } from '../errors.js';
+import { TraceKvError, assert, internalError, invalidArgument, ioError } from '../errors.js';
 import type { BatchHeader } from '../batch/header.js';
 import { validateBatch } from '../batch/validate.js';
 import { zstdCompress } from '../codec/zstd.js';
@@ -148,9 +148,10 @@ export class AppendPipeline {
     try {
       await head.compression;
     } catch (error) {
-      // A compression error concerns this batch only; nothing of it reached the disk.
+      // A compression error concerns this batch only; nothing of it reached the disk. No file is
+      // involved: zstd.ts makes a binding failure ERR_INTERNAL, and anything else here is a bug.
       this.queue.shift();
-      head.reject(ioError('(memory)', 'compress', error));
+      head.reject(error instanceof TraceKvError ? error : internalError('compressing a batch', error));
       return;
     }
     while (this.queue.length > 0 && this.queue[0]!.record !== null) {
