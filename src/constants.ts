@@ -197,7 +197,10 @@ export const FRAME_BYTES_LIMIT = BATCH_BYTES_LIMIT + 1024 * 1024;
 
 /** Requests one connection may have in flight before the daemon stops reading from it. */
 export const CONNECTION_IN_FLIGHT_REQUESTS_MAX_DEFAULT = 64;
-/** Request and response bytes in flight over all connections; past it requests get ERR_BUSY. */
+/**
+ * Request bytes being served plus response bytes not yet flushed to the socket, over all
+ * connections; past it requests get ERR_BUSY (PING and STATS excepted).
+ */
 export const IN_FLIGHT_BYTES_MAX_DEFAULT = 256 * 1024 * 1024;
 /** Open connections; one more is answered with ERR_BUSY and closed. */
 export const CONNECTIONS_MAX_DEFAULT = 1024;
@@ -209,8 +212,42 @@ export const IDLE_TIMEOUT_MS_DEFAULT = 5 * 60_000;
 export const WRITE_DEADLINE_MS_DEFAULT = 30_000;
 /** Response bytes queued for one connection before the daemon stops reading its requests. */
 export const PENDING_OUTPUT_BYTES_MAX_DEFAULT = 64 * 1024 * 1024;
-/** What ERR_BUSY tells a client to wait: about one group commit and a bit. */
-export const BUSY_RETRY_AFTER_MS = 50;
+/**
+ * A frame must be complete this long after its first byte arrived, or the connection is answered
+ * ERR_TIMEOUT and closed (data-format.md §6.1). Without it, a client that trickles one byte now
+ * and then holds a connection and up to a frame's buffer forever: every byte resets the idle
+ * timeout. 10 s lets a 16 MiB frame arrive at 1.6 MB/s, far below any LAN.
+ */
+export const FRAME_DEADLINE_MS_DEFAULT = 10_000;
+/**
+ * What the in-flight budget charges a request besides its payload: its decoded header, its
+ * promise and closures, and the small buffers of its answer, so that a flood of empty requests
+ * is bounded too.
+ */
+export const REQUEST_OVERHEAD_BYTES = 4096;
+/**
+ * Shortest retryAfterMs in ERR_BUSY. Appends hold the budget until their group commit (an
+ * fdatasync of 1–5 ms on an SSD), so a retry sooner finds the budget as full as it left it.
+ */
+export const BUSY_RETRY_AFTER_MS_MIN = 2;
+/**
+ * Longest retryAfterMs in ERR_BUSY, however long the queue. A client that waits longer than it
+ * had to leaves the daemon idle, and one with a few senders (an exporter's consumers) sleeps in
+ * all of them at once; 1 s spreads retries well past a burst while a stale queue costs at most 1 s.
+ */
+export const BUSY_RETRY_AFTER_MS_MAX = 1_000;
+/**
+ * Until the daemon has measured how fast its budget drains, it assumes a whole budget drains in
+ * this long: about one group commit and a bit (the fixed retryAfterMs of old).
+ */
+export const BUSY_DRAIN_MS_PRIOR = 50;
+/**
+ * Busy time over which one drain-rate sample is taken: several group commits, so one slow
+ * fdatasync does not swing the estimate, yet short enough to follow a change of load at once.
+ */
+export const BUSY_DRAIN_SAMPLE_MS = 20;
+/** Weight of a new drain-rate sample in the moving average: the last ~4 samples (~80 ms busy) dominate. */
+export const BUSY_DRAIN_SAMPLE_WEIGHT = 0.25;
 /** A streamed GET_TRACES response is cut into frames of about this many bytes. */
 export const STREAM_FRAME_BYTES_TARGET = 1024 * 1024;
 export const DAEMON_PORT_DEFAULT = 7070;

@@ -30,6 +30,7 @@ import {
 } from './constants.js';
 import os from 'node:os';
 import { invalidOption } from './errors.js';
+import { checkKnownOptions, knownKeys } from './known-keys.js';
 import { nodeFileLayer, type FileLayer } from './io/file-layer.js';
 
 export type Durability = 'fsync' | 'none';
@@ -115,7 +116,18 @@ export const DEFAULT_OPTIONS: Omit<ResolvedOptions, 'dir'> = {
   logger: () => {},
 };
 
-const KNOWN_OPTIONS = new Set<string>(['dir', ...Object.keys(DEFAULT_OPTIONS)]);
+const KNOWN_OPTIONS = knownKeys('TraceStore.open', ['dir', ...Object.keys(DEFAULT_OPTIONS)], {
+  aliases: {
+    timeoutMs: 'readTimeoutMs',
+    path: 'dir',
+    directory: 'dir',
+    threads: 'readerThreads',
+    readers: 'readerThreads',
+    workers: 'readerThreads',
+    compression: 'compressionLevel',
+    fsync: 'durability',
+  },
+});
 
 function integerIn(name: string, value: unknown, min: number, max: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
@@ -133,9 +145,7 @@ function numberIn(name: string, value: unknown, min: number, max: number): numbe
 
 export function resolveOptions(input: TraceStoreOptions): ResolvedOptions {
   if (input === null || typeof input !== 'object') throw invalidOption('options', 'want an object with at least { dir }');
-  for (const key of Object.keys(input)) {
-    if (!KNOWN_OPTIONS.has(key)) throw invalidOption(key, 'unknown option');
-  }
+  checkKnownOptions(input, KNOWN_OPTIONS);
   const merged = { ...DEFAULT_OPTIONS, ...stripUndefined(input) } as ResolvedOptions;
   if (typeof merged.dir !== 'string' || merged.dir.length === 0) throw invalidOption('dir', 'want a non-empty path');
   if (merged.durability !== 'fsync' && merged.durability !== 'none') {

@@ -4,10 +4,12 @@
  */
 import { BATCH_HEADER_BYTES, SPAN_RECORD_BYTES_MAX } from '../constants.js';
 import { batchCorrupt, invalidArgument, TraceKvError } from '../errors.js';
+import { checkKnownKeys } from '../known-keys.js';
 import type { Resource, ResourceInput, Scope, ScopeInput } from './types.js';
 import { type CorruptError, checkAttributes, decodeAttributes, hasAttributes } from './attributes.js';
 import { checkArray, decodeOptionalString, decodeU32, messageOf } from './decode-checks.js';
 import { checkObject, checkOptionalString, u32OrZero } from './input-checks.js';
+import { RESOURCE_KEYS, SCOPE_KEYS } from './input-keys.js';
 import { packTransient, unpackOne } from './msgpack.js';
 
 /** Array length of the common section in format version 1. */
@@ -16,11 +18,13 @@ const COMMON_FIELDS = 8;
 /** Validates and encodes; the result is a fresh copy the caller owns. */
 export function encodeCommon(resource: ResourceInput, scope: ScopeInput | undefined): Uint8Array {
   checkObject(resource, 'resource');
+  checkKnownKeys(resource, RESOURCE_KEYS, 'resource');
   const resourceAttributes = checkAttributes(resource.attributes, 'resource.attributes');
   const resourceDropped = u32OrZero(resource.droppedAttributesCount, 'resource.droppedAttributesCount');
   checkOptionalString(resource.schemaUrl, 'resource.schemaUrl');
   const scopeInput: ScopeInput = scope ?? {};
   checkObject(scopeInput, 'scope');
+  checkKnownKeys(scopeInput, SCOPE_KEYS, 'scope');
   checkOptionalString(scopeInput.name, 'scope.name');
   checkOptionalString(scopeInput.version, 'scope.version');
   const scopeAttributes = checkAttributes(scopeInput.attributes, 'scope.attributes');

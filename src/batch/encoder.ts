@@ -23,11 +23,13 @@ import {
 } from '../constants.js';
 import { crc32c } from '../codec/crc32c.js';
 import { assert, invalidArgument, invalidOption, TraceKvError } from '../errors.js';
+import { checkKnownOptions } from '../known-keys.js';
 import type { ResourceInput, ScopeInput, SpanIdInput, SpanInput, TraceIdInput } from './types.js';
 import { encodeCommon } from './common.js';
 import { writeBatchHeader } from './header.js';
 import { parseSpanId, parseTraceId } from './ids.js';
 import { checkObject, checkUnixNano, describe, fail } from './input-checks.js';
+import { ENCODER_OPTION_KEYS } from './input-keys.js';
 import { writeU32LE, writeU64LE } from '../codec/little-endian.js';
 import { packSpanRecord } from './span-codec.js';
 import { TRAILER_OFFSET } from './validate.js';
@@ -72,6 +74,7 @@ export class BatchEncoder {
 
   constructor(options: BatchEncoderOptions) {
     checkObject(options, 'options');
+    checkKnownOptions(options, ENCODER_OPTION_KEYS);
     this.batchBytesMax = integerOption(options.batchBytesMax, 'batchBytesMax', BATCH_BYTES_MAX_DEFAULT, BATCH_BYTES_MIN, BATCH_BYTES_LIMIT);
     this.batchSpansMax = integerOption(options.batchSpansMax, 'batchSpansMax', BATCH_SPANS_MAX_DEFAULT, 1, BATCH_SPANS_LIMIT);
     // The common section is the same for every batch of this encoder, so it is encoded once.

@@ -48,6 +48,7 @@ import {
   fail,
   u32OrZero,
 } from './input-checks.js';
+import { checkEventKeys, checkLinkKeys, checkSpanKeys, checkStatusKeys } from './input-keys.js';
 import { isBin, packTransient, unpackOne } from './msgpack.js';
 
 /** Array length of a span record in format version 1. */
@@ -88,6 +89,7 @@ export function packSpanRecord(span: SpanInput): Uint8Array {
 /** The §2.5 array for `span`, trailing defaults omitted. */
 function spanRecordFields(span: SpanInput): unknown[] {
   checkObject(span, 'span');
+  checkSpanKeys(span);
   checkString(span.name, 'span.name');
   const kind = span.kind ?? 0;
   if (!Number.isInteger(kind) || kind < 0 || kind > SPAN_KIND_MAX) fail('span.kind', kind, `an integer in [0, ${SPAN_KIND_MAX}]`);
@@ -158,6 +160,7 @@ function encodeEvents(events: SpanEventInput[] | undefined, start: bigint): unkn
   return events.map((event: SpanEventInput, i) => {
     const what = `span.events[${i}]`;
     checkObject(event, what);
+    checkEventKeys(event, what);
     checkUnixNano(event.timeUnixNano, `${what}.timeUnixNano`);
     const offset = checkedOffset(event.timeUnixNano - start, `${what}.timeUnixNano − span.startTimeUnixNano`);
     checkString(event.name, `${what}.name`);
@@ -176,6 +179,7 @@ function encodeLinks(links: SpanLinkInput[] | undefined): unknown[] {
   return links.map((link: SpanLinkInput, i) => {
     const what = `span.links[${i}]`;
     checkObject(link, what);
+    checkLinkKeys(link, what);
     const traceId = new Uint8Array(TRACE_ID_BYTES);
     parseTraceId(link.traceId, traceId, 0, `${what}.traceId`);
     const spanId = new Uint8Array(SPAN_ID_BYTES);
@@ -196,6 +200,7 @@ function encodeLinks(links: SpanLinkInput[] | undefined): unknown[] {
 function encodeStatus(status: SpanStatus | undefined): unknown[] | null {
   if (status === undefined) return null;
   checkObject(status, 'span.status');
+  checkStatusKeys(status);
   const code: unknown = status.code;
   if (code !== 0 && code !== 1 && code !== 2) fail('span.status.code', code, '0 (UNSET), 1 (OK) or 2 (ERROR)');
   checkOptionalString(status.message, 'span.status.message');

@@ -4,6 +4,7 @@
 import type tls from 'node:tls';
 import { FRAME_BYTES_LIMIT, FRAME_BYTES_MAX_DEFAULT } from '../constants.js';
 import { invalidOption } from '../errors.js';
+import { checkKnownOptions, knownKeys } from '../known-keys.js';
 import {
   CLIENT_FRAME_BYTES_MIN,
   CONNECT_TIMEOUT_MS_DEFAULT,
@@ -63,16 +64,18 @@ export const CLIENT_DEFAULTS = {
   frameBytesMax: FRAME_BYTES_MAX_DEFAULT,
 } as const;
 
-const KNOWN_OPTIONS = new Set<string>(['port', 'token', 'tls', ...Object.keys(CLIENT_DEFAULTS)]);
+const KNOWN_OPTIONS = knownKeys(
+  'TraceClient.connect',
+  ['host', 'port', 'token', 'tls', ...Object.keys(CLIENT_DEFAULTS).filter((key) => key !== 'host')],
+  { aliases: { hostname: 'host', address: 'host', maxRetries: 'retriesMax', retries: 'retriesMax' } },
+);
 const PORT_MAX = 65_535;
 /** Protocols older than TLS 1.2 have known breaks; data-format.md §6 requires ≥ 1.2. */
 const TLS_VERSIONS_ALLOWED = new Set<string>(['TLSv1.2', 'TLSv1.3']);
 
 export function resolveClientOptions(input: TraceClientOptions): ResolvedClientOptions {
   if (input === null || typeof input !== 'object') throw invalidOption('options', 'want an object with at least { port }');
-  for (const key of Object.keys(input)) {
-    if (!KNOWN_OPTIONS.has(key)) throw invalidOption(key, 'unknown option');
-  }
+  checkKnownOptions(input, KNOWN_OPTIONS);
   const host = input.host ?? CLIENT_DEFAULTS.host;
   if (typeof host !== 'string' || host.length === 0) throw invalidOption('host', `got ${describe(host)}; want a non-empty host name or address`);
   if (input.token !== undefined && (typeof input.token !== 'string' || input.token.length === 0)) {

@@ -7,7 +7,8 @@ import { SPAN_ID_BYTES, TRACE_ID_BYTES } from '../constants.js';
 import { invalidArgument } from '../errors.js';
 import { parseSpanId, parseTraceId } from '../batch/ids.js';
 import type { RawSpan, Span, SpanIdInput, TraceIdInput } from '../batch/types.js';
-import { boundsOf, type TimeBoundsInput, type TraceQuery } from '../reader/read-plan.js';
+import { checkKnownKeys } from '../known-keys.js';
+import { GET_SPAN_OPTION_KEYS, TRACE_QUERY_KEYS, boundsOf, readOptionsOf, type TimeBoundsInput, type TraceQuery } from '../reader/read-plan.js';
 import type { ReadOptions, Trace } from '../reader/trace-reader.js';
 import type { AppendResult } from '../store/append-pipeline.js';
 import { Opcode } from '../protocol/frame.js';
@@ -40,7 +41,8 @@ export function appendRequest(batch: Uint8Array): WireRequest<AppendResult> {
   return { what: 'append', opcode: Opcode.APPEND, header: {}, payload: batch, idempotent: false, reader: () => new AppendReader() };
 }
 
-export function getSpanRequest(traceId: TraceIdInput, spanId: SpanIdInput): WireRequest<Span | null> {
+export function getSpanRequest(traceId: TraceIdInput, spanId: SpanIdInput, options?: Pick<ReadOptions, 'timeoutMs'>): WireRequest<Span | null> {
+  readOptionsOf(options, GET_SPAN_OPTION_KEYS);
   const header = { traceId: traceIdBytes(traceId, 'traceId'), spanId: spanIdBytes(spanId, 'spanId') };
   return { what: 'getSpan', opcode: Opcode.GET_SPAN, header, idempotent: true, reader: () => new SpanReader() };
 }
@@ -56,6 +58,7 @@ export function getTracesRequest(ids: readonly (TraceIdInput | TraceQuery)[], op
   const wireIds = ids.map((item, i) => {
     const what = `traceIds[${i}]`;
     if (!isQuery(item)) return traceIdBytes(item, what);
+    checkKnownKeys(item, TRACE_QUERY_KEYS, what);
     return { traceId: traceIdBytes(item.traceId, `${what}.traceId`), ...wireBounds(item, what) };
   });
   const header = { ids: wireIds, ...callBounds, ...rawFlag(options) };
@@ -70,12 +73,7 @@ export function pingRequest(): WireRequest<void> {
   return { what: 'ping', opcode: Opcode.PING, header: {}, idempotent: true, reader: () => new EmptyReader() };
 }
 
-/** Checks `options` is an object (or absent) and returns it, so each call site reads its fields safely. */
-export function readOptionsOf<T extends object>(options: T | undefined): T | Record<string, never> {
-  if (options === undefined) return {};
-  if (typeof options !== 'object' || options === null) throw invalidArgument(`options: got ${String(options)}; want an object`);
-  return options;
-}
+export { readOptionsOf };
 
 function traceIdBytes(input: TraceIdInput, what: string): Uint8Array {
   const id = new Uint8Array(TRACE_ID_BYTES);

@@ -129,7 +129,7 @@ export class TraceClient implements TraceStoreApi {
   }
 
   getSpan(traceId: TraceIdInput, spanId: SpanIdInput, options?: Pick<ReadOptions, 'timeoutMs'>): Promise<Span | null> {
-    return this.call(() => getSpanRequest(traceId, spanId), options);
+    return this.call(() => getSpanRequest(traceId, spanId, options), options);
   }
 
   getTrace(traceId: TraceIdInput, options: ReadOptions & { raw: true }): Promise<Trace<RawSpan> | null>;

@@ -2,21 +2,26 @@
  * One client connection: frames in, requests dispatched, responses out, every limit enforced.
  *
  * - Authentication: with a token, the first frame must be HELLO with it, within authDeadlineMs.
+ * - Frame deadline: a frame must be complete within frameDeadlineMs of its first byte, or the
+ *   connection gets ERR_TIMEOUT and is closed (a client trickling bytes defeats the idle timeout).
  * - Backpressure: past inFlightRequestsMax requests, or pendingOutputBytesMax unsent response bytes,
  *   the daemon stops reading this socket until the client catches up; a client that leaves output
- *   unread for writeDeadlineMs is cut off. Past the global in-flight byte budget, requests are
- *   answered ERR_BUSY with a retry delay and not run at all.
+ *   unread for writeDeadlineMs is cut off. Past the global in-flight byte budget (which counts this
+ *   connection's unflushed responses too), requests are answered ERR_BUSY with a retry delay and
+ *   not run at all; PING and STATS never are, so monitoring sees a daemon under overload.
  * - A malformed frame gets an ERROR and the connection is closed; nothing a client sends can throw
  *   out of this module (the daemon never crashes on input).
  */
 import crypto from 'node:crypto';
 import type net from 'node:net';
-import { BUSY_RETRY_AFTER_MS, PROTOCOL_VERSION } from '../constants.js';
-import { TraceKvError } from '../errors.js';
+import { PROTOCOL_VERSION, REQUEST_OVERHEAD_BYTES } from '../constants.js';
+import { TraceKvError, internalError } from '../errors.js';
 import { FLAG_MORE, FrameDecoder, Opcode, ProtocolError, RESPONSE_BIT, encodeFrame, type Frame } from '../protocol/frame.js';
 import { describeWireValue } from '../protocol/wire-values.js';
 import type { ResolvedDaemonOptions } from './daemon-options.js';
+import { FrameDeadline } from './frame-deadline.js';
 import { handleAppend, handleGetSpan, handleGetTrace, handleGetTraces, type Header, type Respond } from './handlers.js';
+import type { InFlightBudget } from './in-flight-budget.js';
 import type { DaemonMetrics } from './metrics.js';
 import type { TraceStore } from '../store/trace-store.js';
 
@@ -25,13 +30,15 @@ export interface ConnectionContext {
   store: TraceStore;
   options: ResolvedDaemonOptions;
   metrics: DaemonMetrics;
-  /** The global in-flight byte budget: false means answer ERR_BUSY. */
-  reserve(bytes: number): boolean;
-  release(bytes: number): void;
+  /** The global in-flight byte budget, shared by every connection. */
+  budget: InFlightBudget;
   requestTracesMax: number;
   /** Every in-flight append, so shutdown can wait for them. */
   trackAppend(done: Promise<unknown>): void;
 }
+
+/** Answered whatever the in-flight budget holds: tiny, and what monitoring needs most under overload. */
+const NEVER_BUSY_OPCODES: ReadonlySet<number> = new Set([Opcode.PING, Opcode.STATS]);
 
 function digest(value: string): Buffer {
   return crypto.createHash('sha256').update(value, 'utf8').digest();
@@ -45,7 +52,12 @@ export class Connection {
   private readPaused = false;
   private authTimer: NodeJS.Timeout | null = null;
   private writeTimer: NodeJS.Timeout | null = null;
+  private readonly frameDeadline: FrameDeadline;
   private readonly tokenDigest: Buffer | null;
+  /** Response bytes charged to the budget and not yet flushed by the socket. */
+  private unflushedBytes = 0;
+  /** Set once the connection is gone and unflushedBytes went back to the budget: later flushes release nothing. */
+  private outputReleased = false;
 
   constructor(
     private readonly socket: net.Socket,
@@ -56,6 +68,7 @@ export class Connection {
     this.decoder = new FrameDecoder(options.frameBytesMax);
     this.tokenDigest = options.token === undefined ? null : digest(options.token);
     this.authenticated = this.tokenDigest === null;
+    this.frameDeadline = new FrameDeadline(options.frameDeadlineMs, () => this.frameExpired());
     if (!this.authenticated) {
       this.authTimer = setTimeout(() => this.fail(new TraceKvError('ERR_AUTH', 'no HELLO with a token within the auth deadline'), 0), options.authDeadlineMs);
     }
@@ -72,6 +85,7 @@ export class Connection {
   /** Stops taking requests; in-flight ones still answer, then the socket ends. */
   shutdown(): void {
     this.socket.pause();
+    this.frameDeadline.pause();
     this.readPaused = true;
     if (this.inFlight === 0) this.socket.end();
   }
@@ -87,6 +101,7 @@ export class Connection {
       this.fail(error instanceof TraceKvError ? error : new TraceKvError('ERR_PROTOCOL', String(error)), requestId);
       return;
     }
+    this.frameDeadline.afterRead(this.decoder.pendingBytes > 0, frames.length > 0);
     for (const frame of frames) {
       if (this.closed) return;
       this.onFrame(frame);
@@ -103,10 +118,12 @@ export class Connection {
       this.fail(new TraceKvError('ERR_AUTH', 'authenticate with HELLO and the token first'), requestId);
       return;
     }
-    const cost = frame.payload.length + 4096;
-    if (!this.context.reserve(cost)) {
+    const { budget } = this.context;
+    const cost = NEVER_BUSY_OPCODES.has(opcode) ? 0 : frame.payload.length + REQUEST_OVERHEAD_BYTES;
+    if (cost > 0 && !budget.tryReserve(cost)) {
       this.context.metrics.busyReplies++;
-      this.sendError(requestId, new TraceKvError('ERR_BUSY', 'the daemon is over its in-flight byte budget; retry later', { retryAfterMs: BUSY_RETRY_AFTER_MS }));
+      const retryAfterMs = budget.retryAfterMs(cost);
+      this.sendError(requestId, new TraceKvError('ERR_BUSY', 'the daemon is over its in-flight byte budget; retry later', { retryAfterMs }));
       return;
     }
     this.inFlight++;
@@ -114,12 +131,12 @@ export class Connection {
     this.updateReading();
     const respond: Respond = (responseHeader, more) => this.send(opcode | RESPONSE_BIT, more ? FLAG_MORE : 0, requestId, responseHeader);
     const work = this.dispatch(frame, respond).catch((error: unknown) => {
-      const typed = error instanceof TraceKvError ? error : new TraceKvError('ERR_IO', `internal error: ${String(error)}`);
+      const typed = error instanceof TraceKvError ? error : internalError('in the daemon', error);
       this.sendError(requestId, typed);
     });
     if (opcode === Opcode.APPEND) this.context.trackAppend(work);
     void work.finally(() => {
-      this.context.release(cost);
+      budget.release(cost);
       this.inFlight--;
       this.context.metrics.inFlightRequests--;
       this.updateReading();
@@ -176,13 +193,18 @@ export class Connection {
     try {
       frame = encodeFrame(opcode, flags, requestId, header);
     } catch (error) {
-      frame = encodeFrame(Opcode.ERROR, 0, requestId, { code: 'ERR_IO', message: `response could not be encoded: ${String(error)}` });
+      frame = encodeFrame(Opcode.ERROR, 0, requestId, { code: 'ERR_INTERNAL', message: `internal error in the daemon: response could not be encoded: ${String(error)}` });
     }
     if (frame.length > this.context.options.frameBytesMax + 4) {
-      frame = encodeFrame(Opcode.ERROR, 0, requestId, { code: 'ERR_FRAME_TOO_LARGE', message: `response of ${frame.length} bytes exceeds frameBytesMax` });
+      // The request asked for more than one frame can carry: a request limit, as embedded.
+      const message = `response of ${frame.length} bytes exceeds frameBytesMax (${this.context.options.frameBytesMax}); ask for less`;
+      frame = encodeFrame(Opcode.ERROR, 0, requestId, { code: 'ERR_REQUEST_TOO_LARGE', message });
     }
     this.context.metrics.bytesOut += frame.length;
-    const flushed = this.socket.write(frame);
+    const bytes = frame.length;
+    this.context.budget.charge(bytes);
+    this.unflushedBytes += bytes;
+    const flushed = this.socket.write(frame, () => this.onFlushed(bytes));
     if (!flushed && this.writeTimer === null) {
       // The client is not reading; give it writeDeadlineMs to catch up.
       this.writeTimer = setTimeout(() => this.destroy(), this.context.options.writeDeadlineMs);
@@ -195,6 +217,28 @@ export class Connection {
     const header: Header = { code: error.code, message: error.message };
     if (error.retryAfterMs !== undefined) header.retryAfterMs = error.retryAfterMs;
     this.send(Opcode.ERROR, 0, requestId, header);
+  }
+
+  /** The socket flushed (or, closing, dropped) a response frame: its bytes leave the budget. */
+  private onFlushed(bytes: number): void {
+    if (this.outputReleased) return;
+    this.unflushedBytes -= bytes;
+    this.context.budget.release(bytes);
+  }
+
+  /** The connection is gone: whatever it still held goes back to the budget, once. */
+  private releaseOutput(): void {
+    if (this.outputReleased) return;
+    this.outputReleased = true;
+    this.context.budget.release(this.unflushedBytes);
+    this.unflushedBytes = 0;
+  }
+
+  private frameExpired(): void {
+    const { pendingBytes, pendingFrameBytes, pendingRequestId } = this.decoder;
+    const want = pendingFrameBytes === 0 ? '≥ 4 (its length)' : String(pendingFrameBytes);
+    const message = `frame not complete within frameDeadlineMs (${this.context.options.frameDeadlineMs} ms) of its first byte: got ${pendingBytes} bytes; want ${want}`;
+    this.fail(new TraceKvError('ERR_TIMEOUT', message), pendingRequestId);
   }
 
   /** Answers with an ERROR, then closes: the stream can no longer be trusted. */
@@ -212,6 +256,8 @@ export class Connection {
   }
 
   private onDrain(): void {
+    // After fail() the write timer is the destroy timer of a socket the daemon hung up on: keep it.
+    if (this.closed) return;
     if (this.writeTimer !== null) clearTimeout(this.writeTimer);
     this.writeTimer = null;
     this.updateReading();
@@ -221,8 +267,13 @@ export class Connection {
     if (this.closed) return;
     const { inFlightRequestsMax, pendingOutputBytesMax } = this.context.options;
     const tooBusy = this.inFlight >= inFlightRequestsMax || this.socket.writableLength > pendingOutputBytesMax;
-    if (tooBusy || this.readPaused) this.socket.pause();
-    else this.socket.resume();
+    if (tooBusy || this.readPaused) {
+      this.socket.pause();
+      this.frameDeadline.pause();
+    } else {
+      this.socket.resume();
+      this.frameDeadline.resume();
+    }
     if (this.readPaused && this.inFlight === 0) this.socket.end();
   }
 
@@ -231,6 +282,7 @@ export class Connection {
     if (this.writeTimer !== null) clearTimeout(this.writeTimer);
     this.authTimer = null;
     this.writeTimer = null;
+    this.frameDeadline.clear();
   }
 
   private destroy(): void {
@@ -239,6 +291,7 @@ export class Connection {
       this.onClose();
     }
     this.clearTimers();
+    this.releaseOutput();
     this.socket.destroy();
   }
 }

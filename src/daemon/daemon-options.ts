@@ -12,6 +12,7 @@ import {
   DAEMON_PORT_DEFAULT,
   FRAME_BYTES_LIMIT,
   FRAME_BYTES_MAX_DEFAULT,
+  FRAME_DEADLINE_MS_DEFAULT,
   FRAME_LENGTH_MIN,
   IDLE_TIMEOUT_MS_DEFAULT,
   IN_FLIGHT_BYTES_MAX_DEFAULT,
@@ -19,6 +20,7 @@ import {
   WRITE_DEADLINE_MS_DEFAULT,
 } from '../constants.js';
 import { invalidOption } from '../errors.js';
+import { checkKnownOptions, knownKeys } from '../known-keys.js';
 import type { Logger, TraceStoreOptions } from '../options.js';
 
 export interface DaemonTlsOptions {
@@ -45,6 +47,8 @@ export interface DaemonOptions {
   inFlightBytesMax?: number;
   maxConnections?: number;
   authDeadlineMs?: number;
+  /** A frame must be complete this long after its first byte (data-format.md §6.1). */
+  frameDeadlineMs?: number;
   idleTimeoutMs?: number;
   writeDeadlineMs?: number;
   pendingOutputBytesMax?: number;
@@ -64,13 +68,14 @@ export const DAEMON_DEFAULTS: Omit<ResolvedDaemonOptions, 'token' | 'tls'> = {
   inFlightBytesMax: IN_FLIGHT_BYTES_MAX_DEFAULT,
   maxConnections: CONNECTIONS_MAX_DEFAULT,
   authDeadlineMs: AUTH_DEADLINE_MS_DEFAULT,
+  frameDeadlineMs: FRAME_DEADLINE_MS_DEFAULT,
   idleTimeoutMs: IDLE_TIMEOUT_MS_DEFAULT,
   writeDeadlineMs: WRITE_DEADLINE_MS_DEFAULT,
   pendingOutputBytesMax: PENDING_OUTPUT_BYTES_MAX_DEFAULT,
   logger: (event) => process.stdout.write(`${JSON.stringify(event)}\n`),
 };
 
-const KNOWN = new Set<string>(['token', 'tls', ...Object.keys(DAEMON_DEFAULTS)]);
+const KNOWN = knownKeys('startDaemon', [...Object.keys(DAEMON_DEFAULTS), 'token', 'tls'], { aliases: { storeOptions: 'store' } });
 
 function integerIn(name: string, value: unknown, min: number, max: number): void {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
@@ -86,7 +91,8 @@ export function isLoopback(host: string): boolean {
 }
 
 export function resolveDaemonOptions(input: DaemonOptions): ResolvedDaemonOptions {
-  for (const key of Object.keys(input)) if (!KNOWN.has(key)) throw invalidOption(key, 'unknown daemon option');
+  if (input === null || typeof input !== 'object') throw invalidOption('options', 'want an object such as { dir, port }');
+  checkKnownOptions(input, KNOWN);
   const merged = { ...DAEMON_DEFAULTS } as ResolvedDaemonOptions;
   for (const [key, value] of Object.entries(input)) if (value !== undefined) (merged as unknown as Record<string, unknown>)[key] = value;
   if (typeof merged.dir !== 'string' || merged.dir === '') throw invalidOption('dir', 'want a non-empty path');
@@ -103,6 +109,7 @@ export function resolveDaemonOptions(input: DaemonOptions): ResolvedDaemonOption
   integerIn('inFlightBytesMax', merged.inFlightBytesMax, 1, Number.MAX_SAFE_INTEGER);
   integerIn('maxConnections', merged.maxConnections, 1, 1_000_000);
   integerIn('authDeadlineMs', merged.authDeadlineMs, 1, 3_600_000);
+  integerIn('frameDeadlineMs', merged.frameDeadlineMs, 1, 3_600_000);
   integerIn('idleTimeoutMs', merged.idleTimeoutMs, 1, 24 * 3_600_000);
   integerIn('writeDeadlineMs', merged.writeDeadlineMs, 1, 3_600_000);
   integerIn('pendingOutputBytesMax', merged.pendingOutputBytesMax, 1, Number.MAX_SAFE_INTEGER);

@@ -5,7 +5,7 @@
  */
 import { Packr } from 'msgpackr';
 import { STREAM_FRAME_BYTES_TARGET } from '../constants.js';
-import { invalidArgument } from '../errors.js';
+import { TraceKvError, invalidArgument } from '../errors.js';
 import type { TraceIdInput } from '../batch/types.js';
 import type { TraceQuery } from '../reader/read-plan.js';
 import type { ReadOptions } from '../reader/trace-reader.js';
@@ -72,18 +72,23 @@ export async function handleGetTrace(store: TraceStore, header: Header, respond:
 }
 
 /**
- * Streams the traces in input order, cutting frames at about STREAM_FRAME_BYTES_TARGET so that no
- * frame grows past the frame limit however many ids were asked for.
+ * GET_TRACES is the remote getTraces: it calls the embedded getTraces, not getTracesStream, so its
+ * limits and their codes are exactly the embedded ones (ERR_REQUEST_TOO_LARGE past requestTracesMax
+ * ids or requestBytesMax bytes over the whole call; a stream checks each slice of ids alone). The
+ * traces are then sent in input order, cut into frames of about STREAM_FRAME_BYTES_TARGET so that
+ * no frame grows past the frame limit however many ids were asked for.
  */
 export async function handleGetTraces(store: TraceStore, header: Header, requestTracesMax: number, respond: Respond): Promise<void> {
   if (!Array.isArray(header.ids)) throw invalidArgument('ids: want an array');
+  // Before the ids are parsed, as embedded: a list too long is refused whatever it holds.
   if (header.ids.length > requestTracesMax) {
-    throw invalidArgument(`ids: got ${header.ids.length}; want ≤ requestTracesMax (${requestTracesMax})`);
+    throw new TraceKvError('ERR_REQUEST_TOO_LARGE', `getTraces: got ${header.ids.length} ids; want ≤ requestTracesMax (${requestTracesMax})`);
   }
-  const queries = header.ids.map(queryOf);
+  const traces = await store.getTraces(header.ids.map(queryOf), readOptions(header));
   let chunk: unknown[] = [];
   let chunkBytes = 0;
-  for await (const item of store.getTracesStream(queries, readOptions(header))) {
+  for (const [index, trace] of traces.entries()) {
+    const item = { index, trace };
     chunk.push(item);
     chunkBytes += sizer.pack(item).length;
     if (chunkBytes >= STREAM_FRAME_BYTES_TARGET) {

@@ -4,7 +4,10 @@ export class DaemonMetrics {
   connectionsTotal = 0;
   connectionsRefused = 0;
   inFlightRequests = 0;
+  /** Request bytes being served plus response bytes not yet flushed (src/daemon/in-flight-budget.ts). */
   inFlightBytes = 0;
+  /** How fast a full budget drains, as estimated (Little's law): what retryAfterMs is derived from. */
+  inFlightDrainBytesPerSec = 0;
   bytesIn = 0;
   bytesOut = 0;
   appends = 0;
@@ -22,6 +25,7 @@ export class DaemonMetrics {
       connectionsRefused: this.connectionsRefused,
       inFlightRequests: this.inFlightRequests,
       inFlightBytes: this.inFlightBytes,
+      inFlightDrainBytesPerSec: Math.round(this.inFlightDrainBytesPerSec),
       bytesIn: this.bytesIn,
       bytesOut: this.bytesOut,
       appends: this.appends,

@@ -10,8 +10,9 @@ import { TraceKvError, ioError } from '../errors.js';
 import { Opcode, encodeFrame } from '../protocol/frame.js';
 import { TraceStore } from '../store/trace-store.js';
 import type { RecoveryReport } from '../store/recovery.js';
-import { Connection } from './connection.js';
+import { Connection, type ConnectionContext } from './connection.js';
 import { resolveDaemonOptions, type DaemonOptions, type ResolvedDaemonOptions } from './daemon-options.js';
+import { InFlightBudget } from './in-flight-budget.js';
 import { DaemonMetrics } from './metrics.js';
 
 export interface Daemon {
@@ -56,23 +57,12 @@ async function listen(options: ResolvedDaemonOptions, store: TraceStore): Promis
   const metrics = new DaemonMetrics();
   const connections = new Set<Connection>();
   const appends = new Set<Promise<unknown>>();
-  const context = {
+  const context: ConnectionContext = {
     store,
     options,
     metrics,
     requestTracesMax: options.store.requestTracesMax ?? REQUEST_TRACES_MAX_DEFAULT,
-    reserve(bytes: number): boolean {
-      // A request larger than the whole budget runs alone: refused whenever anything at all was in
-      // flight, it would be answered ERR_BUSY forever, and ERR_BUSY promises a retry can succeed.
-      // Its frame is already in memory, so running it costs no more than the frame limit allows.
-      const idle = metrics.inFlightBytes === 0;
-      if (!idle && metrics.inFlightBytes + bytes > options.inFlightBytesMax) return false;
-      metrics.inFlightBytes += bytes;
-      return true;
-    },
-    release(bytes: number): void {
-      metrics.inFlightBytes -= bytes;
-    },
+    budget: new InFlightBudget(options.inFlightBytesMax, metrics),
     trackAppend(done: Promise<unknown>): void {
       appends.add(done);
       void done.finally(() => appends.delete(done));

@@ -82,6 +82,16 @@ export class FrameDecoder {
     return this.buffered;
   }
 
+  /** The request id of the frame not yet complete, or 0 while fewer than 12 of its bytes arrived. */
+  get pendingRequestId(): number {
+    return this.buffered >= 12 ? this.peek(12).readUInt32LE(8) : 0;
+  }
+
+  /** The whole size the frame not yet complete declares (4 + length), or 0 while its length is unread. */
+  get pendingFrameBytes(): number {
+    return this.buffered >= 4 ? 4 + this.peek(4).readUInt32LE(0) : 0;
+  }
+
   /** Appends bytes and returns every frame they complete. Throws ProtocolError on a malformed frame. */
   push(chunk: Buffer): Frame[] {
     this.chunks.push(chunk);

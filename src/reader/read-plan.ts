@@ -6,11 +6,13 @@
  */
 import { TRACE_ID_BYTES, UNIX_NANO_MAX } from '../constants.js';
 import { invalidArgument } from '../errors.js';
+import { checkKnownKeys, checkKnownOptions, knownKeys, type KnownKeys } from '../known-keys.js';
 import { parseTraceId } from '../batch/ids.js';
 import type { TraceIdInput } from '../batch/types.js';
 import { traceHash } from '../codec/trace-hash.js';
 import { LocationList } from '../index/location-list.js';
 import type { Generation, TimeBounds } from '../store/generation.js';
+import type { ReadOptions } from './trace-reader.js';
 
 /** One id of a bulk call, with optional time bounds of its own (Jaeger v2 GetTraceParams style). */
 export interface TraceQuery {
@@ -22,6 +24,35 @@ export interface TraceQuery {
 export interface TimeBoundsInput {
   startTimeUnixNano?: bigint;
   endTimeUnixNano?: bigint;
+}
+
+const BOUNDS_ALIASES = { start: 'startTimeUnixNano', end: 'endTimeUnixNano', startTime: 'startTimeUnixNano', endTime: 'endTimeUnixNano' };
+
+/** The keys of the options of getTrace, getTraces and getTracesStream, embedded and remote. */
+export const READ_OPTION_KEYS = knownKeys(
+  'read',
+  { startTimeUnixNano: true, endTimeUnixNano: true, raw: true, timeoutMs: true } satisfies Record<keyof ReadOptions, true>,
+  { aliases: { ...BOUNDS_ALIASES, timeout: 'timeoutMs' } },
+);
+
+/** getSpan takes a deadline only: it reads one span, decoded, whatever its time. */
+export const GET_SPAN_OPTION_KEYS = knownKeys('getSpan', { timeoutMs: true } satisfies Record<keyof Pick<ReadOptions, 'timeoutMs'>, true>);
+
+export const TRACE_QUERY_KEYS = knownKeys(
+  'trace query',
+  { traceId: true, startTimeUnixNano: true, endTimeUnixNano: true } satisfies Record<keyof TraceQuery, true>,
+  { aliases: BOUNDS_ALIASES },
+);
+
+/**
+ * `options` of a read call, checked the same way embedded and remote: absent is {}; anything but
+ * an object of `known` keys is refused, so each call site reads its fields safely.
+ */
+export function readOptionsOf<T extends object>(options: T | undefined, known: KnownKeys = READ_OPTION_KEYS): T | Record<string, never> {
+  if (options === undefined) return {};
+  if (typeof options !== 'object' || options === null) throw invalidArgument(`options: got ${String(options)}; want an object`);
+  checkKnownOptions(options, known);
+  return options;
 }
 
 export interface ParsedQuery {
@@ -69,6 +100,7 @@ export function parseQueries(ids: readonly (TraceIdInput | TraceQuery)[], callBo
     const what = `traceIds[${offset + i}]`;
     const traceId = new Uint8Array(TRACE_ID_BYTES);
     if (isQuery(item)) {
+      checkKnownKeys(item, TRACE_QUERY_KEYS, what);
       parseTraceId(item.traceId, traceId, 0, `${what}.traceId`);
       return { traceId, bounds: boundsOf(item, what) ?? callBounds };
     }

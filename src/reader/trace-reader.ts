@@ -18,7 +18,18 @@ import { decodeSpanRecord } from '../batch/span-codec.js';
 import type { RawSpan, Span, SpanIdInput, TraceIdInput } from '../batch/types.js';
 import type { ResolvedOptions } from '../options.js';
 import type { StoreState } from '../store/store-state.js';
-import { boundsOf, parseQueries, planRead, type ParsedQuery, type PlannedRecord, type TimeBoundsInput, type TraceQuery } from './read-plan.js';
+import {
+  GET_SPAN_OPTION_KEYS,
+  READ_OPTION_KEYS,
+  boundsOf,
+  parseQueries,
+  planRead,
+  readOptionsOf,
+  type ParsedQuery,
+  type PlannedRecord,
+  type TimeBoundsInput,
+  type TraceQuery,
+} from './read-plan.js';
 import { createExecutor, type ReaderCacheStats, type RecordExecutor } from './reader-pool.js';
 import { NO_BOUNDS, SPAN_FIELDS, type RecordTask, type RecordTaskResult } from './record-task.js';
 
@@ -63,8 +74,9 @@ export class TraceReader {
     return this.executor.close();
   }
 
-  async getTraces(ids: readonly (TraceIdInput | TraceQuery)[], options: ReadOptions = {}): Promise<(Trace<Span | RawSpan> | null)[]> {
+  async getTraces(ids: readonly (TraceIdInput | TraceQuery)[], input?: ReadOptions): Promise<(Trace<Span | RawSpan> | null)[]> {
     this.state.checkOpen();
+    const options: ReadOptions = readOptionsOf(input, READ_OPTION_KEYS);
     if (!Array.isArray(ids)) throw invalidArgument('getTraces(traceIds): want an array of trace ids');
     if (ids.length > this.options.requestTracesMax) {
       throw new TraceKvError(
@@ -77,8 +89,9 @@ export class TraceReader {
   }
 
   /** Yields every id's trace in input order, a slice at a time, so memory stays bounded for any number of ids. */
-  async *getTracesStream(ids: Iterable<TraceIdInput | TraceQuery>, options: ReadOptions = {}): AsyncGenerator<StreamedTrace<Span | RawSpan>> {
+  async *getTracesStream(ids: Iterable<TraceIdInput | TraceQuery>, input?: ReadOptions): AsyncGenerator<StreamedTrace<Span | RawSpan>> {
     this.state.checkOpen();
+    const options: ReadOptions = readOptionsOf(input, READ_OPTION_KEYS);
     const callBounds = boundsOf(options, 'options');
     let slice: (TraceIdInput | TraceQuery)[] = [];
     let first = 0;
@@ -96,8 +109,9 @@ export class TraceReader {
     if (slice.length > 0) yield* await runSlice();
   }
 
-  async getSpan(traceIdInput: TraceIdInput, spanIdInput: SpanIdInput, options: Pick<ReadOptions, 'timeoutMs'> = {}): Promise<Span | null> {
+  async getSpan(traceIdInput: TraceIdInput, spanIdInput: SpanIdInput, input?: Pick<ReadOptions, 'timeoutMs'>): Promise<Span | null> {
     this.state.checkOpen();
+    const options: Pick<ReadOptions, 'timeoutMs'> = readOptionsOf(input, GET_SPAN_OPTION_KEYS);
     const traceId = new Uint8Array(TRACE_ID_BYTES);
     parseTraceId(traceIdInput, traceId, 0, 'traceId');
     const spanId = new Uint8Array(SPAN_ID_BYTES);

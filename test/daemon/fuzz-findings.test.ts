@@ -5,6 +5,7 @@ import net from 'node:net';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { Connection, type ConnectionContext } from '../../src/daemon/connection.js';
 import { resolveDaemonOptions } from '../../src/daemon/daemon-options.js';
+import { InFlightBudget } from '../../src/daemon/in-flight-budget.js';
 import { DaemonMetrics } from '../../src/daemon/metrics.js';
 import { startDaemon } from '../../src/daemon/server.js';
 import { FrameDecoder, Opcode, ProtocolError, encodeFrame } from '../../src/protocol/frame.js';
@@ -86,8 +87,7 @@ describe('protocol fuzz findings', () => {
       options,
       metrics,
       requestTracesMax: 10,
-      reserve: () => true,
-      release: () => {},
+      budget: new InFlightBudget(options.inFlightBytesMax, metrics),
       trackAppend: () => {},
     };
     new Connection(socket as unknown as net.Socket, context, () => {});

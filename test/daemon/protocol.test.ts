@@ -1,33 +1,21 @@
 // Proves the daemon speaks data-format.md §6 on a raw socket: malformed input gets an ERROR and a closed connection while the daemon stays up; auth, versions, unknown opcodes, idle and slow clients, and BUSY behave as specified.
 import { afterAll, describe, expect, it } from 'vitest';
-import { BatchEncoder } from '../../src/index.js';
-import { startDaemon, type Daemon } from '../../src/daemon/server.js';
+import type { Daemon } from '../../src/daemon/server.js';
 import type { DaemonOptions } from '../../src/daemon/daemon-options.js';
 import { Opcode, encodeFrame } from '../../src/protocol/frame.js';
+import { daemonWith as daemonWithIn, paddedBatch } from '../helpers/daemon.js';
 import { RawClient } from '../helpers/raw-client.js';
-import { removeTempDirs, tempDir } from '../helpers/store-dir.js';
+import { removeTempDirs } from '../helpers/store-dir.js';
 
 afterAll(removeTempDirs);
 
-const quiet = () => {};
 
-async function daemonWith(options: DaemonOptions = {}): Promise<Daemon> {
-  return startDaemon({ dir: tempDir('daemon'), port: 0, logger: quiet, ...options });
+function daemonWith(options: DaemonOptions = {}): Promise<Daemon> {
+  return daemonWithIn('daemon', options);
 }
 
 function batch(traceNo: number, spans = 1, padBytes = 0): Uint8Array {
-  const encoder = new BatchEncoder({ resource: { attributes: { 'service.name': 'daemon' } } });
-  for (let s = 1; s <= spans; s++) {
-    encoder.add({
-      traceId: (traceNo + 1).toString(16).padStart(32, '0'),
-      spanId: s.toString(16).padStart(16, '0'),
-      name: `t${traceNo}`,
-      startTimeUnixNano: 1n,
-      endTimeUnixNano: 2n,
-      attributes: { pad: 'p'.repeat(padBytes) },
-    });
-  }
-  return encoder.finish();
+  return paddedBatch('daemon', traceNo, spans, padBytes);
 }
 
 async function stillServes(daemon: Daemon): Promise<void> {

@@ -7,12 +7,13 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import readline from 'node:readline';
+import { REQUEST_OVERHEAD_BYTES } from '../../../src/constants.js';
 
 /**
  * What the daemon charges each request against inFlightBytesMax besides its payload
- * (src/daemon/connection.ts): the campaign sizes the budget in whole appends with it.
+ * (src/daemon/in-flight-budget.ts): the campaign sizes the budget in whole appends with it.
  */
-export const DAEMON_REQUEST_OVERHEAD_BYTES = 4096;
+export const DAEMON_REQUEST_OVERHEAD_BYTES = REQUEST_OVERHEAD_BYTES;
 /** How long the child may take to open the store and listen. */
 const LISTEN_TIMEOUT_MS = 30_000;
 /** How long a graceful stop (finish appends, sync, seal the index) may take before SIGKILL. */

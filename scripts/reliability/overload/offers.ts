@@ -11,7 +11,7 @@
  * a backlog that grows by the excess every second must not turn into as many concurrent retries.
  */
 import { TraceClient, TraceKvError, type TraceClientOptions } from '../../../src/index.js';
-import { BUSY_RETRY_AFTER_MS } from '../../../src/constants.js';
+import { BUSY_RETRY_AFTER_MS_MIN } from '../../../src/constants.js';
 import type { FailureLog } from '../campaign.js';
 import { Stream, type BatchStamper } from './batches.js';
 
@@ -210,7 +210,7 @@ export class Offers {
       this.acknowledged[stream].add(batchNo);
       return 'settled';
     } catch (error) {
-      if (error instanceof TraceKvError && error.code === 'ERR_BUSY') return { retryAfterMs: error.retryAfterMs ?? BUSY_RETRY_AFTER_MS };
+      if (error instanceof TraceKvError && error.code === 'ERR_BUSY') return { retryAfterMs: error.retryAfterMs ?? BUSY_RETRY_AFTER_MS_MIN };
       this.failures.add(`${this.context}: ${name} failed: ${error instanceof TraceKvError ? `${error.code} ${error.message}` : String(error)}`);
       return 'settled';
     }

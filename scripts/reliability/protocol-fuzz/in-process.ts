@@ -7,7 +7,8 @@
  *
  * Holds: nothing but typed errors (no exception out of the socket's data handler, which would crash
  * a daemon; no unhandled rejection; no ERROR wrapping a non-typed exception); every request ends;
- * the connection still answers correctly afterwards; heap growth after GC stays under 1 MiB.
+ * the connection still answers correctly afterwards, and the in-flight budget is back to 0; heap
+ * growth after GC stays under 1 MiB.
  */
 import type net from 'node:net';
 import v8 from 'node:v8';
@@ -15,8 +16,9 @@ import vm from 'node:vm';
 import { TraceStore } from '../../../src/index.js';
 import { Connection, type ConnectionContext } from '../../../src/daemon/connection.js';
 import { resolveDaemonOptions } from '../../../src/daemon/daemon-options.js';
+import { InFlightBudget } from '../../../src/daemon/in-flight-budget.js';
 import { DaemonMetrics } from '../../../src/daemon/metrics.js';
-import { REQUEST_TRACES_MAX_DEFAULT } from '../../../src/constants.js';
+import { IN_FLIGHT_BYTES_MAX_DEFAULT, REQUEST_TRACES_MAX_DEFAULT } from '../../../src/constants.js';
 import { FrameDecoder, Opcode, RESPONSE_BIT, encodeFrame, type Frame } from '../../../src/protocol/frame.js';
 import { makeRng, type Rng } from '../../../src/workload/rng.js';
 import type { FailureLog } from '../campaign.js';
@@ -97,23 +99,9 @@ async function heapUsedAfterGc(gc: () => void): Promise<number> {
 }
 
 /** The context the daemon's server would give its connections (src/daemon/server.ts), around our store. */
-function contextFor(store: TraceStore, metrics: DaemonMetrics, dir: string, token: string | undefined): ConnectionContext {
+function contextFor(store: TraceStore, metrics: DaemonMetrics, budget: InFlightBudget, dir: string, token: string | undefined): ConnectionContext {
   const options = resolveDaemonOptions({ dir, port: 0, logger: () => {}, ...(token === undefined ? {} : { token }) });
-  return {
-    store,
-    options,
-    metrics,
-    requestTracesMax: REQUEST_TRACES_MAX_DEFAULT,
-    reserve(bytes: number): boolean {
-      if (metrics.inFlightBytes + bytes > options.inFlightBytesMax) return false;
-      metrics.inFlightBytes += bytes;
-      return true;
-    },
-    release(bytes: number): void {
-      metrics.inFlightBytes -= bytes;
-    },
-    trackAppend(): void {},
-  };
+  return { store, options, metrics, requestTracesMax: REQUEST_TRACES_MAX_DEFAULT, budget, trackAppend(): void {} };
 }
 
 /** Reports what escapes as an uncaught exception or unhandled rejection while the fuzz runs. */
@@ -186,7 +174,9 @@ export async function fuzzInProcess(options: InProcessFuzzOptions): Promise<InPr
   try {
     for (const batch of corpus.batches) await store.append(batch);
     const metrics = new DaemonMetrics();
-    const contexts = [contextFor(store, metrics, options.dir, undefined), contextFor(store, metrics, options.dir, FUZZ_TOKEN)];
+    // One budget for both, as a daemon has: it keeps metrics.inFlightBytes.
+    const budget = new InFlightBudget(IN_FLIGHT_BYTES_MAX_DEFAULT, metrics);
+    const contexts = [contextFor(store, metrics, budget, options.dir, undefined), contextFor(store, metrics, budget, options.dir, FUZZ_TOKEN)];
     const source = new FrameSource(seed, corpus);
     // Session shapes and read cuts have their own stream, so they do not shift the frames.
     const rng = makeRng(seed ^ 0x51ce);
@@ -282,4 +272,8 @@ async function checkStillAnswers(context: ConnectionContext, store: TraceStore, 
     failures.add(`${where}: GET_TRACE of a corpus trace got ${trace === undefined ? 'no answer' : show(trace.header)}; want spans ${JSON.stringify(want)}`);
   }
   if (pong?.opcode !== (Opcode.PING | RESPONSE_BIT)) failures.add(`${where}: PING got ${pong === undefined ? 'no answer' : `opcode 0x${pong.opcode.toString(16)}`}; want 0x87`);
+  // Every session has hung up and every request ended (their 'close' and flush callbacks run on the
+  // next tick): whatever they charged to the in-flight budget must be back.
+  await new Promise((resolve) => setImmediate(resolve));
+  if (context.metrics.inFlightBytes !== 0) failures.add(`${where}: ${context.metrics.inFlightBytes} bytes still charged to the in-flight budget; want 0`);
 }

@@ -37,8 +37,10 @@ export class StandInSocket extends EventEmitter {
     return this;
   }
 
-  write(bytes: Buffer): boolean {
+  /** Hands the bytes over at once; `flushed` is called on the next tick, as a socket calls it after the write. */
+  write(bytes: Buffer, flushed?: () => void): boolean {
     if (!this.destroyed) this.onWrite(bytes);
+    if (flushed !== undefined) process.nextTick(flushed);
     return true;
   }
 

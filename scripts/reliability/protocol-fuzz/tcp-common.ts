@@ -14,6 +14,11 @@ import { describeError } from './oracle.js';
 export const DAEMON_AUTH_DEADLINE_MS = 1_500;
 /** The daemon's idle timeout: short for the same reason, long enough that no fuzz connection idles out by accident. */
 export const DAEMON_IDLE_TIMEOUT_MS = 3_000;
+/**
+ * The daemon's frame deadline: short, so connections dribbling a frame are cut off quickly; past
+ * the auth deadline, so an unauthenticated dribbler still gets ERR_AUTH first.
+ */
+export const DAEMON_FRAME_DEADLINE_MS = 2_000;
 /** The daemon's write deadline, which also bounds how long it keeps a socket it has answered and ended. */
 export const DAEMON_WRITE_DEADLINE_MS = 3_000;
 /**

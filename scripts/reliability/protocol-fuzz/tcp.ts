@@ -16,6 +16,7 @@ import { runSlowConnections } from './slow-connections.js';
 import {
   ANSWER_MS_MAX,
   DAEMON_AUTH_DEADLINE_MS,
+  DAEMON_FRAME_DEADLINE_MS,
   DAEMON_IDLE_TIMEOUT_MS,
   DAEMON_WRITE_DEADLINE_MS,
   checkStillServes,
@@ -87,6 +88,7 @@ export async function fuzzOverTcp(options: TcpFuzzOptions): Promise<TcpFuzzResul
     port: 0,
     token: FUZZ_TOKEN,
     authDeadlineMs: DAEMON_AUTH_DEADLINE_MS,
+    frameDeadlineMs: DAEMON_FRAME_DEADLINE_MS,
     idleTimeoutMs: DAEMON_IDLE_TIMEOUT_MS,
     writeDeadlineMs: DAEMON_WRITE_DEADLINE_MS,
     maxConnections,
