@@ -2,9 +2,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { CLIENT_REQUESTS_IN_FLIGHT_MAX } from '../../src/constants.js';
 import { TraceClient } from '../../src/client/trace-client.js';
-import { TraceKvError } from '../../src/errors.js';
 import { Opcode } from '../../src/protocol/frame.js';
 import { FakeServer, type FakeRequest, SPAN_ID, TRACE_ID, until } from './fake-server.js';
+import { rejection } from '../helpers/rejection.js';
 
 const servers: FakeServer[] = [];
 const clients: TraceClient[] = [];
@@ -29,15 +29,6 @@ function answer(request: FakeRequest): void {
   if (request.opcode === Opcode.APPEND) request.connection.reply(request, APPENDED);
   else if (request.opcode === Opcode.GET_TRACE) request.connection.reply(request, { trace: null });
   else request.connection.reply(request, {});
-}
-
-async function rejection(promise: Promise<unknown>): Promise<TraceKvError> {
-  const error = await promise.then(
-    () => new Error('resolved; want a rejection'),
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(TraceKvError);
-  return error as TraceKvError;
 }
 
 describe('deadlines', () => {

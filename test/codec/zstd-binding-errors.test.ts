@@ -7,6 +7,7 @@ import { decodeRecordBody } from '../../src/segment/record-codec.js';
 import { readRecordHeader } from '../../src/segment/record-header.js';
 import { CODEC_ZSTD, makeRecord, seededRandom } from '../segment/helpers.js';
 import { removeTempDirs, tempDir } from '../helpers/store-dir.js';
+import { rejection } from '../helpers/rejection.js';
 
 /** What the fake binding does instead of the real one; null passes the call through. */
 const { BINDING_ID, fake } = vi.hoisted(() => ({
@@ -50,15 +51,6 @@ const FILE_OFFSET = 32;
 /** An error shaped like the ones napi-rs makes: a message and a status code. */
 function napiError(code: string, message: string): Error {
   return Object.assign(new Error(message), { code });
-}
-
-async function rejection(promise: Promise<unknown>): Promise<TraceKvError> {
-  const error = await promise.then(
-    () => new Error('resolved; want a rejection'),
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(TraceKvError);
-  return error as TraceKvError;
 }
 
 async function decodeWhole(record: Uint8Array): Promise<Uint8Array> {
