@@ -41,6 +41,11 @@ export const HEADER_OFFSET = {
 
 const BATCH_BYTES_MIN_FOR_HEADER = BATCH_HEADER_BYTES + BATCH_FOOTER_BYTES;
 
+/** Where the trailer starts in a batch with this header (§2): after the header, common and span sections. */
+export function trailerOffsetOf(header: BatchHeader): number {
+  return BATCH_HEADER_BYTES + header.commonLength + header.spansLength;
+}
+
 /** Writes the whole header into `into[0, 48)`, headerCrc included. */
 export function writeBatchHeader(into: Uint8Array, header: BatchHeader): void {
   assert(into.length >= BATCH_HEADER_BYTES, `header buffer is ${into.length} bytes; want ≥ ${BATCH_HEADER_BYTES}`);

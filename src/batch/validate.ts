@@ -13,7 +13,7 @@ import {
 } from '../constants.js';
 import { crc32c } from '../codec/crc32c.js';
 import { assert, batchCorrupt, invalidArgument, TraceKvError } from '../errors.js';
-import { type BatchHeader, HEADER_OFFSET, readBatchHeader } from './header.js';
+import { type BatchHeader, HEADER_OFFSET, readBatchHeader, trailerOffsetOf } from './header.js';
 import { hex32, readU32LE, u64Below } from '../codec/little-endian.js';
 
 export interface BatchLimits {
@@ -39,10 +39,14 @@ export function validateBatch(bytes: Uint8Array, limits: BatchLimits): BatchHead
  * The read-side check of a batch taken from a record whose body CRC matched: every structural
  * check of §2.6, but not the whole-batch CRC again. The body CRC already proved these are the
  * exact bytes that passed validateBatch on append; recomputing it costs ~50 µs per 256 KiB read.
+ * `withBatchCrc` recomputes it all the same, for verify --deep, which checks everything.
  */
-export function validateStoredBatch(bytes: Uint8Array): BatchHeader {
-  return checkBatch(bytes, { batchBytesMax: BATCH_BYTES_LIMIT, batchSpansMax: BATCH_SPANS_LIMIT }, false);
+export function validateStoredBatch(bytes: Uint8Array, withBatchCrc = false): BatchHeader {
+  return checkBatch(bytes, STORED_BATCH_LIMITS, withBatchCrc);
 }
+
+/** A stored batch is checked against the format's limits, not a store's: those may have changed since it was written. */
+export const STORED_BATCH_LIMITS: Readonly<BatchLimits> = Object.freeze({ batchBytesMax: BATCH_BYTES_LIMIT, batchSpansMax: BATCH_SPANS_LIMIT });
 
 function checkBatch(bytes: Uint8Array, limits: BatchLimits, withBatchCrc: boolean): BatchHeader {
   assertLimits(limits);
@@ -127,7 +131,7 @@ function checkTrailer(bytes: Uint8Array, header: BatchHeader): void {
   const maxHi = view.getUint32(HEADER_OFFSET.maxStartTimeUnixNano + 4, true);
   const maxLo = view.getUint32(HEADER_OFFSET.maxStartTimeUnixNano, true);
   const { spanCount, spansLength } = header;
-  const trailerStart = BATCH_HEADER_BYTES + header.commonLength + spansLength;
+  const trailerStart = trailerOffsetOf(header);
   let expectedOffset = 0;
   for (let i = 0; i < spanCount; i++) {
     const entry = trailerStart + i * TRAILER_ENTRY_BYTES;

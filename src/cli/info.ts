@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { nodeFileLayer } from '../io/file-layer.js';
-import { readStoreLayout } from '../maintenance/store-layout.js';
+import { readStoreLayout } from '../store/store-layout.js';
 import { summarizeStore, type GenerationSummary, type SegmentSummary } from '../maintenance/segment-summary.js';
 import { diagnostic, formatBytes, formatTime, keyValueLines, out, progress, toJson } from './output.js';
 

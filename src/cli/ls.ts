@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { nodeFileLayer } from '../io/file-layer.js';
-import { readStoreLayout } from '../maintenance/store-layout.js';
+import { readStoreLayout } from '../store/store-layout.js';
 import { summarizeStore, type SegmentSummary } from '../maintenance/segment-summary.js';
 import { formatBytes, formatTime, out, progress, table, toJson } from './output.js';
 

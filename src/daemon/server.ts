@@ -53,9 +53,17 @@ export async function startDaemon(input: DaemonOptions = {}): Promise<Daemon> {
   }
 }
 
-async function listen(options: ResolvedDaemonOptions, store: TraceStore): Promise<Daemon> {
-  const metrics = new DaemonMetrics();
-  const connections = new Set<Connection>();
+/**
+ * The context every connection of a daemon shares: its store, options, metrics and in-flight
+ * budget. Exported so the in-process protocol fuzz serves connections exactly as the daemon does,
+ * rather than a copy that can drift from it. `appends` holds the appends not yet acknowledged,
+ * which a graceful close waits for.
+ */
+export function createConnectionContext(
+  store: TraceStore,
+  options: ResolvedDaemonOptions,
+  metrics: DaemonMetrics,
+): { context: ConnectionContext; appends: Set<Promise<unknown>> } {
   const appends = new Set<Promise<unknown>>();
   const context: ConnectionContext = {
     store,
@@ -68,6 +76,13 @@ async function listen(options: ResolvedDaemonOptions, store: TraceStore): Promis
       void done.finally(() => appends.delete(done));
     },
   };
+  return { context, appends };
+}
+
+async function listen(options: ResolvedDaemonOptions, store: TraceStore): Promise<Daemon> {
+  const metrics = new DaemonMetrics();
+  const connections = new Set<Connection>();
+  const { context, appends } = createConnectionContext(store, options, metrics);
   const onSocket = (socket: net.Socket) => {
     if (connections.size >= options.maxConnections) {
       metrics.connectionsRefused++;
@@ -125,3 +140,5 @@ async function listen(options: ResolvedDaemonOptions, store: TraceStore): Promis
 }
 
 export { TraceKvError };
+/** What the in-flight budget charges a request beyond its payload (data-format.md §6.3). */
+export { REQUEST_OVERHEAD_BYTES } from '../constants.js';

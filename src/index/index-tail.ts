@@ -15,7 +15,8 @@
  * record so that this normally needs no growth, and grows anyway rather than ever drop an entry.
  * A frozen tail (being sealed) takes no more adds but keeps answering lookups.
  */
-import { BATCH_SPANS_LIMIT, INDEX_FLUSH_ENTRIES_MAX, PARTITIONS_MAX, UNIX_NANO_MAX } from '../constants.js';
+import { BATCH_SPANS_LIMIT, INDEX_FLUSH_ENTRIES_MAX, PARTITIONS_MAX, TRAILER_ENTRY_BYTES, UNIX_NANO_MAX } from '../constants.js';
+import { trailerOffsetOf, type BatchHeader } from '../batch/header.js';
 import { TRACE_HASH_SEED_BUCKET, TRACE_HASH_SEED_PARTITION, murmur3Of16 } from '../codec/trace-hash.js';
 import { assert } from '../errors.js';
 import { isU32 } from '../codec/little-endian.js';
@@ -203,6 +204,18 @@ export class IndexTail {
   addSpan(traceId: Uint8Array, at: number): void {
     assert(this.inRecord, 'addSpan outside beginRecord/endRecord');
     this.staging.stage(traceId, at);
+  }
+
+  /**
+   * Indexes one stored record from its batch's trailer (data-format.md §2.2): the one path from a
+   * trailer to index entries, for the append path and for recovery alike. `batch` holds the whole
+   * batch whose checked header is `header`; its trailer is read in place, nothing is copied.
+   */
+  indexRecord(segmentId: number, fileOffset: number, recordLength: number, batch: Uint8Array, header: BatchHeader): void {
+    this.beginRecord(segmentId, fileOffset, recordLength, header.minStartTimeUnixNano, header.maxStartTimeUnixNano);
+    const trailerStart = trailerOffsetOf(header);
+    for (let i = 0; i < header.spanCount; i++) this.addSpan(batch, trailerStart + i * TRAILER_ENTRY_BYTES);
+    this.endRecord();
   }
 
   endRecord(): void {

@@ -23,7 +23,7 @@ import { segmentCorrupt, TraceKvError } from '../errors.js';
 import { nodeFileLayer, type FileLayer } from '../io/file-layer.js';
 import { decodeRecordBody } from '../segment/record-codec.js';
 import { scanSegment, type ScannedRecord, type ScanResult } from '../segment/segment-scan.js';
-import { readStoreLayout, type SegmentFile } from './store-layout.js';
+import { readStoreLayout, type SegmentFile } from '../store/store-layout.js';
 
 /** Stored batches were validated against at most the hard limits when appended. */
 const STORED_BATCH_LIMITS = { batchBytesMax: BATCH_BYTES_LIMIT, batchSpansMax: BATCH_SPANS_LIMIT };

@@ -16,7 +16,7 @@ import { decodeChunkHeader } from '../index/chunk-header.js';
 import { comparePositions, type Position } from '../store/generation.js';
 import { analyzeSegment, type SegmentAnalysis } from './repair-scan.js';
 import { freeBrokenPath } from '../io/file-layer.js';
-import type { ChunkFileRef, GenerationLayout, StoreLayout } from './store-layout.js';
+import type { ChunkFileRef, GenerationLayout, StoreLayout } from '../store/store-layout.js';
 
 /** Before every position: with --rebuild-index, every chunk is stale. */
 const ORIGIN: Position = { segmentId: 0, fileOffset: 0 };

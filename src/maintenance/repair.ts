@@ -29,7 +29,7 @@ import {
   unlinkOrThrow,
   writeSalvagedSegment,
 } from './repair-write.js';
-import { readStoreLayout } from './store-layout.js';
+import { readStoreLayout } from '../store/store-layout.js';
 
 /**
  * generationHours for the closing open. The daemon's own setting is unknown here, and repair must

@@ -10,7 +10,7 @@ import type { ChunkPosition } from '../index/chunk-format.js';
 import { decodeChunkHeader } from '../index/chunk-header.js';
 import { readExactly } from '../index/chunk-resident.js';
 import { openFile, type FileLayer, sizeOfOpenFile } from '../io/file-layer.js';
-import { type ChunkFileRef, type GenerationLayout, type SegmentFile, type StoreLayout } from './store-layout.js';
+import { type ChunkFileRef, type GenerationLayout, type SegmentFile, type StoreLayout } from '../store/store-layout.js';
 import {readSegmentHeaderOf, walkSegmentRecords, type WalkedDamage } from './segment-walk.js';
 
 export interface SegmentSummary {

@@ -23,7 +23,7 @@ import { openFile, type FileLayer } from '../io/file-layer.js';
 import { decodeRecordBody } from '../segment/record-codec.js';
 import type { RecordHeader } from '../segment/record-header.js';
 import { readRecordAt } from '../segment/segment-reader.js';
-import type { ChunkFileRef, GenerationLayout } from './store-layout.js';
+import type { ChunkFileRef, GenerationLayout } from '../store/store-layout.js';
 import { isCorruption, type VerifyReport } from './verify-report.js';
 
 /** What the segment walk found in one segment: valid records (offset → length), and whether it met damage. */

@@ -14,7 +14,7 @@ import { validateBatch } from '../batch/validate.js';
 import { GENERATION_META_FILE, join } from '../filenames.js';
 import { nodeFileLayer, openFile, type FileLayer, sizeOfOpenFile } from '../io/file-layer.js';
 import { decodeRecordBody } from '../segment/record-codec.js';
-import { readStoreLayout, type GenerationLayout, type SegmentFile } from './store-layout.js';
+import { readStoreLayout, type GenerationLayout, type SegmentFile } from '../store/store-layout.js';
 import {readSegmentHeaderOf, walkSegmentRecords, type WalkedRecord } from './segment-walk.js';
 import { verifyGenerationIndex, type GenerationRecords } from './verify-index.js';
 import { isCorruption, VerifyReport } from './verify-report.js';

@@ -1,15 +1,14 @@
 /**
- * Loads one stored record as a validated batch view: cache, or pread → CRC → decompress → batch
- * checks. Runs in reader workers and, with `readerThreads: 0`, inline; each has its own cache and
+ * Loads one stored record as a validated batch view: cache, or one pread then loadStoredBatch
+ * (segment/stored-batch.ts). Runs in reader workers and, with `readerThreads: 0`, inline; each has its own cache and
  * its own read file descriptors.
  */
 import { READER_OPEN_FILES_MAX } from '../constants.js';
-import { ioError, segmentCorrupt } from '../errors.js';
-import { BatchView } from '../batch/batch-view.js';
-import { validateStoredBatch } from '../batch/validate.js';
+import { ioError } from '../errors.js';
+import type { BatchView } from '../batch/batch-view.js';
 import { openFile, type FileLayer } from '../io/file-layer.js';
-import { decodeRecordBody } from '../segment/record-codec.js';
 import { readRecordAt } from '../segment/segment-reader.js';
+import { loadStoredBatch } from '../segment/stored-batch.js';
 import { RecordCache } from './record-cache.js';
 
 export interface RecordLocation {
@@ -37,21 +36,7 @@ export class RecordLoader {
     const cached = this.cache.get(key);
     if (cached !== undefined) return cached;
     const { header, body } = readRecordAt(this.fs, this.fd(file), file, fileOffset, recordLength);
-    const batch = await decodeRecordBody(header, body, file, fileOffset);
-    let batchHeader;
-    try {
-      batchHeader = validateStoredBatch(batch);
-    } catch (error) {
-      throw segmentCorrupt(file, fileOffset, `stored batch is invalid: ${(error as Error).message}`);
-    }
-    if (
-      batchHeader.spanCount !== header.spanCount ||
-      batchHeader.minStartTimeUnixNano !== header.minStartTimeUnixNano ||
-      batchHeader.maxStartTimeUnixNano !== header.maxStartTimeUnixNano
-    ) {
-      throw segmentCorrupt(file, fileOffset, 'record header and stored batch disagree on span count or time range');
-    }
-    const view = new BatchView(batch, batchHeader);
+    const view = await loadStoredBatch(header, body, file, fileOffset);
     this.cache.set(key, view);
     return view;
   }

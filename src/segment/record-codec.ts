@@ -50,6 +50,12 @@ export async function decodeRecordBody(
   file: string,
   fileOffset: number,
 ): Promise<Uint8Array> {
+  checkRecordBody(header, body, file, fileOffset);
+  return decodeCheckedRecordBody(header, body, file, fileOffset);
+}
+
+/** Throws ERR_SEGMENT_CORRUPT unless `body` has the header's length and CRC. */
+export function checkRecordBody(header: RecordHeader, body: Uint8Array, file: string, fileOffset: number): void {
   if (body.length !== header.bodyLength) {
     throw segmentCorrupt(file, fileOffset, `record body got ${body.length} bytes; want bodyLength ${header.bodyLength}`);
   }
@@ -57,6 +63,16 @@ export async function decodeRecordBody(
   if (crc !== header.bodyCrc) {
     throw segmentCorrupt(file, fileOffset, `record bodyCrc got ${hex32(crc)}; want ${hex32(header.bodyCrc)}`);
   }
+}
+
+/** decodeRecordBody for a body whose CRC was checked already (by the record cursor): the codec undone, rawLength checked. */
+export async function decodeCheckedRecordBody(
+  header: RecordHeader,
+  body: Uint8Array,
+  file: string,
+  fileOffset: number,
+): Promise<Uint8Array> {
+  assert(body.length === header.bodyLength, `record body of ${body.length} bytes passed its check against bodyLength ${header.bodyLength}`);
   let raw: Uint8Array;
   if (header.codec === CODEC_NONE) {
     raw = body;

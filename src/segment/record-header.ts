@@ -38,6 +38,8 @@ export { RECORD_BODY_BYTES_MAX };
 
 /** Bytes [0, 44) are covered by the CRC stored at 44 (§3.2). */
 const HEADER_CRC_AT = 44;
+/** Where bodyLength sits in a record header (§3.2), for the search past damage that reads headers in place. */
+export const RECORD_BODY_LENGTH_AT = 8;
 
 // Why a field check failed. Numbers, not strings, so the scanning path allocates nothing.
 const OK = 0;
@@ -61,7 +63,7 @@ function headerProblem(bytes: Uint8Array, at: number): number {
   if (codec !== CODEC_NONE && codec !== CODEC_ZSTD) return BAD_CODEC;
   if (readU16LE(bytes, at + 6) !== 0) return BAD_FLAGS;
   if (readU32LE(bytes, at + 40) !== 0) return BAD_RESERVED;
-  const bodyLength = readU32LE(bytes, at + 8);
+  const bodyLength = readU32LE(bytes, at + RECORD_BODY_LENGTH_AT);
   const rawLength = readU32LE(bytes, at + 12);
   if (bodyLength > RECORD_BODY_BYTES_MAX) return BAD_BODY_LENGTH;
   if (rawLength > BATCH_BYTES_LIMIT) return BAD_RAW_LENGTH;

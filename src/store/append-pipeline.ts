@@ -6,14 +6,7 @@
  * Index entries are published only after the sync, so a reader never sees a span that a crash
  * could still take away; a span is readable once its append() has resolved.
  */
-import {
-  BATCH_HEADER_BYTES,
-  CODEC_NONE,
-  CODEC_ZSTD,
-  COMPRESSIONS_IN_FLIGHT_MAX,
-  SEGMENT_HEADER_BYTES,
-  TRAILER_ENTRY_BYTES,
-} from '../constants.js';
+import { CODEC_NONE, CODEC_ZSTD, COMPRESSIONS_IN_FLIGHT_MAX, SEGMENT_HEADER_BYTES } from '../constants.js';
 import { TraceKvError, assert, internalError, invalidArgument, ioError } from '../errors.js';
 import type { BatchHeader } from '../batch/header.js';
 import { validateBatch } from '../batch/validate.js';
@@ -232,10 +225,7 @@ export class AppendPipeline {
     const { header, batch, record } = job;
     const generation = job.generation!;
     const tail = generation.tail;
-    tail.beginRecord(job.segmentId, job.fileOffset, record!.length, header.minStartTimeUnixNano, header.maxStartTimeUnixNano);
-    const trailerStart = BATCH_HEADER_BYTES + header.commonLength + header.spansLength;
-    for (let i = 0; i < header.spanCount; i++) tail.addSpan(batch, trailerStart + i * TRAILER_ENTRY_BYTES);
-    tail.endRecord();
+    tail.indexRecord(job.segmentId, job.fileOffset, record!.length, batch, header);
     generation.noteStartTimes(header.minStartTimeUnixNano, header.maxStartTimeUnixNano);
     generation.indexedThrough = { segmentId: job.segmentId, fileOffset: job.fileOffset + record!.length };
     const counters = this.state.counters;

@@ -2,27 +2,16 @@
  * Recovery on open, as the numbered passes of data-format.md §5.5. Each pass logs one line and
  * adds to the report that stats() returns.
  */
-import { BATCH_BYTES_LIMIT, BATCH_HEADER_BYTES, BATCH_SPANS_LIMIT, SEGMENT_HEADER_BYTES, TRAILER_ENTRY_BYTES } from '../constants.js';
+import { SEGMENT_HEADER_BYTES } from '../constants.js';
 import { TraceKvError, indexCorrupt, ioError, segmentCorrupt } from '../errors.js';
-import {
-  DELETING_SUFFIX,
-  GENERATION_META_FILE,
-  generationDirName,
-  TMP_SUFFIX,
-  join,
-  parseChunkFileName,
-  parseGenerationDirName,
-  parseSegmentFileName,
-} from '../filenames.js';
-import { validateBatch } from '../batch/validate.js';
-import { freeBrokenPath, withFile } from '../io/file-layer.js';
+import { DELETING_SUFFIX, TMP_SUFFIX, join, parseGenerationDirName } from '../filenames.js';
+import { freeBrokenPath } from '../io/file-layer.js';
 import { ChunkFile } from '../index/chunk-file.js';
-import { decodeRecordBody } from '../segment/record-codec.js';
-import { readRecordAt } from '../segment/segment-reader.js';
-import { scanSegment, type ScannedRecord } from '../segment/segment-scan.js';
+import { RecordCursor, describeDamage, type CursorRecord } from '../segment/record-cursor.js';
+import { loadStoredBatch } from '../segment/stored-batch.js';
 import { FIRST_POSITION, Generation, comparePositions } from './generation.js';
 import { sealTail } from './index-sealer.js';
-import { decodeGenerationMeta } from './meta-files.js';
+import { listGenerationIds, readGenerationLayout } from './store-layout.js';
 import type { StoreState } from './store-state.js';
 
 export interface RecoveryReport {
@@ -41,8 +30,6 @@ export interface RecoveryReport {
   reindexedEntries: number;
   durationMs: number;
 }
-
-const STORED_BATCH_LIMITS = { batchBytesMax: BATCH_BYTES_LIMIT, batchSpansMax: BATCH_SPANS_LIMIT };
 
 export async function recover(state: StoreState, rootDir: string): Promise<RecoveryReport> {
   const started = performance.now();
@@ -71,11 +58,10 @@ export async function recover(state: StoreState, rootDir: string): Promise<Recov
   state.generations = await loadGenerations(state, rootDir, report);
   log(2, 'load generations and segments', { generations: report.generations, segments: report.segments, chunks: report.chunks, brokenChunks: report.brokenChunks });
 
-  const tails = new Map<Generation, ScannedRecord[]>();
-  for (const generation of state.generations) tails.set(generation, await scanLastSegment(state, generation, report));
+  // Passes 3 and 4 are one walk per segment (data-format.md §5.5): each record the index does not
+  // cover is read once, its body CRC checked once, and indexed as the walk passes it.
+  for (const generation of state.generations) await reindexGeneration(state, generation, report);
   log(3, 'scan the tail of the last segment', { truncatedBytes: report.truncatedBytes, files: report.truncatedFiles });
-
-  for (const generation of state.generations) await reindex(state, generation, tails.get(generation)!, report);
   log(4, 're-derive index entries', { records: report.reindexedRecords, spans: report.reindexedSpans, entries: report.reindexedEntries });
 
   report.durationMs = performance.now() - started;
@@ -118,14 +104,9 @@ async function removeTemporaries(state: StoreState, rootDir: string, report: Rec
 
 /** Pass 2. */
 async function loadGenerations(state: StoreState, rootDir: string, report: RecoveryReport): Promise<Generation[]> {
-  const ids = tryList(state, rootDir)
-    .map(parseGenerationDirName)
-    .filter((id): id is number => id !== null)
-    .sort((a, b) => a - b);
   const generations: Generation[] = [];
-  for (const id of ids) {
-    const generation = await loadGeneration(state, rootDir, id, report);
-    generations.push(generation);
+  for (const id of listGenerationIds(rootDir, state.fs)) {
+    generations.push(await loadGeneration(state, rootDir, id, report));
     report.generations++;
   }
   return generations;
@@ -133,31 +114,19 @@ async function loadGenerations(state: StoreState, rootDir: string, report: Recov
 
 async function loadGeneration(state: StoreState, rootDir: string, id: number, report: RecoveryReport): Promise<Generation> {
   const fs = state.fs;
-  const dir = join(rootDir, generationDirName(id));
-  const metaPath = join(dir, GENERATION_META_FILE);
-  const metaBytes = fs.readFile(metaPath);
-  if (metaBytes === null) {
-    throw new TraceKvError('ERR_GENERATION_CORRUPT', `${metaPath} is missing`, { file: metaPath });
-  }
-  const meta = decodeGenerationMeta(metaBytes, metaPath);
-  if (meta.generationId !== id) {
-    throw new TraceKvError('ERR_GENERATION_CORRUPT', `${metaPath}: generationId got ${meta.generationId}; want ${id}`, { file: metaPath, offset: 8 });
-  }
+  const layout = readGenerationLayout(rootDir, id, fs);
+  const { meta, dir } = layout;
   const generation = new Generation(fs, rootDir, meta, state.options.indexFlushEntries);
-  const names = tryList(state, dir);
-  const segmentIds = names.map(parseSegmentFileName).filter((n): n is number => n !== null).sort((a, b) => a - b);
-  segmentIds.forEach((segmentId, i) => {
-    if (segmentId !== i + 1) throw segmentCorrupt(generation.segmentPath(i + 1), 0, `segment ${i + 1} is missing; found ${segmentId} after it`);
+  layout.segments.forEach((segment, i) => {
+    if (segment.id !== i + 1) throw segmentCorrupt(generation.segmentPath(i + 1), 0, `segment ${i + 1} is missing; found ${segment.id} after it`);
   });
-  generation.segmentIds = segmentIds;
-  for (const segmentId of segmentIds) generation.segmentBytes.set(segmentId, fileSize(state, generation.segmentPath(segmentId)));
-  report.segments += segmentIds.length;
+  generation.segmentIds = layout.segments.map((segment) => segment.id);
+  for (const segment of layout.segments) generation.segmentBytes.set(segment.id, segment.bytes);
+  report.segments += layout.segments.length;
 
-  const chunkSeqs = names.map(parseChunkFileName).filter((n): n is number => n !== null).sort((a, b) => a - b);
   let broken = false;
-  for (let i = 0; i < chunkSeqs.length; i++) {
-    const seq = chunkSeqs[i]!;
-    const path = generation.chunkPath(seq);
+  for (let i = 0; i < layout.chunks.length; i++) {
+    const { seq, path } = layout.chunks[i]!;
     if (!broken) {
       try {
         if (seq !== i + 1) throw indexCorrupt(path, 0, `chunk ${i + 1} is missing`);
@@ -193,44 +162,69 @@ async function loadGeneration(state: StoreState, rootDir: string, id: number, re
   return generation;
 }
 
-function fileSize(state: StoreState, path: string): number {
-  return withFile(state.fs, path, 'read', (fd) => state.fs.size(fd));
-}
-
-/** Pass 3: returns the valid records of the last segment that the index does not cover yet. */
-async function scanLastSegment(state: StoreState, generation: Generation, report: RecoveryReport): Promise<ScannedRecord[]> {
+/** Passes 3 and 4 for one generation: every record after the coverage of its last valid chunk. */
+async function reindexGeneration(state: StoreState, generation: Generation, report: RecoveryReport): Promise<void> {
   const last = generation.lastSegmentId;
   const covered = generation.chunkCoverageEnd;
   if (last === 0) {
     if (comparePositions(covered, FIRST_POSITION) !== 0) {
       throw segmentCorrupt(generation.segmentPath(1), 0, 'the index covers records but no segment exists');
     }
-    return [];
+    return;
   }
   if (covered.segmentId > last) {
     throw segmentCorrupt(generation.segmentPath(covered.segmentId), 0, 'the index covers a segment that is missing');
   }
-  const path = generation.segmentPath(last);
-  const fromOffset = covered.segmentId === last ? covered.fileOffset : SEGMENT_HEADER_BYTES;
-  const size = generation.segmentBytes.get(last)!;
+  for (const segmentId of generation.segmentIds) {
+    if (segmentId < covered.segmentId) continue;
+    const fromOffset = segmentId === covered.segmentId ? covered.fileOffset : SEGMENT_HEADER_BYTES;
+    await walkSegment(state, generation, segmentId, fromOffset, report);
+  }
+}
+
+/**
+ * Indexes the records of one segment from `fromOffset` on, through the record cursor. Damage is
+ * fatal (ERR_SEGMENT_CORRUPT naming the file and offset), except a torn tail of the last segment,
+ * which is cut (pass 3).
+ */
+async function walkSegment(state: StoreState, generation: Generation, segmentId: number, fromOffset: number, report: RecoveryReport): Promise<void> {
+  const path = generation.segmentPath(segmentId);
+  const size = generation.segmentBytes.get(segmentId)!;
   // A file shorter than its header is a torn creation (nothing in it was acknowledged) unless the
   // index covers records in it: then acknowledged bytes are gone.
   if (size < fromOffset && fromOffset > SEGMENT_HEADER_BYTES) {
     throw segmentCorrupt(path, size, `the index covers records up to offset ${fromOffset}; the file ends at ${size}`);
   }
-  const records: ScannedRecord[] = [];
-  const result = scanSegment(state.fs, path, { fromOffset, isLastSegment: true, onRecord: (record) => records.push(record) });
+  const cursor = RecordCursor.open(state.fs, path, { fromOffset, isLastSegment: segmentId === generation.lastSegmentId, bodies: true });
+  let endOffset = 0;
+  try {
+    if (!cursor.tornCreation) {
+      if (cursor.segmentHeader === null) throw segmentCorrupt(path, 0, cursor.segmentHeaderProblem!);
+      endOffset = cursor.fileSize;
+      for (let item = cursor.next(); item !== null; item = cursor.next()) {
+        if (item.kind === 'record') {
+          await reindexRecord(state, generation, segmentId, item, report);
+        } else if (item.torn) {
+          endOffset = item.fileOffset;
+        } else {
+          throw segmentCorrupt(path, item.fileOffset, describeDamage(item));
+        }
+      }
+    }
+  } finally {
+    cursor.close();
+  }
+  const tornBytes = cursor.fileSize - endOffset;
   // A segment whose creation was torn may be empty: nothing to cut, but the file must still go, or
   // the next segment is created after it and a later full scan finds an empty segment mid-generation.
-  const torn = result.tornBytes > 0 || result.endOffset < SEGMENT_HEADER_BYTES;
-  if (torn && state.options.readOnly) {
+  if (tornBytes === 0 && endOffset >= SEGMENT_HEADER_BYTES) return;
+  if (state.options.readOnly) {
     // Leave the bytes: a live writer may be finishing that record right now. Read up to the valid end.
-    report.truncatedBytes += result.tornBytes;
-    generation.segmentBytes.set(last, result.endOffset);
-  } else if (torn) {
-    await cutTornTail(state, generation, last, result.endOffset, result.tornBytes, report);
+    report.truncatedBytes += tornBytes;
+    generation.segmentBytes.set(segmentId, endOffset);
+    return;
   }
-  return records;
+  await cutTornTail(state, generation, segmentId, endOffset, tornBytes, report);
 }
 
 async function cutTornTail(
@@ -268,49 +262,20 @@ async function cutTornTail(
   generation.segmentBytes.set(segmentId, endOffset);
 }
 
-/** Pass 4: indexes every record after the coverage of the last valid chunk. */
-async function reindex(state: StoreState, generation: Generation, lastSegmentRecords: ScannedRecord[], report: RecoveryReport): Promise<void> {
-  const start = generation.chunkCoverageEnd;
-  for (const segmentId of generation.segmentIds) {
-    if (segmentId < start.segmentId) continue;
-    const isLast = segmentId === generation.lastSegmentId;
-    let records = lastSegmentRecords;
-    if (!isLast) {
-      records = [];
-      const fromOffset = segmentId === start.segmentId ? start.fileOffset : SEGMENT_HEADER_BYTES;
-      scanSegment(state.fs, generation.segmentPath(segmentId), { fromOffset, isLastSegment: false, onRecord: (r) => records.push(r) });
-    }
-    for (const record of records) await reindexRecord(state, generation, segmentId, record, report);
-  }
-}
-
-async function reindexRecord(state: StoreState, generation: Generation, segmentId: number, record: ScannedRecord, report: RecoveryReport): Promise<void> {
-  const fs = state.fs;
+/** Pass 4 for one record the cursor has read and CRC-checked: its trailer into the index tail. */
+async function reindexRecord(state: StoreState, generation: Generation, segmentId: number, record: CursorRecord, report: RecoveryReport): Promise<void> {
   const path = generation.segmentPath(segmentId);
-  const { header, body } = readRecordAt(fs, generation.readFd(segmentId), path, record.fileOffset, record.recordLength);
-  const batch = await decodeRecordBody(header, body, path, record.fileOffset);
-  let batchHeader;
-  try {
-    batchHeader = validateBatch(batch, STORED_BATCH_LIMITS);
-  } catch (error) {
-    throw segmentCorrupt(path, record.fileOffset, `stored batch is invalid: ${(error as Error).message}`);
-  }
-  if (batchHeader.spanCount !== header.spanCount) {
-    throw segmentCorrupt(path, record.fileOffset, `record says ${header.spanCount} spans; its batch holds ${batchHeader.spanCount}`);
-  }
+  const batch = await loadStoredBatch(record.header, record.body!, path, record.fileOffset, { bodyCrcChecked: true });
   if (generation.tail.isFull && !state.options.readOnly) {
     // Bound recovery memory: a long uncovered stretch is sealed chunk by chunk, as at run time.
-    await sealTail(fs, generation, state.options.indexFlushEntries);
+    await sealTail(state.fs, generation, state.options.indexFlushEntries);
   }
   const tail = generation.tail;
   const entriesBefore = tail.entryCount;
-  tail.beginRecord(segmentId, record.fileOffset, record.recordLength, header.minStartTimeUnixNano, header.maxStartTimeUnixNano);
-  const trailerStart = BATCH_HEADER_BYTES + batchHeader.commonLength + batchHeader.spansLength;
-  for (let i = 0; i < batchHeader.spanCount; i++) tail.addSpan(batch, trailerStart + i * TRAILER_ENTRY_BYTES);
-  tail.endRecord();
-  generation.noteStartTimes(header.minStartTimeUnixNano, header.maxStartTimeUnixNano);
+  tail.indexRecord(segmentId, record.fileOffset, record.recordLength, batch.bytes, batch.header);
+  generation.noteStartTimes(record.header.minStartTimeUnixNano, record.header.maxStartTimeUnixNano);
   generation.indexedThrough = { segmentId, fileOffset: record.fileOffset + record.recordLength };
   report.reindexedRecords++;
-  report.reindexedSpans += batchHeader.spanCount;
+  report.reindexedSpans += batch.spanCount;
   report.reindexedEntries += tail.entryCount - entriesBefore;
 }

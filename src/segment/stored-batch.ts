@@ -1,0 +1,47 @@
+/**
+ * The one way to turn a stored record into a validated batch (data-format.md §3.2): body CRC,
+ * codec undone, the batch's structure checked (§2.6), and the record header and batch header made
+ * to agree. The reader, recovery, verify, dump and inspect all load records through it, so a record
+ * is valid or not by the same rule everywhere. Every failure is ERR_SEGMENT_CORRUPT naming the file
+ * and the record's offset, except ERR_INTERNAL when the zstd binding itself fails.
+ */
+import { BatchView } from '../batch/batch-view.js';
+import { validateStoredBatch } from '../batch/validate.js';
+import { segmentCorrupt } from '../errors.js';
+import { checkRecordBody, decodeCheckedRecordBody } from './record-codec.js';
+import type { RecordHeader } from './record-header.js';
+
+export interface StoredBatchChecks {
+  /** The body CRC was checked already (the record cursor checks it as it reads): not again. */
+  bodyCrcChecked?: boolean;
+  /** Recompute the whole-batch CRC too (verify --deep); the body CRC already vouches for these bytes. */
+  batchCrc?: boolean;
+}
+
+export async function loadStoredBatch(
+  header: RecordHeader,
+  body: Uint8Array,
+  file: string,
+  fileOffset: number,
+  checks: StoredBatchChecks = {},
+): Promise<BatchView> {
+  if (checks.bodyCrcChecked !== true) checkRecordBody(header, body, file, fileOffset);
+  const batch = await decodeCheckedRecordBody(header, body, file, fileOffset);
+  let batchHeader;
+  try {
+    batchHeader = validateStoredBatch(batch, checks.batchCrc === true);
+  } catch (error) {
+    throw segmentCorrupt(file, fileOffset, `stored batch is invalid: ${(error as Error).message}`);
+  }
+  if (batchHeader.spanCount !== header.spanCount) {
+    throw segmentCorrupt(file, fileOffset, `record says ${header.spanCount} spans; its batch holds ${batchHeader.spanCount}`);
+  }
+  if (batchHeader.minStartTimeUnixNano !== header.minStartTimeUnixNano || batchHeader.maxStartTimeUnixNano !== header.maxStartTimeUnixNano) {
+    throw segmentCorrupt(
+      file,
+      fileOffset,
+      `record time range ${header.minStartTimeUnixNano}..${header.maxStartTimeUnixNano}; its batch says ${batchHeader.minStartTimeUnixNano}..${batchHeader.maxStartTimeUnixNano}`,
+    );
+  }
+  return new BatchView(batch, batchHeader);
+}
