@@ -14,11 +14,9 @@
 import { crc32c } from '../codec/crc32c.js';
 import { hex32 } from '../codec/little-endian.js';
 import { RECORD_HEADER_BYTES, SEGMENT_HEADER_BYTES } from '../constants.js';
-import { TraceKvError } from '../errors.js';
 import { readAt, type FileLayer } from '../io/file-layer.js';
 import { findValidRecordAfter } from '../segment/segment-scan.js';
 import { describeRecordHeaderProblem, readRecordHeader, type RecordHeader } from '../segment/record-header.js';
-import { decodeSegmentHeader, type SegmentHeader } from '../segment/segment-header.js';
 
 export interface WalkedRecord {
   kind: 'record';
@@ -58,19 +56,8 @@ export interface WalkOptions {
   withBody: boolean;
 }
 
-/** The segment header of an open file, or why it is invalid. */
-export function readSegmentHeaderOf(fs: FileLayer, fd: number, path: string): { header: SegmentHeader | null; problem: string | null } {
-  const bytes = new Uint8Array(SEGMENT_HEADER_BYTES);
-  const read = readAt(fs, fd, path, bytes, SEGMENT_HEADER_BYTES, 0);
-  try {
-    return { header: decodeSegmentHeader(bytes.subarray(0, read), path), problem: null };
-  } catch (error) {
-    if (!(error instanceof TraceKvError)) throw error;
-    // The caller names the file and offset 0 itself.
-    const prefix = `${path} at offset 0: `;
-    return { header: null, problem: error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message };
-  }
-}
+/** The segment header of an open file, or why it is invalid: the record cursor's reading of it. */
+export { readSegmentHeader as readSegmentHeaderOf } from '../segment/record-cursor.js';
 
 /**
  * Yields the records and damaged stretches of the segment open as `fd`, in file order, from the

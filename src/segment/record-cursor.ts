@@ -214,7 +214,7 @@ function damage(fileOffset: number, problem: string, header: RecordHeader | null
 }
 
 /** The segment header of an open file, or why it does not decode (without the file and offset, which the caller names). */
-function readSegmentHeader(fs: FileLayer, fd: number, path: string): { header: SegmentHeader | null; problem: string | null } {
+export function readSegmentHeader(fs: FileLayer, fd: number, path: string): { header: SegmentHeader | null; problem: string | null } {
   const bytes = new Uint8Array(SEGMENT_HEADER_BYTES);
   const read = readAt(fs, fd, path, bytes, SEGMENT_HEADER_BYTES, 0);
   try {
@@ -227,7 +227,7 @@ function readSegmentHeader(fs: FileLayer, fd: number, path: string): { header: S
 }
 
 /** The first offset ≥ `from` holding a valid record header whose body fits in the file, or -1. */
-function findRecordHeaderAfter(fs: FileLayer, fd: number, path: string, from: number, fileSize: number): number {
+export function findRecordHeaderAfter(fs: FileLayer, fd: number, path: string, from: number, fileSize: number): number {
   if (fileSize - from < RECORD_HEADER_BYTES) return -1;
   const window = new Uint8Array(Math.min(SCAN_WINDOW_BYTES, fileSize - from));
   let windowStart = from;

@@ -9,20 +9,16 @@
  * RECORD_BODY_BYTES_MAX), and the search past damage reads fixed windows.
  */
 import { crc32c } from '../codec/crc32c.js';
-import { RECORD_HEADER_BYTES, RECORD_MAGIC, SEGMENT_HEADER_BYTES } from '../constants.js';
+import { RECORD_HEADER_BYTES, SEGMENT_HEADER_BYTES } from '../constants.js';
 import { assert, segmentCorrupt, TraceKvError } from '../errors.js';
 import { openFile, readAt, type FileLayer, sizeOfOpenFile } from '../io/file-layer.js';
-import { hex32, readU32LE } from '../codec/little-endian.js';
-import { describeRecordHeaderProblem, isRecordHeaderValid, readRecordHeader, type RecordHeader } from './record-header.js';
+import { hex32 } from '../codec/little-endian.js';
+import { describeRecordHeaderProblem, readRecordHeader, type RecordHeader } from './record-header.js';
 import { decodeSegmentHeader, type SegmentHeader } from './segment-header.js';
+import { findRecordHeaderAfter } from './record-cursor.js';
 
 import { SCAN_WINDOW_BYTES } from '../constants.js';
 export { SCAN_WINDOW_BYTES };
-
-/** Windows overlap by one header minus a byte, so a header straddling two windows is seen whole. */
-const WINDOW_OVERLAP_BYTES = RECORD_HEADER_BYTES - 1;
-/** The first byte of every record header; the search jumps between its occurrences. */
-const RECORD_MAGIC_FIRST_BYTE = RECORD_MAGIC & 0xff;
 
 export interface ScannedRecord {
   fileOffset: number;
@@ -145,7 +141,7 @@ function judgeInvalidRecord(
   problem: string,
   header: SegmentHeader,
 ): ScanResult {
-  const validOffset = findValidRecordAfter(fs, fd, path, invalidOffset + 1, fileSize);
+  const validOffset = findRecordHeaderAfter(fs, fd, path, invalidOffset + 1, fileSize);
   if (validOffset !== -1) {
     throw segmentCorrupt(path, invalidOffset, `invalid record (${problem}); a valid record follows at offset ${validOffset}`);
   }
@@ -159,31 +155,5 @@ function judgeInvalidRecord(
   return { endOffset: invalidOffset, tornBytes: fileSize - invalidOffset, fileSize, header };
 }
 
-/**
- * The first offset ≥ `from` holding a valid record header whose body fits in the file, or -1.
- * Bodies are not CRC-checked: a valid header is already 2^-32 unlikely by chance (§5.5).
- */
-export function findValidRecordAfter(fs: FileLayer, fd: number, path: string, from: number, fileSize: number): number {
-  if (fileSize - from < RECORD_HEADER_BYTES) return -1;
-  const window = new Uint8Array(Math.min(SCAN_WINDOW_BYTES, fileSize - from));
-  let windowStart = from;
-  for (;;) {
-    const wanted = Math.min(window.length, fileSize - windowStart);
-    const read = readAt(fs, fd, path, window, wanted, windowStart);
-    const bytes = window.subarray(0, read);
-    const lastHeaderAt = read - RECORD_HEADER_BYTES;
-    // indexOf is native and skips zero-filled or random stretches far faster than a JS loop.
-    let at = bytes.indexOf(RECORD_MAGIC_FIRST_BYTE);
-    while (at !== -1 && at <= lastHeaderAt) {
-      if (isRecordHeaderValid(bytes, at)) {
-        const recordEnd = windowStart + at + RECORD_HEADER_BYTES + readU32LE(bytes, at + 8);
-        if (recordEnd <= fileSize) return windowStart + at;
-      }
-      at = bytes.indexOf(RECORD_MAGIC_FIRST_BYTE, at + 1);
-    }
-    // Stop at end of file, or if it shrank under us (nothing more to read).
-    if (windowStart + read >= fileSize || read < wanted) return -1;
-    windowStart += read - WINDOW_OVERLAP_BYTES;
-  }
-}
-
+/** The search past damage is the record cursor's (data-format.md §3.4), so the walkers agree. */
+export { findRecordHeaderAfter as findValidRecordAfter } from './record-cursor.js';
