@@ -7,5 +7,10 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    poolOptions: {
+      // Reader worker threads load reader-worker.ts from the sources under test and inherit this
+      // loader from the test process (reader-pool.ts workerFile), so no test runs a stale dist/.
+      forks: { execArgv: ['--import', 'tsx'] },
+    },
   },
 });

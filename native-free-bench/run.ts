@@ -63,17 +63,16 @@ interface Args {
   only: string | null;
 }
 
-function parseArgs(argv: string[]): Args {
-  let quick = false;
-  let out: string | null = null;
-  let only: string | null = null;
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--quick') quick = true;
-    else if (argv[i] === '--out' && argv[i + 1] !== undefined) out = path.resolve(argv[++i]!);
-    else if (argv[i] === '--only' && argv[i + 1] !== undefined) only = argv[++i]!;
-    else throw new Error(`unknown argument ${argv[i]}; usage: run.ts [--quick] [--only TEXT] [--out PATH]`);
-  }
-  return { quick, out: out ?? (only === null ? DEFAULT_OUT : null), only };
+/** The command line, through commander (imported after the guard, like every non-builtin). */
+async function parseArgs(argv: string[]): Promise<Args> {
+  const { parseCommandLine, scriptCommand } = await import('../scripts/testkit/command-line.js');
+  const command = scriptCommand('node --import tsx native-free-bench/run.ts', 'the native-free micro-benchmarks')
+    .option('--quick', '50 ms per task, small data: a smoke test, figures meaningless')
+    .option('--only <TEXT>', 'the tasks whose name ("suite: task") contains TEXT; no JSON unless --out')
+    .option('--out <PATH>', `where the JSON goes (default ${path.relative(REPO, DEFAULT_OUT)})`);
+  const flags = parseCommandLine<{ quick?: boolean; only?: string; out?: string }>(command, argv);
+  const only = flags.only ?? null;
+  return { quick: flags.quick === true, out: flags.out !== undefined ? path.resolve(flags.out) : only === null ? DEFAULT_OUT : null, only };
 }
 
 async function runSuite(suite: MicroSuite, only: string | null, log: (line: string) => void): Promise<MicroResult[]> {
@@ -150,7 +149,7 @@ function markdownTable(results: MicroResult[]): string {
 }
 
 async function main(): Promise<void> {
-  const { quick, out, only } = parseArgs(process.argv.slice(2));
+  const { quick, out, only } = await parseArgs(process.argv.slice(2));
   const log = (line: string) => process.stderr.write(`${line}\n`);
   if (!dlopenGuardInstalled()) throw new Error('BUG: dlopen guard not installed before the benches');
   const { FULL_BUDGET, QUICK_BUDGET } = await import('./bench-kit.js');

@@ -6,7 +6,7 @@
  * OTLP protobuf size of the same spans. Writes bench-results/<timestamp>.json and latest.json
  * (schema: scripts/bench/SCHEMA.md) and prints a Markdown report with every target checked.
  *
- *   npm run bench                    # full run, builds first (the daemon and reader workers run from dist/)
+ *   npm run bench                    # full run, builds first (the store, its reader workers and the daemon run from dist/)
  *   npm run bench:quick              # 200k spans in all, under 90 s
  *   node --import tsx scripts/bench.ts --smoke --results-dir DIR   # seconds; the test suite's run
  *
@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { RAW_LOOKUPS_MAX, APPENDS_IN_FLIGHT, BULK_TRACES, OTLP_REQUEST_SPANS, TRACES_PER_BATCH } from './bench/constants.js';
 import { commonJsHookActive, restartEsmOnly, restarted } from './bench/esm-only.js';
 import { log, secondsSince } from './bench/measure.js';
-import { USAGE, parseBenchArgs } from './bench/options.js';
+import { parseBenchArgs } from './bench/options.js';
 import { SCHEMA_VERSION, checkTargets, machine, markdownReport, writeResults, type BenchResults } from './bench/report.js';
 import { LMDB_SETTINGS, runWorkload } from './bench/run-workload.js';
 
@@ -36,10 +36,6 @@ async function main(): Promise<void> {
     log('warning: tsx CommonJS hook still active (NODE_OPTIONS?): reader workers run transpiled code, reads measure slow');
   }
   const options = parseBenchArgs(process.argv.slice(2), path.join(REPO, 'bench-results'));
-  if (options === 'help') {
-    process.stdout.write(`${USAGE}\n`);
-    return;
-  }
   const startedAt = new Date().toISOString();
   const start = performance.now();
   log(`mode ${options.mode}: W1 ${options.w1Spans} spans, W2 ${options.w2Spans} spans, baselines ≤ ${options.baselineSpans} spans`);

@@ -8,7 +8,10 @@
  * It also records recovery times. kill -9 cannot lose page-cache data, so this checks ordering and
  * recovery, not fsync: power loss is the reliability suite's simulated file layer.
  *
- *   npm run crash -- --cycles 200 [--seed S] [--dir D]
+ * Like every campaign (scripts/reliability/campaign.ts) it never throws for a failed check: it
+ * records the failure, with the seed that replays it, and returns.
+ *
+ *   npm run crash -- [--cycles N] [--quick] [--seed S] [--dir D]
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -17,7 +20,14 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { TraceStore, decodeBatchRaw, type RawSpan, type Trace } from '../src/index.js';
 import { makeRng, type Rng } from '../src/workload/rng.js';
+import { FailureLog, campaignCommandLine, type CampaignOptions, type CampaignResult } from './reliability/campaign.js';
+import { integerFlag } from './testkit/command-line.js';
+import { Ledger, checkBatches, sameBytes } from './testkit/ledger.js';
 
+/** kill -9 cycles of the full campaign (`npm run reliability`), of `--quick`, and of `npm run crash` without --cycles (what `npm test` runs). */
+export const CRASH_CYCLES_FULL = 1_000;
+export const CRASH_CYCLES_QUICK = 20;
+const CRASH_CYCLES_STANDALONE = 200;
 /** A kill lands at a uniform moment in [0, this) after spawn: early ones hit recovery, later ones appends. */
 const KILL_DELAY_MS_MAX = 400;
 /** Ids per getTraces call when comparing the rebuilt index with the recovered one. */
@@ -31,13 +41,13 @@ interface Batches {
   SPANS_PER_BATCH: number;
 }
 
-export interface CrashCampaignResult {
-  cycles: number;
-  acknowledged: number;
-  sentUnacknowledged: number;
-  unacknowledgedPresent: number;
-  recoveryMsP50: number;
-  recoveryMsMax: number;
+export interface CrashCampaignOptions extends CampaignOptions {
+  /** Default: CRASH_CYCLES_QUICK or CRASH_CYCLES_FULL. */
+  cycles?: number;
+  /** The store's directory; default a temporary one, removed at the end. */
+  dir?: string;
+  /** Called after each cycle's checks, with the store closed: for extra checks of the directory. */
+  onCycle?: (cycle: number) => void;
 }
 
 const childScript = new URL('./crash-child.mjs', import.meta.url).pathname;
@@ -65,23 +75,8 @@ async function runVictim(dir: string, firstBatch: number, killAfterMs: number): 
   return { sent, acked };
 }
 
-function same(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && Buffer.compare(a, b) === 0;
-}
-
-/** 'whole' when the trace holds exactly the batch's span records, 'absent' when missing; throws otherwise. */
-async function presence(store: TraceStore, batches: Batches, batchNo: number): Promise<'whole' | 'absent'> {
-  const trace = await store.getTrace(batches.traceIdOf(batchNo), { raw: true });
-  if (trace === null) return 'absent';
-  const want = decodeBatchRaw(batches.batchFor(batchNo)).spans;
-  const got = trace.spans;
-  if (got.length !== want.length || got.some((span, i) => span.spanId !== want[i]!.spanId || !same(span.bytes, want[i]!.bytes))) {
-    throw new Error(`batch ${batchNo} is half-visible or altered: ${got.length} of ${want.length} spans, or bytes differ`);
-  }
-  return 'whole';
-}
-
-async function checkRebuiltIndex(dir: string, batches: Batches, batchNos: number[]): Promise<void> {
+/** Every trace of `batchNos` reads the same from the recovered store and from a copy whose index is rebuilt from the segments alone. */
+async function checkRebuiltIndex(dir: string, batches: Batches, batchNos: number[], report: (problem: string) => void): Promise<void> {
   const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'tracekv-crash-rebuild-'));
   try {
     fs.cpSync(dir, copy, { recursive: true, filter: (source) => !source.endsWith('.tki') && path.basename(source) !== 'LOCK' });
@@ -100,89 +95,98 @@ async function checkRebuiltIndex(dir: string, batches: Batches, batchNos: number
     await rebuilt.close();
     a.forEach((trace, i) => {
       const other = b[i];
-      const equal = (trace === null && other === null) || (trace !== null && other !== null && trace.spans.length === other.spans.length && trace.spans.every((s, k) => same(s.bytes, other.spans[k]!.bytes)));
-      if (!equal) throw new Error(`rebuilt index differs from the recovered one for batch ${batchNos[i]}`);
+      const equal = (trace === null && other === null) || (trace !== null && other !== null && trace.spans.length === other.spans.length && trace.spans.every((s, k) => sameBytes(s.bytes, other.spans[k]!.bytes)));
+      if (!equal) report(`rebuilt index differs from the recovered one for batch ${batchNos[i]}`);
     });
   } finally {
     fs.rmSync(copy, { recursive: true, force: true });
   }
 }
 
-export async function runCrashCampaign(options: {
-  cycles: number;
-  seed: number;
-  dir: string;
-  log?: (line: string) => void;
-  /** Called after each cycle's checks, with the store closed: for extra checks of the directory. */
-  onCycle?: (cycle: number) => void;
-}): Promise<CrashCampaignResult> {
+export async function runCrashCampaign(options: CrashCampaignOptions): Promise<CampaignResult> {
+  const started = performance.now();
+  const cycles = options.cycles ?? (options.quick ? CRASH_CYCLES_QUICK : CRASH_CYCLES_FULL);
+  const ownDir = options.dir === undefined;
+  const dir = options.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'tracekv-crash-'));
+  const failures = new FailureLog();
+  const counts: Record<string, number> = { cycles: 0, batchesAcknowledged: 0, sentUnacknowledged: 0, unacknowledgedPresent: 0 };
+  const recoveryMs: number[] = [];
+  try {
+    await runCycles(options, cycles, dir, failures, counts, recoveryMs);
+  } finally {
+    if (ownDir) fs.rmSync(dir, { recursive: true, force: true });
+  }
+  const sorted = [...recoveryMs].sort((a, b) => a - b);
+  const figures = { recoveryMsP50: sorted[Math.floor(sorted.length / 2)] ?? 0, recoveryMsMax: sorted[sorted.length - 1] ?? 0 };
+  return { campaign: 'crash', seed: options.seed, counts, figures, failures: failures.result(), durationMs: performance.now() - started };
+}
+
+/** The kill/reopen/check cycles, then the final checks; a cycle that cannot run (the victim or the store would not) ends them. */
+async function runCycles(options: CrashCampaignOptions, cycles: number, dir: string, failures: FailureLog, counts: Record<string, number>, recoveryMs: number[]): Promise<void> {
   const batches = await loadBatches();
+  const spansOf = (batchNo: number) => decodeBatchRaw(batches.batchFor(batchNo)).spans;
   const rng: Rng = makeRng(options.seed);
   const log = options.log ?? (() => {});
-  const acknowledged = new Set<number>();
-  const unacknowledged = new Set<number>();
-  const recoveryMs: number[] = [];
+  const replay = `seed ${options.seed} (replay: npm run crash -- --seed ${options.seed} --cycles ${cycles})`;
+  const ledger = new Ledger();
   let nextBatch = 0;
-  for (let cycle = 0; cycle < options.cycles; cycle++) {
-    const { sent, acked } = await runVictim(options.dir, nextBatch, rng.int(KILL_DELAY_MS_MAX));
-    for (const n of acked) acknowledged.add(n);
-    for (const n of sent) if (!acked.includes(n)) unacknowledged.add(n);
-    // Batch numbers are never reused: the next victim starts past everything this one sent.
-    nextBatch = Math.max(nextBatch, ...sent.map((n) => n + 1));
-    const start = performance.now();
-    const store = await TraceStore.open({ dir: options.dir, readerThreads: 0 });
-    recoveryMs.push(performance.now() - start);
+  for (let cycle = 0; cycle < cycles; cycle++) {
+    const report = (problem: string) => failures.add(`${replay} cycle ${cycle}: ${problem}`);
     try {
-      const older = [...acknowledged];
-      const sample = Array.from({ length: Math.min(RECHECK_SAMPLE_BATCHES, older.length) }, () => older[rng.int(older.length)]!);
-      for (const n of [...acked, ...sample]) {
-        if ((await presence(store, batches, n)) !== 'whole') throw new Error(`acknowledged batch ${n} is missing after cycle ${cycle}`);
+      const { sent, acked } = await runVictim(dir, nextBatch, rng.int(KILL_DELAY_MS_MAX));
+      for (const n of sent) ledger.sent(n, cycle);
+      for (const n of acked) ledger.acked(n, cycle);
+      // Batch numbers are never reused: the next victim starts past everything this one sent.
+      nextBatch = Math.max(nextBatch, ...sent.map((n) => n + 1));
+      const start = performance.now();
+      const store = await TraceStore.open({ dir, readerThreads: 0 });
+      recoveryMs.push(performance.now() - start);
+      try {
+        const older = [...ledger.ackedAt.keys()];
+        const sample = Array.from({ length: Math.min(RECHECK_SAMPLE_BATCHES, older.length) }, () => older[rng.int(older.length)]!);
+        const read = (ids: string[]) => store.getTraces(ids, { raw: true });
+        await checkBatches(read, ledger.at(), new Set([...sent, ...sample]), spansOf, report);
+      } finally {
+        await store.close();
       }
-      for (const n of sent) if (!acked.includes(n)) await presence(store, batches, n);
+    } catch (error) {
+      report(`the cycle could not run: ${error instanceof Error ? error.message : String(error)}`);
+      break;
+    }
+    counts.cycles!++;
+    options.onCycle?.(cycle);
+    if (cycle % 20 === 0) log(`cycle ${cycle}: ${ledger.ackedAt.size} acknowledged, recovery ${recoveryMs[recoveryMs.length - 1]!.toFixed(1)} ms`);
+  }
+  const view = ledger.at();
+  const unacknowledged = [...view.sent].filter((n) => !view.acked.has(n));
+  counts.batchesAcknowledged = view.acked.size;
+  counts.sentUnacknowledged = unacknowledged.length;
+  const report = (problem: string) => failures.add(`${replay} at the end: ${problem}`);
+  try {
+    const store = await TraceStore.open({ dir, readerThreads: 0 });
+    try {
+      const whole = await checkBatches((ids) => store.getTraces(ids, { raw: true }), view, view.sent, spansOf, report);
+      counts.unacknowledgedPresent = unacknowledged.filter((n) => whole.has(n)).length;
     } finally {
       await store.close();
     }
-    options.onCycle?.(cycle);
-    if (cycle % 20 === 0) log(`cycle ${cycle}: ${acknowledged.size} acknowledged, recovery ${recoveryMs[recoveryMs.length - 1]!.toFixed(1)} ms`);
+    await checkRebuiltIndex(dir, batches, [...view.sent], report);
+  } catch (error) {
+    report(`the final checks could not run: ${error instanceof Error ? error.message : String(error)}`);
   }
-  const store = await TraceStore.open({ dir: options.dir, readerThreads: 0 });
-  let unacknowledgedPresent = 0;
-  try {
-    for (const n of acknowledged) if ((await presence(store, batches, n)) !== 'whole') throw new Error(`acknowledged batch ${n} is missing at the end`);
-    for (const n of unacknowledged) if ((await presence(store, batches, n)) === 'whole') unacknowledgedPresent++;
-  } finally {
-    await store.close();
-  }
-  await checkRebuiltIndex(options.dir, batches, [...acknowledged, ...unacknowledged]);
-  const sorted = [...recoveryMs].sort((a, b) => a - b);
-  return {
-    cycles: options.cycles,
-    acknowledged: acknowledged.size,
-    sentUnacknowledged: unacknowledged.size,
-    unacknowledgedPresent,
-    recoveryMsP50: sorted[Math.floor(sorted.length / 2)] ?? 0,
-    recoveryMsMax: sorted[sorted.length - 1] ?? 0,
-  };
 }
 
 async function main(): Promise<void> {
-  const args = process.argv.slice(2);
-  const value = (flag: string) => {
-    const at = args.indexOf(flag);
-    return at === -1 ? undefined : args[at + 1];
-  };
-  const cycles = Number(value('--cycles') ?? 200);
-  const seed = Number(value('--seed') ?? Math.floor(Math.random() * 2 ** 31));
-  if (!Number.isInteger(cycles) || cycles < 1) throw new Error('--cycles wants a positive integer');
-  const dir = value('--dir') ?? fs.mkdtempSync(path.join(os.tmpdir(), 'tracekv-crash-'));
-  process.stderr.write(`crash campaign: ${cycles} cycles, seed ${seed}, dir ${dir}\n`);
-  try {
-    const result = await runCrashCampaign({ cycles, seed, dir, log: (line) => process.stderr.write(`${line}\n`) });
-    process.stdout.write(`${JSON.stringify(result)}\n`);
-  } catch (error) {
-    process.stderr.write(`crash campaign FAILED with seed ${seed} (replay: --seed ${seed} --cycles ${cycles}): ${(error as Error).message}\n`);
-    process.exitCode = 1;
-  }
+  const args = campaignCommandLine<{ cycles?: number; dir?: string }>('npm run crash --', 'the kill -9 campaign', process.argv.slice(2), (command) =>
+    command
+      .option('--cycles <N>', `kill -9 cycles (default ${CRASH_CYCLES_STANDALONE}; --quick ${CRASH_CYCLES_QUICK})`, integerFlag(1))
+      .option('--dir <D>', 'store directory, kept afterwards (default: a temporary one, removed)'),
+  );
+  const cycles = args.cycles ?? (args.quick ? CRASH_CYCLES_QUICK : CRASH_CYCLES_STANDALONE);
+  process.stderr.write(`crash campaign: ${cycles} cycles, seed ${args.seed}${args.dir === undefined ? '' : `, dir ${args.dir}`}\n`);
+  const result = await runCrashCampaign({ ...args, cycles });
+  process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  if (result.failures.length > 0) process.exitCode = 1;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await main();

@@ -11,44 +11,17 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runCrashCampaign } from './crash.js';
-import { campaignArgs, type CampaignOptions, type CampaignResult } from './reliability/campaign.js';
+import { campaignCommandLine, type CampaignOptions, type CampaignResult } from './reliability/campaign.js';
 import { runCorruptionCampaign } from './reliability/corruption.js';
 import { runIoErrorCampaign } from './reliability/io-errors.js';
 import { runOverloadCampaign } from './reliability/overload.js';
 import { runPowerLossCampaign } from './reliability/power-loss.js';
 import { runProtocolFuzzCampaign } from './reliability/protocol-fuzz.js';
 
-/** kill -9 cycles: `npm test` runs 200 in its own test; the full campaign five times that. */
-const CRASH_CYCLES_FULL = 1_000;
-const CRASH_CYCLES_QUICK = 20;
-
 const RESULTS_DIR = new URL('../reliability-results/', import.meta.url).pathname;
 
-/** The kill -9 harness predates CampaignResult and throws on its first failure: adapt it. */
-async function runCrash(options: CampaignOptions): Promise<CampaignResult> {
-  const started = performance.now();
-  const cycles = options.quick ? CRASH_CYCLES_QUICK : CRASH_CYCLES_FULL;
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tracekv-reliability-crash-'));
-  try {
-    const result = await runCrashCampaign({ cycles, seed: options.seed, dir, log: options.log });
-    return {
-      campaign: 'crash',
-      seed: options.seed,
-      counts: { cycles: result.cycles, batchesAcknowledged: result.acknowledged, sentUnacknowledged: result.sentUnacknowledged, unacknowledgedPresent: result.unacknowledgedPresent },
-      figures: { recoveryMsP50: result.recoveryMsP50, recoveryMsMax: result.recoveryMsMax },
-      failures: [],
-      durationMs: performance.now() - started,
-    };
-  } catch (error) {
-    const failure = `seed ${options.seed} (replay: npm run crash -- --seed ${options.seed} --cycles ${cycles}): ${(error as Error).message}`;
-    return { campaign: 'crash', seed: options.seed, counts: { cycles }, figures: {}, failures: [failure], durationMs: performance.now() - started };
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
-
 export const CAMPAIGNS: Record<string, (options: CampaignOptions) => Promise<CampaignResult>> = {
-  crash: runCrash,
+  crash: runCrashCampaign,
   'power-loss': runPowerLossCampaign,
   'io-errors': runIoErrorCampaign,
   corruption: runCorruptionCampaign,
@@ -128,11 +101,11 @@ export async function runReliability(options: CampaignOptions & { only?: string[
 }
 
 async function main(): Promise<void> {
-  const args = campaignArgs(process.argv.slice(2));
-  const at = process.argv.indexOf('--only');
-  const only = at === -1 ? undefined : process.argv[at + 1]!.split(',');
+  const args = campaignCommandLine<{ only?: string[] }>('npm run reliability --', 'every reliability campaign, one after another', process.argv.slice(2), (command) =>
+    command.option('--only <names>', `some campaigns, comma-separated: ${Object.keys(CAMPAIGNS).join(',')}`, (text: string) => text.split(',')),
+  );
   process.stderr.write(`reliability: seed ${args.seed}${args.quick ? ' (quick)' : ''}\n`);
-  const report = await runReliability({ ...args, only });
+  const report = await runReliability(args);
   fs.mkdirSync(RESULTS_DIR, { recursive: true });
   const stamp = report.startedAt.replace(/[:.]/g, '-');
   const json = `${JSON.stringify(report, null, 2)}\n`;

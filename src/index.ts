@@ -1,7 +1,6 @@
 /** tracekv public API. Everything exported here is supported; anything else is internal. */
 export { TraceStore } from './store/trace-store.js';
-export type { StoreStats, AppendResult, ReadOptions, StreamedTrace, Trace, TraceQuery } from './store/trace-store.js';
-export type { RecoveryReport } from './store/recovery.js';
+export type { StoreStats, AppendResult, ReadOptions, RecoveryReport, StreamedTrace, Trace, TraceQuery, TraceStoreApi } from './api/index.js';
 export type { TraceStoreOptions, Durability, Logger, TraceTooLarge } from './options.js';
 export { DEFAULT_OPTIONS } from './options.js';
 export { TraceKvError } from './errors.js';
@@ -28,6 +27,6 @@ export type {
   TraceIdInput,
 } from './batch/types.js';
 export type { FileLayer } from './io/file-layer.js';
-export type { TraceStoreApi } from './api.js';
 export { TraceClient } from './client/trace-client.js';
-export type { ClientStats, RemoteStats, TraceClientOptions } from './client/trace-client.js';
+export type { ClientStats, TraceClientOptions } from './client/trace-client.js';
+export type { RemoteStats } from './api/index.js';

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TraceClient } from '../src/client/trace-client.js';
 import { resolveDaemonOptions, type DaemonOptions } from '../src/daemon/daemon-options.js';
 import { BatchEncoder, TraceStore, type TraceQuery, type TraceStoreOptions } from '../src/index.js';
-import type { ReadOptions } from '../src/reader/trace-reader.js';
+import type { ReadOptions } from '../src/api/index.js';
 import { FakeServer, SPAN_ID, TRACE_ID } from './client/fake-server.js';
 import { removeTempDirs, tempDir } from './helpers/store-dir.js';
 

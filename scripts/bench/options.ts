@@ -1,7 +1,10 @@
 /**
- * The benchmark's command line: one table of modes, every flag validated with a message that
- * names it. A mode sets every size; flags given after it override single sizes.
+ * The benchmark's command line (commander, through scripts/testkit/command-line.ts): one table of
+ * modes, every flag validated with a message that names it. A mode sets every size; the size flags
+ * override single sizes.
  */
+import { Option, type Command } from 'commander';
+import { integerFlag, parseCommandLine, scriptCommand } from '../testkit/command-line.js';
 
 export type BenchMode = 'full' | 'quick' | 'smoke';
 
@@ -34,82 +37,42 @@ export const MODES: Record<BenchMode, Omit<BenchOptions, 'mode' | 'resultsDir' |
 };
 
 const SEED_DEFAULT = 1;
+const SEED_MAX = 2 ** 32 - 1;
+/** Fewer lookups give no p99; more than 10M take longer than the ingest they measure. */
+const LOOKUPS_MIN = 10;
+const LOOKUPS_MAX = 10_000_000;
+const BULK_ROUNDS_MIN = 1;
+const BULK_ROUNDS_MAX = 100_000;
 /** Below this a workload has too few batches for rates or percentiles to mean anything. */
 const SPANS_MIN = 1_000;
 /** Above this the prebuilt batches (~233 B per W1 span) would not fit a 24 GB machine's memory. */
 const SPANS_MAX = 50_000_000;
 
-export const USAGE = `usage: node --import tsx scripts/bench.ts [--quick | --smoke] [--w1-spans N] [--w2-spans N]
-       [--baseline-spans N] [--lookups N] [--misses N] [--bulk-rounds N] [--results-dir DIR] [--seed N]
-
-  --quick             200k spans in all (W1 100k, W2 100k, baselines 100k); under 90 s
-  --smoke             a few thousand spans: checks that every stage runs (the test suite's mode)
-  --w1-spans N        tracegen-shaped spans (default ${MODES.full.w1Spans})
-  --w2-spans N        Zipkin replay spans (default ${MODES.full.w2Spans})
-  --baseline-spans N  spans the LMDB baselines write, at most (default ${MODES.full.baselineSpans})
-  --lookups N         getTrace calls on existing ids (default ${MODES.full.lookups})
-  --misses N          getTrace calls on absent ids (default ${MODES.full.misses})
-  --bulk-rounds N     getTraces(100) rounds against 100 sequential getTrace (default ${MODES.full.bulkRounds})
-  --results-dir DIR   where <timestamp>.json and latest.json go (default bench-results)
-  --seed N            seed of every id and variation (default ${SEED_DEFAULT})`;
-
-export function parseBenchArgs(argv: string[], defaultResultsDir: string): BenchOptions | 'help' {
-  let mode: BenchMode = 'full';
-  const overrides: Partial<BenchOptions> = {};
-  let resultsDir = defaultResultsDir;
-  let seed = SEED_DEFAULT;
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i]!;
-    const value = (): string => {
-      const next = argv[++i];
-      if (next === undefined) throw new Error(`${flag}: got no value; want one (see --help)`);
-      return next;
-    };
-    switch (flag) {
-      case '--help':
-      case '-h':
-        return 'help';
-      case '--quick':
-        mode = 'quick';
-        break;
-      case '--smoke':
-        mode = 'smoke';
-        break;
-      case '--w1-spans':
-        overrides.w1Spans = integerFlag(flag, value(), SPANS_MIN, SPANS_MAX);
-        break;
-      case '--w2-spans':
-        overrides.w2Spans = integerFlag(flag, value(), SPANS_MIN, SPANS_MAX);
-        break;
-      case '--baseline-spans':
-        overrides.baselineSpans = integerFlag(flag, value(), SPANS_MIN, SPANS_MAX);
-        break;
-      case '--lookups':
-        overrides.lookups = integerFlag(flag, value(), 10, 10_000_000);
-        break;
-      case '--misses':
-        overrides.misses = integerFlag(flag, value(), 10, 10_000_000);
-        break;
-      case '--bulk-rounds':
-        overrides.bulkRounds = integerFlag(flag, value(), 1, 100_000);
-        break;
-      case '--results-dir':
-        resultsDir = value();
-        break;
-      case '--seed':
-        seed = integerFlag(flag, value(), 0, 2 ** 32 - 1);
-        break;
-      default:
-        throw new Error(`unknown argument ${JSON.stringify(flag)}\n${USAGE}`);
-    }
-  }
-  return { mode, ...MODES[mode], ...overrides, resultsDir, seed };
+/** `--quick` and `--smoke` pick a mode; the size flags override single sizes of it, in any order. */
+function benchCommand(defaultResultsDir: string): Command {
+  return scriptCommand('node --import tsx scripts/bench.ts', 'the end-to-end benchmark (README.md, "Benchmarks"); npm run bench builds first')
+    .addOption(new Option('--quick', `200k spans in all (W1 ${MODES.quick.w1Spans}, W2 ${MODES.quick.w2Spans}, baselines ${MODES.quick.baselineSpans}); under 90 s`).conflicts('smoke'))
+    .option('--smoke', "a few thousand spans: checks that every stage runs (the test suite's mode)")
+    .option('--w1-spans <N>', `tracegen-shaped spans (default ${MODES.full.w1Spans})`, integerFlag(SPANS_MIN, SPANS_MAX))
+    .option('--w2-spans <N>', `Zipkin replay spans (default ${MODES.full.w2Spans})`, integerFlag(SPANS_MIN, SPANS_MAX))
+    .option('--baseline-spans <N>', `spans the LMDB baselines write, at most (default ${MODES.full.baselineSpans})`, integerFlag(SPANS_MIN, SPANS_MAX))
+    .option('--lookups <N>', `getTrace calls on existing ids (default ${MODES.full.lookups})`, integerFlag(LOOKUPS_MIN, LOOKUPS_MAX))
+    .option('--misses <N>', `getTrace calls on absent ids (default ${MODES.full.misses})`, integerFlag(LOOKUPS_MIN, LOOKUPS_MAX))
+    .option('--bulk-rounds <N>', `getTraces(100) rounds against 100 sequential getTrace (default ${MODES.full.bulkRounds})`, integerFlag(BULK_ROUNDS_MIN, BULK_ROUNDS_MAX))
+    .option('--results-dir <DIR>', 'where <timestamp>.json and latest.json go', defaultResultsDir)
+    .option('--seed <N>', 'seed of every id and variation', integerFlag(0, SEED_MAX), SEED_DEFAULT);
 }
 
-function integerFlag(flag: string, text: string, min: number, max: number): number {
-  const value = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value < min || value > max) {
-    throw new Error(`${flag}: got ${JSON.stringify(text)}; want an integer from ${min} to ${max}`);
-  }
-  return value;
+interface BenchFlags extends Partial<Omit<BenchOptions, 'mode' | 'resultsDir' | 'seed'>> {
+  quick?: boolean;
+  smoke?: boolean;
+  resultsDir: string;
+  seed: number;
+}
+
+/** The options of `argv` (the arguments after the script); --help prints the flags and exits. */
+export function parseBenchArgs(argv: string[], defaultResultsDir: string): BenchOptions {
+  const { quick, smoke, resultsDir, seed, ...overrides } = parseCommandLine<BenchFlags>(benchCommand(defaultResultsDir), argv);
+  const mode: BenchMode = quick === true ? 'quick' : smoke === true ? 'smoke' : 'full';
+  return { mode, ...MODES[mode], ...overrides, resultsDir, seed };
 }

@@ -7,7 +7,7 @@
  * Reads run with the read cache off: a bulk call would otherwise warm it for the sequential calls
  * that follow it. The store's files are in the OS page cache throughout (they were just written).
  */
-import { TraceStore } from '../../src/index.js';
+import { TraceStore } from './engine.js';
 import {
   LMDB_SETTINGS,
   baselineBatches,

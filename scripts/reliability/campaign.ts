@@ -3,6 +3,9 @@
  * A campaign never throws for a failed check: it records the failure (with the seed that replays it)
  * and goes on, so one run shows every failure; it throws only when it cannot run at all.
  */
+import type { Command } from 'commander';
+import { integerFlag, parseCommandLine, scriptCommand } from '../testkit/command-line.js';
+
 export interface CampaignResult {
   /** Short name: 'crash', 'power-loss', 'io-errors', 'corruption', 'protocol-fuzz', 'overload'. */
   campaign: string;
@@ -46,10 +49,29 @@ export class FailureLog {
   }
 }
 
+/**
+ * The command line of a campaign run on its own: `--quick` and `--seed S`, plus whatever flags
+ * `extend` declares. Returns the campaign's options and the command's other options.
+ */
+export function campaignCommandLine<Extra extends object = object>(
+  script: string,
+  description: string,
+  argv: string[],
+  extend: (command: Command) => Command = (command) => command,
+): CampaignOptions & Extra {
+  const command = scriptCommand(script, description)
+    .option('--quick', 'reduced counts, as `npm test` runs them')
+    .option('--seed <S>', 'seed that replays a run (default: random)', integerFlag(0));
+  const { quick, seed, ...extra } = parseCommandLine<{ quick?: boolean; seed?: number } & Extra>(extend(command), argv);
+  return {
+    ...(extra as Extra),
+    quick: quick === true,
+    seed: seed ?? Math.floor(Math.random() * 2 ** 31),
+    log: (line) => process.stderr.write(`${line}\n`),
+  };
+}
+
 /** Parses `--seed S` and `--quick` for a campaign script run on its own. */
-export function campaignArgs(argv: string[]): CampaignOptions {
-  const at = argv.indexOf('--seed');
-  const seed = at === -1 ? Math.floor(Math.random() * 2 ** 31) : Number(argv[at + 1]);
-  if (!Number.isInteger(seed) || seed < 0) throw new Error('--seed wants a non-negative integer');
-  return { quick: argv.includes('--quick'), seed, log: (line) => process.stderr.write(`${line}\n`) };
+export function campaignArgs(argv: string[], script = 'campaign'): CampaignOptions {
+  return campaignCommandLine(script, 'a reliability campaign (README.md, "Reliability")', argv);
 }

@@ -213,8 +213,11 @@ export async function runCorruptionCampaign(options: CampaignOptions): Promise<C
   return { campaign: 'corruption', seed: options.seed, counts, figures: {}, failures: failures.result(), durationMs: performance.now() - started };
 }
 
+/** The golden store and its damages, for the agreement test (test/reliability/agreement.test.ts). */
+export { DIR as GOLDEN_DIR, buildGolden, goldenOptions, targetFiles, damage as damageBytes, type Damage };
+
 async function main(): Promise<void> {
-  const args = campaignArgs(process.argv.slice(2));
+  const args = campaignArgs(process.argv.slice(2), 'scripts/reliability/corruption.ts');
   process.stderr.write(`corruption sweep: seed ${args.seed}${args.quick ? ' (quick)' : ''}\n`);
   const result = await runCorruptionCampaign(args);
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

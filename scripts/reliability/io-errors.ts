@@ -15,7 +15,8 @@ import { SimulatedDisk, type InjectedFault, type MutatingCall } from './simulate
 import { TraceKvError, TraceStore } from '../../src/index.js';
 import { makeRng } from '../../src/workload/rng.js';
 import { FailureLog, campaignArgs, type CampaignOptions, type CampaignResult } from './campaign.js';
-import { batchFor, checkStore, traceIdOf, type Ledger } from './ledger.js';
+import type { Ledger } from '../testkit/ledger.js';
+import { batchFor, checkStore, traceIdOf } from './ledger.js';
 import { rebootLock, runWorkload, simStoreOptions, type WorkloadShape } from './sim-store.js';
 
 /** The faults the loop injects: the issue's four, plus directory fsync and file creation. */
@@ -139,7 +140,7 @@ export async function runIoErrorCampaign(options: IoErrorOptions): Promise<Campa
 }
 
 async function main(): Promise<void> {
-  const args = campaignArgs(process.argv.slice(2));
+  const args = campaignArgs(process.argv.slice(2), 'scripts/reliability/io-errors.ts');
   process.stderr.write(`io-error loop: seed ${args.seed}${args.quick ? ' (quick)' : ''}\n`);
   const result = await runIoErrorCampaign(args);
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

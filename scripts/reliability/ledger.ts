@@ -4,12 +4,14 @@
  * span of a trace shared with other batches, so a check covers traces read from one record and
  * traces assembled from many.
  *
- * The ledger says, for a crash at any moment, which batches were sent and which acknowledged; the
- * check then demands: every acknowledged batch whole and byte-identical, every other sent batch
- * whole or absent (never half-visible), nothing that was never sent, and each shared trace made of
- * exactly the spans of the batches that are whole.
+ * The ledger (scripts/testkit/ledger.ts) says, for a crash at any moment, which batches were sent
+ * and which acknowledged; checkStore then demands what the testkit's check demands of every batch
+ * (acknowledged whole and byte-identical, others whole or absent), plus: nothing that was never
+ * sent, each shared trace made of exactly the spans of the batches that are whole, and getTrace and
+ * getSpan agreeing with getTraces.
  */
 import { BatchEncoder, decodeBatch, decodeBatchRaw, type RawSpan, type Span, type Trace, type TraceStore } from '../../src/index.js';
+import { checkBatches, sameBytes, type LedgerView } from '../testkit/ledger.js';
 
 export const SPANS_PER_BATCH = 4;
 /** Traces that collect one span from every SHARED_TRACES-th batch. */
@@ -58,30 +60,6 @@ function expectedRaw(batchNo: number): { own: RawSpan[]; shared: RawSpan } {
   return { own: spans.slice(0, SPANS_PER_BATCH), shared: spans[SPANS_PER_BATCH]! };
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && Buffer.compare(a, b) === 0;
-}
-
-/** When each batch was sent and acknowledged, in mutating disk calls made before that moment. */
-export class Ledger {
-  readonly sentAt = new Map<number, number>();
-  readonly ackedAt = new Map<number, number>();
-
-  /** The batches sent and acknowledged before the disk call numbered `moment` ran. */
-  at(moment: number): LedgerView {
-    const sent = new Set<number>();
-    const acked = new Set<number>();
-    for (const [n, at] of this.sentAt) if (at <= moment) sent.add(n);
-    for (const [n, at] of this.ackedAt) if (at <= moment) acked.add(n);
-    return { sent, acked };
-  }
-}
-
-export interface LedgerView {
-  sent: ReadonlySet<number>;
-  acked: ReadonlySet<number>;
-}
-
 export interface StoreCheck {
   /** What is wrong, or null. */
   problem: string | null;
@@ -101,34 +79,24 @@ export async function checkStore(store: TraceStore, view: LedgerView): Promise<S
 
 async function check(store: TraceStore, view: LedgerView, whole: Set<number>): Promise<string | null> {
   const sent = [...view.sent].sort((a, b) => a - b);
-  const ids = [...sent.map(traceIdOf), ...Array.from({ length: SHARED_TRACES }, (_, k) => sharedTraceIdOf(k))];
+  let first: string | null = null;
+  const read = (ids: string[]) => store.getTraces(ids, { raw: true }) as Promise<(Trace<RawSpan> | null)[]>;
+  for (const n of await checkBatches(read, view, sent, ownSpans, (problem) => (first ??= problem))) whole.add(n);
+  if (first !== null) return first;
   const never = (sent.length === 0 ? 0 : sent[sent.length - 1]! + 1) + 1_000;
-  ids.push(traceIdOf(never));
-  const traces = (await store.getTraces(ids, { raw: true })) as (Trace<RawSpan> | null)[];
-  for (let i = 0; i < sent.length; i++) {
-    const n = sent[i]!;
-    const problem = checkOwnTrace(n, traces[i]!, view.acked.has(n));
-    if (problem !== null) return problem;
-    if (traces[i] !== null) whole.add(n);
-  }
+  const ids = [...Array.from({ length: SHARED_TRACES }, (_, k) => sharedTraceIdOf(k)), traceIdOf(never)];
+  const traces = await read(ids);
   for (let k = 0; k < SHARED_TRACES; k++) {
-    const problem = checkSharedTrace(k, traces[sent.length + k]!, sent.filter((n) => n % SHARED_TRACES === k), whole);
+    const problem = checkSharedTrace(k, traces[k]!, sent.filter((n) => n % SHARED_TRACES === k), whole);
     if (problem !== null) return problem;
   }
-  if (traces[traces.length - 1] !== null) return `trace ${traceIdOf(never)} was never sent but is served`;
+  if (traces[SHARED_TRACES] !== null) return `trace ${traceIdOf(never)} was never sent but is served`;
   return checkSinglesAgree(store, sent, whole);
 }
 
-function checkOwnTrace(batchNo: number, trace: Trace<RawSpan> | null, acked: boolean): string | null {
-  if (trace === null) return acked ? `acknowledged batch ${batchNo} is missing` : null;
-  const want = expectedRaw(batchNo).own;
-  const got = [...trace.spans].sort((a, b) => (a.spanId < b.spanId ? -1 : 1));
-  if (trace.partial === true) return `batch ${batchNo}: trace served partial (${trace.partialReason ?? ''})`;
-  if (got.length !== want.length) return `batch ${batchNo} is half-visible: ${got.length} of ${want.length} spans`;
-  for (let s = 0; s < want.length; s++) {
-    if (got[s]!.spanId !== want[s]!.spanId || !sameBytes(got[s]!.bytes, want[s]!.bytes)) return `batch ${batchNo}: span ${s} bytes differ`;
-  }
-  return null;
+/** The spans batch n puts in its own trace (its shared span is checked with the shared trace). */
+function ownSpans(batchNo: number): RawSpan[] {
+  return expectedRaw(batchNo).own;
 }
 
 function checkSharedTrace(k: number, trace: Trace<RawSpan> | null, members: number[], whole: ReadonlySet<number>): string | null {

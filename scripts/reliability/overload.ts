@@ -2,8 +2,9 @@
  * Overload campaign (reliability issue 7): offer the daemon twice the ingest rate it sustains and
  * check that it sheds the excess with ERR_BUSY instead of queueing it.
  *
- * 1. A daemon runs in a child process (built code in dist/), so its RSS is its own, with a small,
- *    stated in-flight byte budget that admits ADMITTED_APPENDS appends at once.
+ * 1. A daemon runs in a child process (built code in dist/; scripts/testkit/daemon-child.ts), so its
+ *    RSS is its own, with a small, stated in-flight byte budget that admits ADMITTED_APPENDS
+ *    appends at once.
  * 2. Capacity: closed-loop appends, ADMITTED_APPENDS outstanding.
  * 3. Overload: open loop at OFFER_FACTOR × capacity, in bursts of twice what the budget admits (so
  *    every burst overflows it, however fast or slow the machine), over several TraceClients that
@@ -20,10 +21,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { TraceClient, decodeBatchRaw, type RawSpan } from '../../src/index.js';
+import { TraceClient, decodeBatchRaw } from '../../src/index.js';
 import { FailureLog, campaignArgs, type CampaignOptions, type CampaignResult } from './campaign.js';
+import { REQUEST_OVERHEAD_BYTES } from '../../src/daemon/server.js';
+import { DaemonChild } from '../testkit/daemon-child.js';
+import { Ledger, checkBatches } from '../testkit/ledger.js';
 import { BatchStamper, Stream } from './overload/batches.js';
-import { DAEMON_REQUEST_OVERHEAD_BYTES, startDaemonChild, type DaemonChild, type DaemonLimits } from './overload/daemon-child.js';
 import { ADMITTED_APPENDS, Offers, offerClientOptions } from './overload/offers.js';
 import { Probe } from './overload/probe.js';
 
@@ -31,8 +34,6 @@ import { Probe } from './overload/probe.js';
 const OFFER_FACTOR = 2;
 /** Unmeasured closed-loop ingest before the capacity window: lets V8 optimize both processes. */
 const CAPACITY_WARMUP_MS = 500;
-/** Ids per getTraces call when reading everything back. */
-const VERIFY_TRACES_PER_CALL = 1_000;
 /** How long the probe waits for the answers to its last APPENDs. */
 const PROBE_ANSWER_TIMEOUT_MS = 30_000;
 const MIB = 1024 * 1024;
@@ -42,6 +43,30 @@ const DAEMON_FRAME_BYTES_MAX = 4 * MIB; // batches are ≤ ~60 KiB; GET_TRACES a
 const DAEMON_PENDING_OUTPUT_BYTES_MAX = 1 * MIB; // BUSY replies are ~100 B
 const DAEMON_READ_CACHE_BYTES_MAX = 4 * MIB; // reads only verify
 const DAEMON_INDEX_FLUSH_ENTRIES = 65_536; // a full run seals a few chunk files under load
+
+/**
+ * What the daemon charges each request against inFlightBytesMax besides its payload
+ * (src/daemon/in-flight-budget.ts): the campaign sizes the budget in whole appends with it.
+ */
+const DAEMON_REQUEST_OVERHEAD_BYTES = REQUEST_OVERHEAD_BYTES;
+/** One reader thread: reads only verify, and each thread costs RSS the budget would have to carry. */
+const DAEMON_READER_THREADS = 1;
+
+/** The limits the campaign sets; each one bounds a term of its RSS budget. */
+interface DaemonLimits {
+  inFlightBytesMax: number;
+  frameBytesMax: number;
+  pendingOutputBytesMax: number;
+  readCacheBytesMax: number;
+  indexFlushEntries: number;
+}
+
+/** The daemon in a child process of its own, so that its RSS measures the daemon alone, not the load generator's heap. */
+function startDaemon(dir: string, limits: DaemonLimits): Promise<DaemonChild> {
+  const { readCacheBytesMax, indexFlushEntries, ...daemonLimits } = limits;
+  const store = { readerThreads: DAEMON_READER_THREADS, readCacheBytesMax, indexFlushEntries };
+  return DaemonChild.start({ launch: { options: { dir, port: 0, ...daemonLimits, store } } });
+}
 
 /**
  * The RSS the daemon may use whatever its limits: ~60 MiB idle (Node 20, the store, one reader
@@ -126,7 +151,7 @@ export async function runOverloadCampaign(options: CampaignOptions): Promise<Cam
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tracekv-overload-'));
   let daemon: DaemonChild;
   try {
-    daemon = await startDaemonChild(dir, limits);
+    daemon = await startDaemon(dir, limits);
   } catch (error) {
     fs.rmSync(dir, { recursive: true, force: true });
     throw error;
@@ -137,7 +162,7 @@ export async function runOverloadCampaign(options: CampaignOptions): Promise<Cam
     run.failures.add(`${run.context}: campaign stopped early: ${error instanceof Error ? error.stack : String(error)}`);
   } finally {
     const exit = await daemon.stop();
-    if (exit !== 0) run.failures.add(`${run.context}: the daemon did not stop cleanly on SIGTERM (exit ${String(exit)}): ${daemon.stderr()}`);
+    if (exit?.code !== 0) run.failures.add(`${run.context}: the daemon did not stop cleanly on SIGTERM (exit ${JSON.stringify(exit)}): ${daemon.stderrTail()}`);
     fs.rmSync(dir, { recursive: true, force: true });
   }
   const { counts, figures, failures } = run;
@@ -227,54 +252,40 @@ async function checkDaemonCounters({ counts, figures, failures, context }: Run, 
   }
 }
 
+/** How a failure line names each stream's batches. */
+const STREAM_NAMES: Record<Stream, string> = { [Stream.Offered]: 'offered', [Stream.Probe]: 'probe', [Stream.Oversized]: 'oversized' };
+
 /**
  * Reads every acknowledged batch back through `client`, byte for byte, and checks that the
- * probe's refused batches were not stored. A batch stored twice would show its spans twice.
+ * probe's refused batches were not stored (the testkit's ledger check, one ledger per stream, as
+ * each stream numbers its batches from 0). A batch stored twice would show its spans twice.
  */
 async function verify({ counts, failures, context, stamper }: Run, client: TraceClient, offers: Offers, probe: Probe): Promise<void> {
   counts.tracesVerified = 0;
-  /** traceId → its spans as appended, or null for a trace that must be absent. */
-  const expected = new Map<string, RawSpan[] | null>();
-  const flush = async () => {
-    const ids = [...expected.keys()];
-    const got = await client.getTraces(ids, { raw: true });
-    ids.forEach((id, i) => compareTrace(id, expected.get(id)!, got[i]?.spans ?? null, failures, context));
-    counts.tracesVerified! += ids.length;
-    expected.clear();
-  };
-  const expect = async (stream: Stream, batchNo: number, present: boolean) => {
-    for (const span of decodeBatchRaw(stamper.stamp(stream, batchNo)).spans) {
-      const spans = expected.get(span.traceId);
-      if (spans === undefined) expected.set(span.traceId, present ? [span] : null);
-      else spans?.push(span);
-    }
-    if (expected.size >= VERIFY_TRACES_PER_CALL) await flush();
-  };
+  const read = (ids: string[]) => client.getTraces(ids, { raw: true });
+  const ledgers: [Stream, Ledger][] = [];
   for (const stream of [Stream.Offered, Stream.Oversized] as const) {
-    for (const batchNo of offers.acknowledged[stream]) await expect(stream, batchNo, true);
+    const ledger = new Ledger();
+    for (const batchNo of offers.acknowledged[stream]) ledger.acked(batchNo);
+    ledgers.push([stream, ledger]);
   }
-  for (const batchNo of probe.acknowledged) await expect(Stream.Probe, batchNo, true);
-  for (const batchNo of probe.refused) await expect(Stream.Probe, batchNo, false);
-  await flush();
-}
-
-function compareTrace(traceId: string, want: RawSpan[] | null, got: RawSpan[] | null, failures: FailureLog, context: string): void {
-  if (want === null) {
-    if (got !== null) failures.add(`${context}: trace ${traceId} was answered ERR_BUSY yet stored (${got.length} spans)`);
-    return;
-  }
-  if (got === null) {
-    failures.add(`${context}: acknowledged trace ${traceId} is missing`);
-    return;
-  }
-  const same = (a: RawSpan, b: RawSpan) => a.spanId === b.spanId && a.startTimeUnixNano === b.startTimeUnixNano && Buffer.compare(a.bytes, b.bytes) === 0;
-  if (got.length !== want.length || got.some((span, i) => !same(span, want[i]!))) {
-    failures.add(`${context}: trace ${traceId} reads back ${got.length} spans (want ${want.length}), or their bytes differ`);
+  const probed = new Ledger();
+  for (const batchNo of probe.acknowledged) probed.acked(batchNo);
+  for (const batchNo of probe.refused) probed.refuse(batchNo);
+  ledgers.push([Stream.Probe, probed]);
+  for (const [stream, ledger] of ledgers) {
+    const spansOf = (batchNo: number) => {
+      const spans = decodeBatchRaw(stamper.stamp(stream, batchNo)).spans;
+      counts.tracesVerified! += new Set(spans.map((span) => span.traceId)).size;
+      return spans;
+    };
+    const view = ledger.at();
+    await checkBatches(read, view, view.sent, spansOf, (problem) => failures.add(`${context}: ${STREAM_NAMES[stream]} ${problem}`));
   }
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const result = await runOverloadCampaign(campaignArgs(process.argv.slice(2)));
+  const result = await runOverloadCampaign(campaignArgs(process.argv.slice(2), 'scripts/reliability/overload.ts'));
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   process.exitCode = result.failures.length === 0 ? 0 : 1;
 }

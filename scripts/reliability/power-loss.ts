@@ -15,8 +15,10 @@ import { STORE_MARKER_FILE, join } from '../../src/filenames.js';
 import { SimulatedDisk, type DiskImage, type UnsyncedFate } from './simulated-disk.js';
 import { TraceStore } from '../../src/index.js';
 import { makeRng, type Rng } from '../../src/workload/rng.js';
-import { FailureLog, campaignArgs, type CampaignOptions, type CampaignResult } from './campaign.js';
-import { batchFor, checkStore, traceIdOf, type Ledger, type LedgerView } from './ledger.js';
+import { InvalidArgumentError } from 'commander';
+import { FailureLog, campaignCommandLine, type CampaignOptions, type CampaignResult } from './campaign.js';
+import type { Ledger, LedgerView } from '../testkit/ledger.js';
+import { batchFor, checkStore, traceIdOf } from './ledger.js';
 import { STORE_DIR, rebootLock, runWorkload, simStoreOptions } from './sim-store.js';
 
 /** Crash points `npm test` runs (the issue asks for at least 2,000) and the full campaign runs. */
@@ -186,12 +188,19 @@ export async function runPowerLossCampaign(options: PowerLossOptions): Promise<C
   };
 }
 
+/** `--only run:moment`: one crash point of one run. */
+function crashPointFlag(text: string): { run: number; moment: number } {
+  const match = /^(\d+):(\d+)$/.exec(text);
+  if (match === null) throw new InvalidArgumentError(`got ${JSON.stringify(text)}; want run:moment, two integers`);
+  return { run: Number(match[1]), moment: Number(match[2]) };
+}
+
 async function main(): Promise<void> {
-  const args = campaignArgs(process.argv.slice(2));
-  const at = process.argv.indexOf('--only');
-  const only = at === -1 ? undefined : (([run, moment]) => ({ run: Number(run), moment: Number(moment) }))(process.argv[at + 1]!.split(':'));
+  const args = campaignCommandLine<{ only?: { run: number; moment: number } }>('scripts/reliability/power-loss.ts', 'the power-loss campaign', process.argv.slice(2), (command) =>
+    command.option('--only <run:moment>', 'replay one crash point (as a failure names it)', crashPointFlag),
+  );
   process.stderr.write(`power-loss campaign: seed ${args.seed}${args.quick ? ' (quick)' : ''}\n`);
-  const result = await runPowerLossCampaign({ ...args, only });
+  const result = await runPowerLossCampaign(args);
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   if (result.failures.length > 0) process.exitCode = 1;
 }

@@ -102,7 +102,7 @@ export async function runProtocolFuzzCampaign(options: CampaignOptions): Promise
 }
 
 async function main(): Promise<void> {
-  const args = campaignArgs(process.argv.slice(2));
+  const args = campaignArgs(process.argv.slice(2), 'scripts/reliability/protocol-fuzz.ts');
   process.stderr.write(`protocol fuzz: seed ${args.seed}${args.quick ? ' (quick)' : ''}\n`);
   const result = await runProtocolFuzzCampaign(args);
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

@@ -8,7 +8,8 @@ import { LOCK_FILE, join } from '../../src/filenames.js';
 import type { SimulatedDisk } from './simulated-disk.js';
 import { TraceStore, type TraceStoreOptions } from '../../src/index.js';
 import { makeRng } from '../../src/workload/rng.js';
-import { Ledger, batchFor } from './ledger.js';
+import { Ledger } from '../testkit/ledger.js';
+import { batchFor } from './ledger.js';
 
 export const STORE_DIR = '/store';
 /** The fake clock advances up to twice this per batch, so generations (1 s long here) roll every few batches. */

@@ -1,4 +1,4 @@
-/** Public API of the client batch format (data-format.md §2). */
+/** The client batch format (data-format.md §2): the encoder clients build batches with, the trailer and header views the store reads without decoding spans, validation, and the span codec and decoder. */
 export * from './types.js';
 export { BATCH_BYTES_MIN, BatchEncoder, type BatchEncoderOptions } from './encoder.js';
 export {

@@ -5,10 +5,9 @@
  * A trace that is not there is a message on stderr and exit code 1.
  */
 import { Option, type Command } from 'commander';
-import type { TraceStoreApi } from '../api.js';
+import type { Trace, TraceStoreApi } from '../api/index.js';
 import type { RawSpan, Span } from '../batch/types.js';
 import { TraceClient } from '../client/trace-client.js';
-import type { Trace } from '../reader/trace-reader.js';
 import { TraceStore } from '../store/trace-store.js';
 import { EXIT_ERROR, diagnostic, out } from './output.js';
 import {

@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { nodeFileLayer } from '../io/file-layer.js';
 import { readStoreLayout } from '../store/store-layout.js';
 import { summarizeStore, type GenerationSummary, type SegmentSummary } from '../maintenance/segment-summary.js';
+import { describeDamage } from '../segment/record-cursor.js';
 import { diagnostic, formatBytes, formatTime, keyValueLines, out, progress, toJson } from './output.js';
 
 /** Retention hours is an option of each open (daemon or TraceStore.open), never written to disk. */
@@ -165,7 +166,7 @@ function reportDamage(generations: GenerationSummary[]): void {
   for (const generation of generations) {
     for (const segment of generation.segments) {
       if (segment.headerProblem !== null) diagnostic(`tracekv: warning: ${segment.path} at offset 0: ${segment.headerProblem}`);
-      for (const damage of segment.damage) diagnostic(`tracekv: warning: ${segment.path} at offset ${damage.fileOffset}: ${damage.problem}`);
+      for (const damage of segment.damage) diagnostic(`tracekv: warning: ${segment.path} at offset ${damage.fileOffset}: ${describeDamage(damage)}`);
     }
     for (const chunk of generation.chunks) if (chunk.problem !== null) diagnostic(`tracekv: warning: ${chunk.problem}`);
   }

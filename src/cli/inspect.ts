@@ -2,21 +2,22 @@
  * `tracekv inspect <segment-file>`: one line per record (header fields, sizes, ratio, body CRC),
  * and with --spans each record's trailer (data-format.md §2.2). Read-only, no lock.
  *
- * Damage is shown where it is and the walk goes on from the next valid record header, as recovery
- * searches for one (§5.5 pass 3); when none follows, it stops there and says whether that is a
- * torn tail (the end of a generation's last segment: normal beside a live writer) or corruption.
+ * The walk is the record cursor's (data-format.md §3.4), as recovery's: damage is shown where it is
+ * and the walk goes on from the next valid record header; when none follows, it stops there and
+ * says whether that is a torn tail (the end of a generation's last segment: normal beside a live
+ * writer) or corruption.
  * Exit 3 when anything but a torn tail is damaged.
  */
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { BatchView } from '../batch/batch-view.js';
-import { validateStoredBatch } from '../batch/validate.js';
-import { BATCH_HEADER_BYTES, CODEC_NONE, SEGMENT_HEADER_BYTES } from '../constants.js';
+import { BATCH_HEADER_BYTES, CODEC_NONE } from '../constants.js';
 import { TraceKvError } from '../errors.js';
 import { parseGenerationDirName, parseSegmentFileName } from '../filenames.js';
-import { nodeFileLayer, openFile, type FileLayer, sizeOfOpenFile } from '../io/file-layer.js';
-import { readSegmentHeaderOf, walkSegmentRecords, type WalkedDamage, type WalkedRecord } from '../maintenance/segment-walk.js';
-import { decodeRecordBody } from '../segment/record-codec.js';
+import { nodeFileLayer, type FileLayer } from '../io/file-layer.js';
+import { badBodyRecordOf } from '../maintenance/segment-summary.js';
+import { describeDamage, RecordCursor, type CursorDamage, type CursorRecord } from '../segment/record-cursor.js';
+import type { RecordHeader } from '../segment/record-header.js';
+import { loadStoredBatch } from '../segment/stored-batch.js';
 import { EXIT_CORRUPT, formatBytes, formatTime, keyValueLines, out, table, toJson } from './output.js';
 
 interface InspectFlags {
@@ -76,13 +77,11 @@ function isLastSegmentFile(fs: FileLayer, file: string): boolean {
   }
 }
 
-async function decodeSpans(file: string, record: WalkedRecord): Promise<{ spans?: SpanLine[]; spansError?: string }> {
-  if (record.bodyCrcOk !== true) return { spansError: 'not decoded: the body CRC does not match' };
+/** --spans: the record's trailer entries, or why its batch could not be loaded. */
+async function decodeSpans(file: string, record: CursorRecord): Promise<{ spans?: SpanLine[]; spansError?: string }> {
   try {
-    const batch = await decodeRecordBody(record.header, record.body!, file, record.fileOffset);
-    const header = validateStoredBatch(batch);
-    const view = new BatchView(batch, header);
-    const spansStart = BATCH_HEADER_BYTES + header.commonLength;
+    const view = await loadStoredBatch(record.header, record.body!, file, record.fileOffset, { bodyCrcChecked: true });
+    const spansStart = BATCH_HEADER_BYTES + view.header.commonLength;
     const spans: SpanLine[] = [];
     for (let i = 0; i < view.spanCount; i++) {
       spans.push({
@@ -101,11 +100,12 @@ async function decodeSpans(file: string, record: WalkedRecord): Promise<{ spans?
   }
 }
 
-function recordLine(record: WalkedRecord): RecordLine {
-  const { header } = record;
+const BAD_BODY_SPANS = { spansError: 'not decoded: the body CRC does not match' };
+
+function recordLine(fileOffset: number, recordLength: number, header: RecordHeader, bodyCrcOk: boolean): RecordLine {
   return {
-    offset: record.fileOffset,
-    recordLength: record.recordLength,
+    offset: fileOffset,
+    recordLength,
     codec: header.codec === CODEC_NONE ? 'none' : 'zstd',
     bodyLength: header.bodyLength,
     rawLength: header.rawLength,
@@ -113,18 +113,18 @@ function recordLine(record: WalkedRecord): RecordLine {
     spanCount: header.spanCount,
     minStartTimeUnixNano: header.minStartTimeUnixNano,
     maxStartTimeUnixNano: header.maxStartTimeUnixNano,
-    bodyCrcOk: record.bodyCrcOk === true,
+    bodyCrcOk,
   };
 }
 
-function damageLine(damage: WalkedDamage): DamageLine {
+function damageLine(damage: CursorDamage): DamageLine {
   return { offset: damage.fileOffset, bytes: damage.bytes, problem: damage.problem, nextOffset: damage.nextOffset, torn: damage.torn };
 }
 
-function damageNote(damage: DamageLine): string {
+function damageNote(damage: CursorDamage): string {
   if (damage.torn) return `torn tail: ${damage.bytes} bytes (${damage.problem}); normal while a writer appends, the next open cuts it`;
-  if (damage.nextOffset !== null) return `DAMAGED: ${damage.problem}; ${damage.bytes} bytes skipped, next valid record at offset ${damage.nextOffset}`;
-  return `DAMAGED: ${damage.problem}; no valid record follows, stopping here`;
+  if (damage.nextOffset !== null) return `DAMAGED: ${describeDamage(damage)}; ${damage.bytes} bytes skipped`;
+  return `DAMAGED: ${describeDamage(damage)}; stopping here`;
 }
 
 function ratioText(ratio: number): string {
@@ -135,8 +135,8 @@ function recordRow(r: RecordLine): (string | number)[] {
   return [r.offset, r.codec, r.bodyLength, r.rawLength, ratioText(r.ratio), r.spanCount, formatTime(r.minStartTimeUnixNano), formatTime(r.maxStartTimeUnixNano), r.bodyCrcOk ? 'ok' : 'BAD', ''];
 }
 
-function damageRow(d: DamageLine): (string | number)[] {
-  return [d.offset, '-', '-', '-', '-', '-', '-', '-', '-', damageNote(d)];
+function damageRow(d: CursorDamage): (string | number)[] {
+  return [d.fileOffset, '-', '-', '-', '-', '-', '-', '-', '-', damageNote(d)];
 }
 
 const RECORD_HEADERS = ['OFFSET', 'CODEC', 'BODY LENGTH', 'RAW LENGTH', 'RATIO', 'SPANS', 'MIN START', 'MAX START', 'BODY CRC', 'NOTE'];
@@ -161,26 +161,25 @@ export function registerInspect(program: Command): void {
     .option('--spans', "also decompress each record and list its spans' trailer entries")
     .option('--json', 'machine-readable output (raw numbers)')
     .action(async (file: string, flags: InspectFlags) => {
-      const fs = nodeFileLayer;
-      const fd = openFile(fs, file, 'read');
-      try {
-        await inspect(fs, fd, file, flags);
-      } finally {
-        fs.close(fd);
-      }
+      await inspect(nodeFileLayer, file, flags);
     });
 }
 
-async function inspect(fs: FileLayer, fd: number, file: string, flags: InspectFlags): Promise<void> {
+async function inspect(fs: FileLayer, file: string, flags: InspectFlags): Promise<void> {
+  const segmentFile = RecordCursor.open(fs, file, { isLastSegment: isLastSegmentFile(fs, file), bodies: true });
+  try {
+    await inspectSegment(file, segmentFile, flags);
+  } finally {
+    segmentFile.close();
+  }
+}
+
+async function inspectSegment(file: string, segmentFile: RecordCursor, flags: InspectFlags): Promise<void> {
   const json = flags.json === true;
   const withSpans = flags.spans === true;
-  const fileBytes = sizeOfOpenFile(fs, fd, file);
-  const { header, problem } = readSegmentHeaderOf(fs, fd, file);
+  const { fileSize: fileBytes, segmentHeader: header, segmentHeaderProblem: problem, tornCreation } = segmentFile;
   const expectedGeneration = parseGenerationDirName(path.basename(path.dirname(file)));
   const expectedSegment = parseSegmentFileName(path.basename(file));
-  const isLast = isLastSegmentFile(fs, file);
-  // A last segment with no whole header was being created (§5.5 pass 3): it holds nothing acknowledged.
-  const tornCreation = header === null && isLast && fileBytes <= SEGMENT_HEADER_BYTES;
   const headerNotes: string[] = [];
   if (problem !== null && !tornCreation) headerNotes.push(problem);
   if (header !== null && expectedGeneration !== null && header.generationId !== expectedGeneration) headerNotes.push(`generationId ${header.generationId}; the directory says ${expectedGeneration}`);
@@ -207,13 +206,14 @@ async function inspect(fs: FileLayer, fd: number, file: string, flags: InspectFl
   if (tornCreation) segmentLines.push(['header', 'torn: the segment was being created; it holds nothing acknowledged']);
   if (!json) out(keyValueLines(segmentLines) + '\n');
 
-  for (const item of walkSegmentRecords(fs, fd, file, fileBytes, { isLastSegment: isLast, withBody: true })) {
-    if (item.kind === 'damage') {
-      const line = damageLine(item);
-      damage.push(line);
+  for (let item = segmentFile.next(); item !== null; item = segmentFile.next()) {
+    // A whole record whose only fault is its body CRC is shown as a record with a BAD body, as always.
+    const badBody = item.kind === 'damage' ? badBodyRecordOf(item) : null;
+    if (item.kind === 'damage' && badBody === null) {
+      damage.push(damageLine(item));
       if (json) continue;
-      if (withSpans) out(`${damageNote(line).replace(/^/, `at offset ${line.offset}: `)}\n`);
-      else rows.push(damageRow(line));
+      if (withSpans) out(`at offset ${item.fileOffset}: ${damageNote(item)}\n`);
+      else rows.push(damageRow(item));
       continue;
     }
     if (flags.records !== undefined && shown >= flags.records) {
@@ -221,12 +221,12 @@ async function inspect(fs: FileLayer, fd: number, file: string, flags: InspectFl
       break;
     }
     shown++;
-    const line = recordLine(item);
+    const line = item.kind === 'record' ? recordLine(item.fileOffset, item.recordLength, item.header, true) : recordLine(item.fileOffset, item.bytes, badBody!, false);
     spans += line.spanCount;
     rawBytes += line.rawLength;
     bodyBytes += line.bodyLength;
     if (!line.bodyCrcOk) badBodies++;
-    if (withSpans) Object.assign(line, await decodeSpans(file, item));
+    if (withSpans) Object.assign(line, item.kind === 'record' ? await decodeSpans(file, item) : BAD_BODY_SPANS);
     if (json) records.push(line);
     else if (withSpans) out(recordBlock(line));
     else rows.push(recordRow(line));

@@ -7,7 +7,7 @@
 import { randomInt } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import type { TraceStoreApi } from '../api.js';
+import type { TraceStoreApi } from '../api/index.js';
 import { TraceClient } from '../client/trace-client.js';
 import { TraceStore } from '../store/trace-store.js';
 import { runLoad } from '../workload/load-runner.js';

@@ -10,7 +10,7 @@
 import { InvalidArgumentError } from 'commander';
 import { UNIX_NANO_MAX } from '../constants.js';
 import type { AttributeValue, Attributes, RawSpan, Resource, Scope, Span, SpanEvent, SpanLink } from '../batch/types.js';
-import type { Trace } from '../reader/trace-reader.js';
+import type { Trace } from '../api/index.js';
 import { formatTime } from './output.js';
 
 export const TRACE_FORMATS = ['json', 'ndjson', 'tree'] as const;

@@ -6,17 +6,29 @@
 import { SPAN_ID_BYTES, TRACE_ID_BYTES } from '../constants.js';
 import { invalidArgument } from '../errors.js';
 import { parseSpanId, parseTraceId } from '../batch/ids.js';
-import type { RawSpan, Span, SpanIdInput, TraceIdInput } from '../batch/types.js';
 import { checkKnownKeys } from '../known-keys.js';
-import { GET_SPAN_OPTION_KEYS, TRACE_QUERY_KEYS, boundsOf, readOptionsOf, type TimeBoundsInput, type TraceQuery } from '../reader/read-plan.js';
-import type { ReadOptions, Trace } from '../reader/trace-reader.js';
-import type { AppendResult } from '../store/append-pipeline.js';
+import {
+  GET_SPAN_OPTION_KEYS,
+  TRACE_QUERY_KEYS,
+  boundsOf,
+  isTraceQuery,
+  readOptionsOf,
+  type AppendResult,
+  type RawSpan,
+  type ReadOptions,
+  type RemoteStats,
+  type Span,
+  type SpanIdInput,
+  type TimeBoundsInput,
+  type Trace,
+  type TraceIdInput,
+  type TraceQuery,
+} from '../api/index.js';
 import { Opcode } from '../protocol/frame.js';
 import {
   AppendReader,
   EmptyReader,
   type Header,
-  type RemoteStats,
   type ResultReader,
   SpanReader,
   StatsReader,
@@ -57,7 +69,7 @@ export function getTracesRequest(ids: readonly (TraceIdInput | TraceQuery)[], op
   const callBounds = wireBounds(options, 'options');
   const wireIds = ids.map((item, i) => {
     const what = `traceIds[${i}]`;
-    if (!isQuery(item)) return traceIdBytes(item, what);
+    if (!isTraceQuery(item)) return traceIdBytes(item, what);
     checkKnownKeys(item, TRACE_QUERY_KEYS, what);
     return { traceId: traceIdBytes(item.traceId, `${what}.traceId`), ...wireBounds(item, what) };
   });
@@ -98,9 +110,4 @@ function wireBounds(input: TimeBoundsInput, what: string): TimeBoundsInput {
 
 function rawFlag(options: ReadOptions): { raw?: true } {
   return options.raw === true ? { raw: true } : {};
-}
-
-/** Same test as the store's read plan: an object that is not an id and has a traceId. */
-function isQuery(value: unknown): value is TraceQuery {
-  return typeof value === 'object' && value !== null && !(value instanceof Uint8Array) && 'traceId' in value;
 }

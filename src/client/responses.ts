@@ -8,10 +8,7 @@
  * optional fields → absent keys) with fromWireValue.
  */
 import { TraceKvError, type TraceKvErrorCode } from '../errors.js';
-import type { RawSpan, Span } from '../batch/types.js';
-import type { Trace } from '../reader/trace-reader.js';
-import type { AppendResult } from '../store/append-pipeline.js';
-import type { StoreStats } from '../store/trace-store.js';
+import type { AppendResult, RawSpan, RemoteStats, Span, StoreStats, Trace } from '../api/index.js';
 import { fromWireValue, toPlainBytes } from '../protocol/wire-values.js';
 
 export type Header = Record<string, unknown>;
@@ -27,11 +24,7 @@ export interface ResultReader<T> extends ResponseReader {
   result(): T;
 }
 
-/** The 0x86 reply: the store's stats() and the daemon's own counters. */
-export interface RemoteStats {
-  store: StoreStats;
-  server: Record<string, unknown>;
-}
+export type { RemoteStats };
 
 export function protocolError(message: string): TraceKvError {
   return new TraceKvError('ERR_PROTOCOL', message);

@@ -22,11 +22,7 @@
  */
 import { FRAME_LENGTH_MIN } from '../constants.js';
 import { TraceKvError, invalidArgument } from '../errors.js';
-import type { TraceStoreApi } from '../api.js';
-import type { RawSpan, Span, SpanIdInput, TraceIdInput } from '../batch/types.js';
-import type { TraceQuery } from '../reader/read-plan.js';
-import type { ReadOptions, Trace } from '../reader/trace-reader.js';
-import type { AppendResult } from '../store/append-pipeline.js';
+import type { AppendResult, RawSpan, ReadOptions, RemoteStats, Span, SpanIdInput, Trace, TraceIdInput, TraceQuery, TraceStoreApi } from '../api/index.js';
 import { CallDeadline, CloseSignal, backoffDelayMs } from './call-deadline.js';
 import { type ResolvedClientOptions, type TraceClientOptions, resolveClientOptions } from './client-options.js';
 import { Connection, ConnectionLostError } from './connection.js';
@@ -41,10 +37,9 @@ import {
   readOptionsOf,
   statsRequest,
 } from './requests.js';
-import type { RemoteStats } from './responses.js';
 import { RequestSlots } from './request-slots.js';
 
-export type { RemoteStats } from './responses.js';
+export type { RemoteStats };
 export type { TraceClientOptions } from './client-options.js';
 
 /** Counters since connect(), for dashboards and tests. */

@@ -23,11 +23,11 @@ import { FrameDeadline } from './frame-deadline.js';
 import { handleAppend, handleGetSpan, handleGetTrace, handleGetTraces, type Header, type Respond } from './handlers.js';
 import type { InFlightBudget } from './in-flight-budget.js';
 import type { DaemonMetrics } from './metrics.js';
-import type { TraceStore } from '../store/trace-store.js';
+import type { EmbeddedTraceStoreApi } from '../api/index.js';
 
 /** What a connection shares with its server. */
 export interface ConnectionContext {
-  store: TraceStore;
+  store: EmbeddedTraceStoreApi;
   options: ResolvedDaemonOptions;
   metrics: DaemonMetrics;
   /** The global in-flight byte budget, shared by every connection. */

@@ -6,10 +6,7 @@
 import { Packr } from 'msgpackr';
 import { STREAM_FRAME_BYTES_TARGET } from '../constants.js';
 import { TraceKvError, invalidArgument } from '../errors.js';
-import type { TraceIdInput } from '../batch/types.js';
-import type { TraceQuery } from '../reader/read-plan.js';
-import type { ReadOptions } from '../reader/trace-reader.js';
-import type { TraceStore } from '../store/trace-store.js';
+import type { EmbeddedTraceStoreApi, ReadOptions, TraceIdInput, TraceQuery } from '../api/index.js';
 
 export type Header = Record<string, unknown>;
 
@@ -56,17 +53,17 @@ function queryOf(item: unknown, i: number): TraceIdInput | TraceQuery {
   return query;
 }
 
-export async function handleAppend(store: TraceStore, payload: Uint8Array, respond: Respond): Promise<void> {
+export async function handleAppend(store: EmbeddedTraceStoreApi, payload: Uint8Array, respond: Respond): Promise<void> {
   const result = await store.append(payload);
   respond({ ...result }, false);
 }
 
-export async function handleGetSpan(store: TraceStore, header: Header, respond: Respond): Promise<void> {
+export async function handleGetSpan(store: EmbeddedTraceStoreApi, header: Header, respond: Respond): Promise<void> {
   const span = await store.getSpan(idField(header.traceId, 'traceId'), idField(header.spanId, 'spanId'));
   respond({ span }, false);
 }
 
-export async function handleGetTrace(store: TraceStore, header: Header, respond: Respond): Promise<void> {
+export async function handleGetTrace(store: EmbeddedTraceStoreApi, header: Header, respond: Respond): Promise<void> {
   const [trace] = await store.getTraces([idField(header.traceId, 'traceId')], readOptions(header));
   respond({ trace: trace ?? null }, false);
 }
@@ -78,7 +75,7 @@ export async function handleGetTrace(store: TraceStore, header: Header, respond:
  * traces are then sent in input order, cut into frames of about STREAM_FRAME_BYTES_TARGET so that
  * no frame grows past the frame limit however many ids were asked for.
  */
-export async function handleGetTraces(store: TraceStore, header: Header, requestTracesMax: number, respond: Respond): Promise<void> {
+export async function handleGetTraces(store: EmbeddedTraceStoreApi, header: Header, requestTracesMax: number, respond: Respond): Promise<void> {
   if (!Array.isArray(header.ids)) throw invalidArgument('ids: want an array');
   // Before the ids are parsed, as embedded: a list too long is refused whatever it holds.
   if (header.ids.length > requestTracesMax) {

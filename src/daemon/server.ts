@@ -8,8 +8,9 @@ import tls from 'node:tls';
 import { REQUEST_TRACES_MAX_DEFAULT } from '../constants.js';
 import { TraceKvError, ioError } from '../errors.js';
 import { Opcode, encodeFrame } from '../protocol/frame.js';
+import type { EmbeddedTraceStoreApi, RecoveryReport } from '../api/index.js';
+// The composition root: the one place the daemon names the store implementation, to open it.
 import { TraceStore } from '../store/trace-store.js';
-import type { RecoveryReport } from '../store/recovery.js';
 import { Connection, type ConnectionContext } from './connection.js';
 import { resolveDaemonOptions, type DaemonOptions, type ResolvedDaemonOptions } from './daemon-options.js';
 import { InFlightBudget } from './in-flight-budget.js';
@@ -18,7 +19,7 @@ import { DaemonMetrics } from './metrics.js';
 export interface Daemon {
   readonly host: string;
   readonly port: number;
-  readonly store: TraceStore;
+  readonly store: EmbeddedTraceStoreApi;
   readonly metrics: DaemonMetrics;
   /** Graceful: stop accepting, finish in-flight requests, close the store. Idempotent. */
   close(): Promise<void>;
@@ -60,7 +61,7 @@ export async function startDaemon(input: DaemonOptions = {}): Promise<Daemon> {
  * which a graceful close waits for.
  */
 export function createConnectionContext(
-  store: TraceStore,
+  store: EmbeddedTraceStoreApi,
   options: ResolvedDaemonOptions,
   metrics: DaemonMetrics,
 ): { context: ConnectionContext; appends: Set<Promise<unknown>> } {
@@ -79,7 +80,7 @@ export function createConnectionContext(
   return { context, appends };
 }
 
-async function listen(options: ResolvedDaemonOptions, store: TraceStore): Promise<Daemon> {
+async function listen(options: ResolvedDaemonOptions, store: EmbeddedTraceStoreApi): Promise<Daemon> {
   const metrics = new DaemonMetrics();
   const connections = new Set<Connection>();
   const { context, appends } = createConnectionContext(store, options, metrics);

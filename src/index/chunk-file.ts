@@ -35,12 +35,7 @@ import {
   readWordLE,
 } from './index-entry.js';
 import type { LocationList } from './location-list.js';
-
-/** Span start-time bounds of a read, both inclusive, in UnixNano. */
-export interface TimeBounds {
-  readonly startTimeUnixNano: bigint;
-  readonly endTimeUnixNano: bigint;
-}
+import type { TimeBounds } from '../api/index.js';
 
 /** A bucket averages 8 entries (256 B); 4 KiB covers skewed buckets before any growth. */
 const BUCKET_SCRATCH_BYTES_INITIAL = 4096;

@@ -5,28 +5,27 @@
  * What is dumped is the store as it was when the dump started: the segment list and each
  * segment's size are read once (readStoreLayout), and bytes appended later are not read. A record
  * cut off at that size (a writer mid-append) is a torn tail of the generation's last segment, and
- * the scan stops there, as recovery would (§5.5); damage anywhere else fails with
+ * the walk stops there, as recovery would (§3.4, §5.5); damage anywhere else fails with
  * ERR_SEGMENT_CORRUPT. Each record is read once and decompressed once, and only the spans that
  * pass the filter are decoded; a record whose [minStart, maxStart] misses the time filter is not
  * even decompressed.
  *
- * Memory stays bounded: records are scanned in slices of about DUMP_SLICE_BODY_BYTES, and at most
- * RECORD_LOADS_IN_FLIGHT_MAX of them are decompressed at once.
+ * Memory stays bounded: the record cursor is pulled for slices of about DUMP_SLICE_BODY_BYTES of
+ * bodies, each handed over before the next is read, and at most RECORD_LOADS_IN_FLIGHT_MAX records
+ * are decompressed at once.
  */
 import type { BatchView } from '../batch/batch-view.js';
 import { decodeCommon } from '../batch/common.js';
-import { decodeSpanAt, openBatch } from '../batch/decoder.js';
+import { decodeSpanAt } from '../batch/decoder.js';
 import type { Span } from '../batch/types.js';
 import { u64Hi, u64Lo } from '../codec/little-endian.js';
-import { BATCH_BYTES_LIMIT, BATCH_SPANS_LIMIT, DUMP_SLICE_BODY_BYTES, RECORD_LOADS_IN_FLIGHT_MAX, UNIX_NANO_MAX } from '../constants.js';
+import { DUMP_SLICE_BODY_BYTES, RECORD_LOADS_IN_FLIGHT_MAX, UNIX_NANO_MAX } from '../constants.js';
 import { segmentCorrupt, TraceKvError } from '../errors.js';
 import { nodeFileLayer, type FileLayer } from '../io/file-layer.js';
-import { decodeRecordBody } from '../segment/record-codec.js';
-import { scanSegment, type ScannedRecord, type ScanResult } from '../segment/segment-scan.js';
+import { describeDamage, RecordCursor, type CursorRecord } from '../segment/record-cursor.js';
+import type { RecordHeader } from '../segment/record-header.js';
+import { loadStoredBatch } from '../segment/stored-batch.js';
 import { readStoreLayout, type SegmentFile } from '../store/store-layout.js';
-
-/** Stored batches were validated against at most the hard limits when appended. */
-const STORED_BATCH_LIMITS = { batchBytesMax: BATCH_BYTES_LIMIT, batchSpansMax: BATCH_SPANS_LIMIT };
 
 export interface SpanFilter {
   /** Lowercase hex, 32 characters. */
@@ -66,14 +65,6 @@ export interface DumpOptions {
 /** One record's spans that passed the filter, in storage order; awaited before the next. */
 export type SpanSink = (spans: Span[]) => void | Promise<void>;
 
-/** Thrown from onRecord to end a scan slice; scanSegment lets onRecord's errors through. */
-class SlicePause {}
-
-interface ScannedBody {
-  record: ScannedRecord;
-  body: Uint8Array;
-}
-
 /** Checks a filter once, in the forms the per-span tests need (bytes, u32 halves). */
 class CompiledFilter {
   readonly traceId: Uint8Array | null;
@@ -95,8 +86,8 @@ class CompiledFilter {
     return this.since > 0n || this.until < UNIX_NANO_MAX;
   }
 
-  recordMayMatch(record: ScannedRecord): boolean {
-    return record.header.maxStartTimeUnixNano >= this.since && record.header.minStartTimeUnixNano <= this.until;
+  recordMayMatch(header: RecordHeader): boolean {
+    return header.maxStartTimeUnixNano >= this.since && header.minStartTimeUnixNano <= this.until;
   }
 
   spanMatches(view: BatchView, i: number): boolean {
@@ -145,55 +136,65 @@ async function dumpSegment(
   report: DumpReport,
   onProgress: (bytes: number) => void,
 ): Promise<void> {
-  const fs = sizeCappedLayer(baseLayer, segment.bytes);
-  let fromOffset = 0;
-  for (;;) {
-    const slice: ScannedBody[] = [];
-    let sliceBytes = 0;
-    let nextOffset = -1;
-    let result: ScanResult | undefined;
-    try {
-      result = scanSegment(fs, segment.path, {
-        fromOffset,
-        isLastSegment,
-        onRecord: (record, body) => {
-          slice.push({ record, body });
-          sliceBytes += body.length;
-          if (sliceBytes >= DUMP_SLICE_BODY_BYTES) {
-            nextOffset = record.fileOffset + record.recordLength;
-            throw new SlicePause();
-          }
-        },
-      });
-    } catch (error) {
-      if (!(error instanceof SlicePause)) throw error;
+  const segmentFile = RecordCursor.open(sizeCappedLayer(baseLayer, segment.bytes), segment.path, { isLastSegment, bodies: true });
+  try {
+    if (segmentFile.tornCreation) {
+      // The last segment was being created: nothing in it was acknowledged. An empty one is no tail.
+      if (segmentFile.fileSize > 0) report.tornTails.push({ file: segment.path, offset: 0, bytes: segmentFile.fileSize });
+    } else {
+      if (segmentFile.segmentHeader === null) throw segmentCorrupt(segment.path, 0, segmentFile.segmentHeaderProblem!);
+      // One cursor for the whole segment, pulled a slice at a time as the sink keeps up.
+      for (;;) {
+        const slice = nextSlice(segment.path, segmentFile, report);
+        if (slice.length === 0) break;
+        await emitSlice(segment.path, slice, filter, sink, report);
+        const last = slice[slice.length - 1]!;
+        onProgress(last.fileOffset + last.recordLength);
+      }
     }
-    await emitSlice(segment.path, slice, filter, sink, report);
-    if (result !== undefined) {
-      if (result.tornBytes > 0) report.tornTails.push({ file: segment.path, offset: result.endOffset, bytes: result.tornBytes });
-      onProgress(segment.bytes);
-      return;
-    }
-    onProgress(nextOffset);
-    fromOffset = nextOffset;
+  } finally {
+    segmentFile.close();
   }
+  onProgress(segment.bytes);
+}
+
+/**
+ * The next records, up to about DUMP_SLICE_BODY_BYTES of bodies; none at the end of the segment.
+ * A torn tail ends the segment (reported); any other damage fails the dump before the slice it
+ * falls in is handed over, as the first invalid record always has.
+ */
+function nextSlice(path: string, segmentFile: RecordCursor, report: DumpReport): CursorRecord[] {
+  const slice: CursorRecord[] = [];
+  let sliceBytes = 0;
+  while (sliceBytes < DUMP_SLICE_BODY_BYTES) {
+    const item = segmentFile.next();
+    if (item === null) break;
+    if (item.kind === 'damage') {
+      if (!item.torn) throw segmentCorrupt(path, item.fileOffset, describeDamage(item));
+      report.tornTails.push({ file: path, offset: item.fileOffset, bytes: item.bytes });
+      break;
+    }
+    slice.push(item);
+    sliceBytes += item.body!.length;
+  }
+  return slice;
 }
 
 /** Decompresses up to RECORD_LOADS_IN_FLIGHT_MAX records ahead, and hands their spans over in order. */
-async function emitSlice(path: string, slice: ScannedBody[], filter: CompiledFilter, sink: SpanSink, report: DumpReport): Promise<void> {
+async function emitSlice(path: string, slice: CursorRecord[], filter: CompiledFilter, sink: SpanSink, report: DumpReport): Promise<void> {
   const pending: Promise<Span[]>[] = [];
   const drainOne = async () => {
     const spans = await pending.shift()!;
     report.spans += spans.length;
     if (spans.length > 0) await sink(spans);
   };
-  for (const { record, body } of slice) {
+  for (const record of slice) {
     report.records++;
-    if (!filter.recordMayMatch(record)) {
+    if (!filter.recordMayMatch(record.header)) {
       report.recordsSkipped++;
       continue;
     }
-    const decoding = decodeRecordSpans(path, record, body, filter);
+    const decoding = decodeRecordSpans(path, record, filter);
     // Handled when its turn comes; this keeps a failure while an earlier one is awaited from
     // counting as unhandled.
     decoding.catch(() => {});
@@ -203,17 +204,9 @@ async function emitSlice(path: string, slice: ScannedBody[], filter: CompiledFil
   while (pending.length > 0) await drainOne();
 }
 
-async function decodeRecordSpans(path: string, record: ScannedRecord, body: Uint8Array, filter: CompiledFilter): Promise<Span[]> {
-  const batch = await decodeRecordBody(record.header, body, path, record.fileOffset);
-  let view;
-  try {
-    view = openBatch(batch, STORED_BATCH_LIMITS);
-  } catch (error) {
-    throw segmentCorrupt(path, record.fileOffset, `stored batch is invalid: ${(error as Error).message}`);
-  }
-  if (view.spanCount !== record.header.spanCount) {
-    throw segmentCorrupt(path, record.fileOffset, `record says ${record.header.spanCount} spans; its batch holds ${view.spanCount}`);
-  }
+async function decodeRecordSpans(path: string, record: CursorRecord, filter: CompiledFilter): Promise<Span[]> {
+  // The batch CRC too, as dump always has: a maintenance read checks everything it reads.
+  const view = await loadStoredBatch(record.header, record.body!, path, record.fileOffset, { bodyCrcChecked: true, batchCrc: true });
   const common = decodeCommon(view.commonBytes());
   const spans: Span[] = [];
   for (let i = 0; i < view.spanCount; i++) {

@@ -1,6 +1,7 @@
 /**
  * What `tracekv repair` will do to a store, decided from the bytes alone (read-only): per segment
- * the action from repair-scan, and per generation the index chunks made stale by those actions.
+ * the action from repair-scan (the record cursor's judgement, data-format.md §3.4), and per
+ * generation the index chunks made stale by those actions.
  *
  * A chunk stays valid when its coverage ends at or before the first changed byte of its
  * generation (data-format.md §4.3: `to` is the end of the last covered record, and records before
@@ -44,20 +45,23 @@ export interface GenerationPlan {
 
 export type ProgressCallback = (segmentsDone: number, segmentsTotal: number) => void;
 
-export function planStore(fs: FileLayer, layout: StoreLayout, rebuildIndex: boolean, onProgress?: ProgressCallback): GenerationPlan[] {
+export async function planStore(fs: FileLayer, layout: StoreLayout, rebuildIndex: boolean, onProgress?: ProgressCallback): Promise<GenerationPlan[]> {
   const total = layout.generations.reduce((sum, generation) => sum + generation.segments.length, 0);
   let done = 0;
   const tick = () => onProgress?.(++done, total);
-  return layout.generations.map((generation) => planGeneration(fs, generation, rebuildIndex, tick));
+  const plans: GenerationPlan[] = [];
+  for (const generation of layout.generations) plans.push(await planGeneration(fs, generation, rebuildIndex, tick));
+  return plans;
 }
 
-function planGeneration(fs: FileLayer, generation: GenerationLayout, rebuildIndex: boolean, tick: () => void): GenerationPlan {
+async function planGeneration(fs: FileLayer, generation: GenerationLayout, rebuildIndex: boolean, tick: () => void): Promise<GenerationPlan> {
   const lastId = generation.segments[generation.segments.length - 1]?.id;
-  const analyses = generation.segments.map((segment) => {
-    const analysis = analyzeSegment(fs, segment.path, { generationId: generation.id, segmentId: segment.id }, segment.id === lastId);
+  const analyses: SegmentAnalysis[] = [];
+  // One segment at a time: memory stays at one record, whatever the store's size.
+  for (const segment of generation.segments) {
+    analyses.push(await analyzeSegment(fs, segment.path, { generationId: generation.id, segmentId: segment.id }, segment.id === lastId));
     tick();
-    return analysis;
-  });
+  }
   const changed = analyses
     .filter((analysis) => analysis.action !== 'none')
     .map((analysis) => ({ analysis, brokenCopy: analysis.action === 'salvage' ? freeBrokenPath(fs, analysis.path) : null }));

@@ -4,17 +4,14 @@
  * Every other change is a new file written whole, fsynced, then renamed into place, with the
  * directory fsynced after each step that must survive a crash.
  */
-import { crc32c } from '../codec/crc32c.js';
-import { hex32 } from '../codec/little-endian.js';
 import { RECORD_HEADER_BYTES, SCAN_WINDOW_BYTES, SEGMENT_HEADER_BYTES } from '../constants.js';
 import { assert, ioError, segmentCorrupt } from '../errors.js';
 import { TMP_SUFFIX } from '../filenames.js';
 import { openFile, readAt, type FileLayer } from '../io/file-layer.js';
-import { scanSegment } from '../segment/segment-scan.js';
+import { RecordCursor, type CursorRecord } from '../segment/record-cursor.js';
+import { writeRecordHeader } from '../segment/record-header.js';
 import { SegmentWriter } from '../segment/segment-writer.js';
-import { describeRecordHeaderProblem, readRecordHeader } from '../segment/record-header.js';
 import type { SegmentAnalysis } from './repair-scan.js';
-
 
 /**
  * Copies `from` to the new file `to` byte for byte and fdatasyncs it; the caller fsyncs the
@@ -95,56 +92,54 @@ export async function writeSalvagedSegment(fs: FileLayer, analysis: SegmentAnaly
   return tmpPath;
 }
 
+/**
+ * Walks the damaged file again with the record cursor and appends every record the analysis kept.
+ * Under the lock the file cannot have changed, so a walk that meets damage the analysis did not
+ * list is reported rather than copied.
+ */
 function copyKeptRecords(fs: FileLayer, analysis: SegmentAnalysis, writer: SegmentWriter): void {
-  const fd = openFile(fs, analysis.path, 'read');
+  // A non-last segment shorter than its header: nothing to walk, nothing kept.
+  if (analysis.fileBytes <= SEGMENT_HEADER_BYTES) return;
+  const dropped = new Set(analysis.damage.filter((stretch) => stretch.kind !== 'segment-header').map((stretch) => stretch.offset));
+  const cursor = RecordCursor.open(fs, analysis.path, { isLastSegment: analysis.isLast, bodies: true });
   try {
-    const stretches = analysis.damage.filter((stretch) => stretch.kind !== 'segment-header');
-    let next = 0;
-    let offset = SEGMENT_HEADER_BYTES;
-    while (offset < analysis.fileBytes) {
-      const stretch = stretches[next];
-      if (stretch !== undefined && stretch.offset === offset) {
-        offset += stretch.bytes;
-        next++;
-        continue;
-      }
-      const record = readKeptRecord(fs, fd, analysis.path, offset);
-      writer.append(record);
-      offset += record.length;
+    for (const item of cursor) {
+      // Damage, or a record whose batch does not load: the analysis lists both by their offset.
+      if (dropped.has(item.fileOffset)) continue;
+      if (item.kind === 'damage') throw segmentCorrupt(analysis.path, item.fileOffset, `changed while being repaired: ${item.problem}`);
+      writer.append(storedRecord(item));
     }
   } finally {
-    fs.close(fd);
+    cursor.close();
   }
 }
 
 /**
- * The whole record at `offset`, which the analysis found valid. Checked again as it is copied:
- * under the lock the file cannot have changed, so a mismatch is reported rather than copied.
+ * The record as stored: its header re-encoded, byte-identical since a valid header has no free
+ * bits (§3.2: flags and reserved are 0, the CRC is computed), and the body the cursor CRC-checked.
  */
-function readKeptRecord(fs: FileLayer, fd: number, path: string, offset: number): Uint8Array {
-  const header = new Uint8Array(RECORD_HEADER_BYTES);
-  const headerRead = readAt(fs, fd, path, header, header.length, offset);
-  const problem = describeRecordHeaderProblem(header.subarray(0, headerRead), 0);
-  if (problem !== null) throw segmentCorrupt(path, offset, `changed while being repaired: ${problem}`);
-  const { bodyLength, bodyCrc } = readRecordHeader(header, 0, path, offset);
-  const record = new Uint8Array(RECORD_HEADER_BYTES + bodyLength);
-  const read = readAt(fs, fd, path, record, record.length, offset);
-  if (read < record.length) throw segmentCorrupt(path, offset, `changed while being repaired: record got ${read} bytes; want ${record.length}`);
-  const crc = crc32c(record, RECORD_HEADER_BYTES);
-  if (crc !== bodyCrc) throw segmentCorrupt(path, offset, `changed while being repaired: record bodyCrc got ${hex32(crc)}; want ${hex32(bodyCrc)}`);
-  // The header is copied from this same read, so it matches the body whose CRC was just checked.
-  if (!record.subarray(0, RECORD_HEADER_BYTES).every((byte, i) => byte === header[i])) {
-    throw segmentCorrupt(path, offset, 'changed while being repaired: record header differs between reads');
-  }
-  return record;
+function storedRecord(record: CursorRecord): Uint8Array {
+  const bytes = new Uint8Array(record.recordLength);
+  writeRecordHeader(bytes, 0, record.header);
+  bytes.set(record.body!, RECORD_HEADER_BYTES);
+  return bytes;
 }
 
 /** Reads the new file back as recovery will: every record valid, as many as planned. */
 function checkSalvagedSegment(fs: FileLayer, analysis: SegmentAnalysis, tmpPath: string): void {
   let records = 0;
-  const result = scanSegment(fs, tmpPath, { fromOffset: SEGMENT_HEADER_BYTES, isLastSegment: false, onRecord: () => records++ });
-  assert(records === analysis.recordsKept, `salvaged ${tmpPath} holds ${records} records; want ${analysis.recordsKept}`);
-  assert(result.endOffset === analysis.bytesAfter, `salvaged ${tmpPath} ends at ${result.endOffset}; want ${analysis.bytesAfter}`);
+  const cursor = RecordCursor.open(fs, tmpPath, { isLastSegment: false, bodies: true });
+  try {
+    assert(cursor.segmentHeader !== null, `salvaged ${tmpPath} has a bad segment header: ${cursor.segmentHeaderProblem}`);
+    for (const item of cursor) {
+      assert(item.kind === 'record', `salvaged ${tmpPath} is damaged at offset ${item.fileOffset}`);
+      records++;
+    }
+    assert(records === analysis.recordsKept, `salvaged ${tmpPath} holds ${records} records; want ${analysis.recordsKept}`);
+    assert(cursor.position === analysis.bytesAfter, `salvaged ${tmpPath} ends at ${cursor.position}; want ${analysis.bytesAfter}`);
+  } finally {
+    cursor.close();
+  }
 }
 
 /** Cuts a torn tail, the one in-place change (as recovery does on open), and syncs the file. */

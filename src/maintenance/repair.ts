@@ -61,7 +61,7 @@ export interface SegmentRepair {
   /**
    * Lower bounds. Records lie back to back, so a stretch with a valid record after it held at
    * least one record. A stretch that runs to the end of the file counts only when a whole record
-   * (valid header, body present, bad body CRC) starts it: otherwise it may be a partial append
+   * (valid header, body present, bad body CRC or invalid batch) starts it: otherwise it may be a partial append
    * that was never acknowledged, or junk. Spans come from valid record headers at stretch starts.
    */
   recordsLost: number;
@@ -111,14 +111,14 @@ export async function repairStore(options: RepairOptions): Promise<RepairReport>
   // Fails on a directory that is not a store before a LOCK file is created in it.
   const layout = readStoreLayout(dir, fs);
   if (options.dryRun === true) {
-    const plans = planStore(fs, layout, rebuildIndex, options.onProgress);
+    const plans = await planStore(fs, layout, rebuildIndex, options.onProgress);
     return buildReport(dir, true, plans, { status: 'skipped', reason: 'dry run' });
   }
   const lock = acquireLock(fs, join(dir, LOCK_FILE));
   let plans: GenerationPlan[];
   try {
     // Planned again under the lock: from here on no writer changes the files under us.
-    plans = planStore(fs, readStoreLayout(dir, fs), rebuildIndex, options.onProgress);
+    plans = await planStore(fs, readStoreLayout(dir, fs), rebuildIndex, options.onProgress);
     const clock = options.clock ?? Date.now;
     for (const plan of plans) await applyPlan(fs, plan, clock());
   } finally {

@@ -3,15 +3,19 @@
  * record headers only (spanCount, rawLength, bodyLength, start times; data-format.md §3.2) and
  * from chunk file headers (§4.3). Nothing is decompressed and nothing is written, so it is cheap
  * and safe beside a live writer; a torn-looking tail of a last segment is counted, not fatal.
+ *
+ * Also how every read-only command (verify, inspect, info, ls, dump) opens a segment and reads a
+ * damage item: segments are walked only through the record cursor (segment/record-cursor.ts).
  */
-import { CHUNK_HEADER_BYTES, SEGMENT_HEADER_BYTES } from '../constants.js';
+import { CHUNK_HEADER_BYTES, RECORD_HEADER_BYTES } from '../constants.js';
 import { TraceKvError } from '../errors.js';
 import type { ChunkPosition } from '../index/chunk-format.js';
 import { decodeChunkHeader } from '../index/chunk-header.js';
 import { readExactly } from '../index/chunk-resident.js';
-import { openFile, type FileLayer, sizeOfOpenFile } from '../io/file-layer.js';
+import { openFile, type FileLayer } from '../io/file-layer.js';
+import { RecordCursor, type CursorDamage } from '../segment/record-cursor.js';
+import type { RecordHeader } from '../segment/record-header.js';
 import { type ChunkFileRef, type GenerationLayout, type SegmentFile, type StoreLayout } from '../store/store-layout.js';
-import {readSegmentHeaderOf, walkSegmentRecords, type WalkedDamage } from './segment-walk.js';
 
 export interface SegmentSummary {
   generationId: number;
@@ -33,7 +37,7 @@ export interface SegmentSummary {
   /** Bytes of a torn tail (normal beside a live writer); 0 for a clean end. */
   tornBytes: number;
   /** Invalid stretches that are not a torn tail: run `tracekv verify`. */
-  damage: WalkedDamage[];
+  damage: CursorDamage[];
 }
 
 export interface ChunkSummary {
@@ -84,20 +88,18 @@ export function summarizeSegment(
     tornBytes: 0,
     damage: [],
   };
-  const fd = openFile(fs, segment.path, 'read');
+  // The size now, not the listing's: a live writer may have appended since.
+  const segmentFile = RecordCursor.open(fs, segment.path, { isLastSegment, bodies: false });
   try {
-    // The size now, not the listing's: a live writer may have appended since.
-    const fileBytes = sizeOfOpenFile(fs, fd, segment.path);
-    summary.fileBytes = fileBytes;
-    const { header, problem } = readSegmentHeaderOf(fs, fd, segment.path);
-    summary.createdAtMs = header?.createdAtMs ?? null;
-    if (header === null && isLastSegment && fileBytes <= SEGMENT_HEADER_BYTES) {
-      // A segment whose creation was torn (§5.5 pass 3): nothing in it was ever acknowledged.
-      summary.tornBytes = fileBytes;
+    summary.fileBytes = segmentFile.fileSize;
+    summary.createdAtMs = segmentFile.segmentHeader?.createdAtMs ?? null;
+    if (segmentFile.tornCreation) {
+      // A segment whose creation was torn (§3.4): nothing in it was ever acknowledged.
+      summary.tornBytes = segmentFile.fileSize;
       return summary;
     }
-    summary.headerProblem = problem;
-    for (const item of walkSegmentRecords(fs, fd, segment.path, fileBytes, { isLastSegment, withBody: false })) {
+    summary.headerProblem = segmentFile.segmentHeaderProblem;
+    for (let item = segmentFile.next(); item !== null; item = segmentFile.next()) {
       if (item.kind === 'damage') {
         if (item.torn) summary.tornBytes += item.bytes;
         else summary.damage.push(item);
@@ -118,8 +120,19 @@ export function summarizeSegment(
     }
     return summary;
   } finally {
-    fs.close(fd);
+    segmentFile.close();
   }
+}
+
+/**
+ * The header of a damaged stretch that is exactly one whole record whose only fault is its body
+ * CRC, not a torn tail; null for any other damage. verify --deep and inspect have always shown such
+ * a record as a record with a bad body (counted, named by its bodyCrc), and still do; a stretch
+ * reaching past the record's end holds more damage, and is shown as a damaged stretch (§3.4).
+ */
+export function badBodyRecordOf(item: CursorDamage): RecordHeader | null {
+  if (!item.wholeRecord || item.torn || item.header === null) return null;
+  return item.bytes === RECORD_HEADER_BYTES + item.header.bodyLength ? item.header : null;
 }
 
 /** A chunk file's header only (64 bytes); the resident region and entries are verify's job. */

@@ -9,20 +9,18 @@
  * Reading a trailer needs the record decompressed. Entries are sorted by position, so each record
  * is read and decompressed once however many traces (entries) it holds.
  */
-import { BatchView } from '../batch/batch-view.js';
+import type { BatchView } from '../batch/batch-view.js';
 import { bytesToHex } from '../batch/ids.js';
-import { validateStoredBatch } from '../batch/validate.js';
 import { CHUNK_HEADER_BYTES, CHUNK_PARTITION_ENTRY_BYTES, INDEX_ENTRY_BYTES, SEGMENT_HEADER_BYTES, TRACE_ID_BYTES } from '../constants.js';
-import { segmentCorrupt } from '../errors.js';
 import { segmentFileName, join } from '../filenames.js';
 import { ChunkFile } from '../index/chunk-file.js';
 import { ROW_ENTRIES_OFFSET, ROW_WORDS, type ChunkPosition } from '../index/chunk-format.js';
 import { readExactly } from '../index/chunk-resident.js';
 import { ENTRY_FILE_OFFSET_WORD, ENTRY_RECORD_LENGTH_WORD, ENTRY_SEGMENT_ID_WORD, ENTRY_SPAN_COUNT_FLAGS_WORD, SPAN_COUNT_MAX } from '../index/index-entry.js';
 import { openFile, type FileLayer } from '../io/file-layer.js';
-import { decodeRecordBody } from '../segment/record-codec.js';
 import type { RecordHeader } from '../segment/record-header.js';
 import { readRecordAt } from '../segment/segment-reader.js';
+import { loadStoredBatch } from '../segment/stored-batch.js';
 import type { ChunkFileRef, GenerationLayout } from '../store/store-layout.js';
 import { isCorruption, type VerifyReport } from './verify-report.js';
 
@@ -218,7 +216,7 @@ async function checkRecordEntries(
   try {
     const record = readRecordAt(segments.fs, segments.fd(first.segmentId), path, first.fileOffset, first.recordLength);
     header = record.header;
-    batch = batchViewOf(await decodeRecordBody(header, record.body, path, first.fileOffset), path, first.fileOffset);
+    batch = await loadStoredBatch(header, record.body, path, first.fileOffset);
   } catch (error) {
     if (!isCorruption(error)) throw error;
     report.problem(chunk.path, first.fileAt, `entry for trace ${first.traceId} → ${error.message}`);
@@ -239,16 +237,6 @@ async function checkRecordEntries(
   if (!chunkComplete) return;
   for (const [traceId, spans] of spansByTrace) {
     if (!seen.has(traceId)) report.problem(path, first.fileOffset, `record holds ${spans} spans of trace ${traceId}, and ${chunk.path} has no entry for them`);
-  }
-}
-
-/** The batch of a record, structurally checked (§2.6; its body CRC already matched). */
-function batchViewOf(batch: Uint8Array, path: string, fileOffset: number): BatchView {
-  try {
-    return new BatchView(batch, validateStoredBatch(batch));
-  } catch (error) {
-    if (!isCorruption(error)) throw error;
-    throw segmentCorrupt(path, fileOffset, `stored batch is invalid: ${error.message}`);
   }
 }
 

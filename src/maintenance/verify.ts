@@ -3,21 +3,22 @@
  * beside a live daemon.
  *
  * 1. Layout: generation metadata ids, segment ids and chunk sequence numbers without gaps (§5.1).
- * 2. Segments: the segment header and every record header (§3.1, §3.2), walking on past damage;
+ * 2. Segments: the segment header and every record header (§3.1, §3.2), walking on past damage
+ *    through the record cursor (§3.4);
  *    with `deep`, every body CRC, decompression, and the batch inside (§2.6) against its record.
  *    A torn tail of a generation's last segment is a warning: a live writer may be mid-append.
  * 3. Index: every chunk file's header, resident region and bucket CRCs (§4.3), its coverage
  *    chaining, and every entry against the record it points to (verify-index.ts).
  */
-import { BATCH_BYTES_LIMIT, BATCH_SPANS_LIMIT, SEGMENT_HEADER_BYTES } from '../constants.js';
-import { validateBatch } from '../batch/validate.js';
 import { GENERATION_META_FILE, join } from '../filenames.js';
-import { nodeFileLayer, openFile, type FileLayer, sizeOfOpenFile } from '../io/file-layer.js';
-import { decodeRecordBody } from '../segment/record-codec.js';
+import { nodeFileLayer, type FileLayer } from '../io/file-layer.js';
+import { describeDamage, RecordCursor, type CursorDamage } from '../segment/record-cursor.js';
+import type { RecordHeader } from '../segment/record-header.js';
+import { loadStoredBatch } from '../segment/stored-batch.js';
 import { readStoreLayout, type GenerationLayout, type SegmentFile } from '../store/store-layout.js';
-import {readSegmentHeaderOf, walkSegmentRecords, type WalkedRecord } from './segment-walk.js';
+import { badBodyRecordOf } from './segment-summary.js';
 import { verifyGenerationIndex, type GenerationRecords } from './verify-index.js';
-import { isCorruption, VerifyReport } from './verify-report.js';
+import { VerifyReport } from './verify-report.js';
 
 export type { VerifyCounters, VerifyProblem } from './verify-report.js';
 export { VerifyReport } from './verify-report.js';
@@ -34,9 +35,6 @@ export interface VerifyOptions {
   /** Bytes of segments and chunk files checked so far, of `total`. */
   onProgress?: (done: number, total: number) => void;
 }
-
-/** The whole-batch checks of a stored batch, at the format's ceilings (the store's own limits are per-open options). */
-const STORED_BATCH_LIMITS = { batchBytesMax: BATCH_BYTES_LIMIT, batchSpansMax: BATCH_SPANS_LIMIT };
 
 /** Throws only for runtime failures (not a store, I/O errors); corruption is in the report. */
 export async function verifyStore(options: VerifyOptions): Promise<VerifyReport> {
@@ -108,70 +106,62 @@ async function verifySegment(
 ): Promise<{ records: Map<number, number>; damaged: boolean }> {
   const records = new Map<number, number>();
   let damaged = false;
-  const fd = openFile(fs, segment.path, 'read');
+  const segmentFile = RecordCursor.open(fs, segment.path, { isLastSegment: isLast, bodies: deep });
   try {
-    const fileBytes = sizeOfOpenFile(fs, fd, segment.path);
+    const { fileSize, segmentHeader: header, segmentHeaderProblem: headerProblem } = segmentFile;
     report.counters.segments++;
-    report.counters.segmentBytes += fileBytes;
-    const { header, problem } = readSegmentHeaderOf(fs, fd, segment.path);
-    if (header === null && isLast && fileBytes <= SEGMENT_HEADER_BYTES) {
-      report.warning(segment.path, 0, `segment creation torn (${fileBytes} bytes, no valid header): it holds nothing acknowledged; the next open removes it`);
-      report.counters.tornBytes += fileBytes;
+    report.counters.segmentBytes += fileSize;
+    if (segmentFile.tornCreation) {
+      report.warning(segment.path, 0, `segment creation torn (${fileSize} bytes, no valid header): it holds nothing acknowledged; the next open removes it`);
+      report.counters.tornBytes += fileSize;
       return { records, damaged };
     }
-    if (problem !== null) report.problem(segment.path, 0, problem);
+    if (headerProblem !== null) report.problem(segment.path, 0, headerProblem);
     if (header !== null && header.generationId !== generationId) report.problem(segment.path, 8, `segment header generationId got ${header.generationId}; want ${generationId}`);
     if (header !== null && header.segmentId !== segment.id) report.problem(segment.path, 12, `segment header segmentId got ${header.segmentId}; want ${segment.id} (file name)`);
-    for (const item of walkSegmentRecords(fs, fd, segment.path, fileBytes, { isLastSegment: isLast, withBody: deep })) {
-      if (item.kind === 'damage') {
-        if (item.torn) {
-          report.warning(segment.path, item.fileOffset, `torn tail of ${item.bytes} bytes (${item.problem}): normal while a writer is appending; the next open cuts it`);
-          report.counters.tornBytes += item.bytes;
-        } else {
-          damaged = true;
-          const next = item.nextOffset === null ? '' : `; the next valid record is at offset ${item.nextOffset}`;
-          report.problem(segment.path, item.fileOffset, `invalid record: ${item.problem}${next}`);
-        }
-        continue;
+    for (let item = segmentFile.next(); item !== null; item = segmentFile.next()) {
+      if (item.kind === 'record') {
+        countRecord(item.fileOffset, item.recordLength, item.header, records, report);
+        if (deep) await verifyRecordBody(segment.path, item.fileOffset, item.header, item.body!, report);
+      } else if (badBodyRecordOf(item) !== null) {
+        // (--deep only: bodies are read.) A whole record with a bad body is still a record: counted,
+        // and named by its body CRC, as verify always has; the index cross-check finds its entries.
+        countRecord(item.fileOffset, item.bytes, item.header!, records, report);
+        report.problem(segment.path, item.fileOffset, item.problem);
+      } else {
+        damaged = reportDamage(segment.path, item, report) || damaged;
       }
-      report.counters.records++;
-      report.counters.spans += item.header.spanCount;
-      records.set(item.fileOffset, item.recordLength);
-      if (deep) await verifyRecordBody(segment.path, item, report);
     }
     return { records, damaged };
   } finally {
-    fs.close(fd);
+    segmentFile.close();
   }
 }
 
-/** --deep: body CRC, decompression, and the batch against §2.6 and its record header (§3.2). */
-async function verifyRecordBody(path: string, record: WalkedRecord, report: VerifyReport): Promise<void> {
-  const { header, fileOffset } = record;
-  let batch: Uint8Array;
+function countRecord(fileOffset: number, recordLength: number, header: RecordHeader, records: Map<number, number>, report: VerifyReport): void {
+  report.counters.records++;
+  report.counters.spans += header.spanCount;
+  records.set(fileOffset, recordLength);
+}
+
+/** A torn tail is a warning (a live writer may be mid-append); other damage is a problem. Returns whether it was a problem. */
+function reportDamage(path: string, item: CursorDamage, report: VerifyReport): boolean {
+  if (item.torn) {
+    report.warning(path, item.fileOffset, `torn tail of ${item.bytes} bytes (${item.problem}): normal while a writer is appending; the next open cuts it`);
+    report.counters.tornBytes += item.bytes;
+    return false;
+  }
+  report.problem(path, item.fileOffset, describeDamage(item));
+  return true;
+}
+
+/** --deep: decompression, and the batch against §2.6 (its batch CRC too) and its record header (§3.2). The cursor checked the body CRC. */
+async function verifyRecordBody(path: string, fileOffset: number, header: RecordHeader, body: Uint8Array, report: VerifyReport): Promise<void> {
   try {
-    batch = await decodeRecordBody(header, record.body!, path, fileOffset);
+    await loadStoredBatch(header, body, path, fileOffset, { bodyCrcChecked: true, batchCrc: true });
   } catch (error) {
     report.corruption(error, path, fileOffset);
     return;
   }
   report.counters.recordsDecoded++;
-  let batchHeader;
-  try {
-    batchHeader = validateBatch(batch, STORED_BATCH_LIMITS);
-  } catch (error) {
-    if (!isCorruption(error)) throw error;
-    report.problem(path, fileOffset, `stored batch is invalid: ${error.message}${error.offset === undefined ? '' : ` (batch offset ${error.offset})`}`);
-    return;
-  }
-  if (batchHeader.spanCount !== header.spanCount) {
-    report.problem(path, fileOffset, `record spanCount ${header.spanCount}; its batch holds ${batchHeader.spanCount}`);
-  }
-  if (batchHeader.minStartTimeUnixNano !== header.minStartTimeUnixNano || batchHeader.maxStartTimeUnixNano !== header.maxStartTimeUnixNano) {
-    report.problem(
-      path,
-      fileOffset,
-      `record time range ${header.minStartTimeUnixNano}..${header.maxStartTimeUnixNano}; its batch says ${batchHeader.minStartTimeUnixNano}..${batchHeader.maxStartTimeUnixNano}`,
-    );
-  }
 }

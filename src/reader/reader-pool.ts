@@ -9,19 +9,12 @@
  * never retried: a bug is ERR_INTERNAL, an errno ERR_IO naming its file.
  */
 import { Piscina } from 'piscina';
+import type { ReaderCacheStats } from '../api/index.js';
 import { TraceKvError, assert } from '../errors.js';
 import type { FileLayer } from '../io/file-layer.js';
 import { RecordLoader } from './record-loader.js';
 import { asReaderError, fromTaskError, runRecordTask, type RecordTask, type RecordTaskResult, type TaskError } from './record-task.js';
 import type { ReaderWorkerData } from './reader-worker.js';
-
-export interface ReaderCacheStats {
-  hits: number;
-  misses: number;
-  /** Bytes held, summed over readers, as each last reported. */
-  bytes: number;
-  bytesMax: number;
-}
 
 export interface RecordExecutor {
   readonly threads: number;
@@ -34,11 +27,16 @@ function timeoutError(): TraceKvError {
   return new TraceKvError('ERR_TIMEOUT', 'read did not finish within its timeout');
 }
 
-/** The worker module beside this one; from the TypeScript sources (tests, tsx), its build in dist/. */
+/**
+ * The worker module beside this one, in the same form as this one: reader-worker.js from the build,
+ * reader-worker.ts from the sources. A worker thread inherits the parent's execArgv, so a parent
+ * that runs the sources through a TypeScript loader (`node --import tsx`, vitest's pool) gives its
+ * workers that loader too; nothing here needs to know which of the two is running.
+ */
 function workerFile(): string {
   const here = new URL(import.meta.url);
-  if (here.pathname.endsWith('.ts')) return new URL('../../dist/reader/reader-worker.js', here).href;
-  return new URL('./reader-worker.js', here).href;
+  const extension = here.pathname.slice(here.pathname.lastIndexOf('.'));
+  return new URL(`./reader-worker${extension}`, here).href;
 }
 
 class CacheTally {

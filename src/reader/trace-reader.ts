@@ -15,55 +15,38 @@ import { decodeCommon } from '../batch/common.js';
 import type { BatchCommon } from '../batch/decoder.js';
 import { bytesToHex, parseSpanId, parseTraceId } from '../batch/ids.js';
 import { decodeSpanRecord } from '../batch/span-codec.js';
-import type { RawSpan, Span, SpanIdInput, TraceIdInput } from '../batch/types.js';
-import type { ResolvedOptions } from '../options.js';
-import type { StoreState } from '../store/store-state.js';
 import {
   GET_SPAN_OPTION_KEYS,
   READ_OPTION_KEYS,
   boundsOf,
-  parseQueries,
-  planRead,
   readOptionsOf,
-  type ParsedQuery,
-  type PlannedRecord,
-  type TimeBoundsInput,
+  type RawSpan,
+  type ReadOptions,
+  type ReaderCacheStats,
+  type Span,
+  type SpanIdInput,
+  type StreamedTrace,
+  type Trace,
+  type TraceIdInput,
   type TraceQuery,
-} from './read-plan.js';
-import { createExecutor, type ReaderCacheStats, type RecordExecutor } from './reader-pool.js';
+} from '../api/index.js';
+import type { ResolvedOptions } from '../options.js';
+import type { IndexLookup } from './index-lookup.js';
+import { parseQueries, planRead, type ParsedQuery, type PlannedRecord } from './read-plan.js';
+import { createExecutor, type RecordExecutor } from './reader-pool.js';
 import { NO_BOUNDS, SPAN_FIELDS, type RecordTask, type RecordTaskResult } from './record-task.js';
-
-export interface ReadOptions extends TimeBoundsInput {
-  /** Return the stored record bytes instead of decoded spans. */
-  raw?: boolean;
-  /** Fail with ERR_TIMEOUT once the call has run this long. Default: the store's `readTimeoutMs`. */
-  timeoutMs?: number;
-}
-
-export interface Trace<S = Span> {
-  traceId: string;
-  spans: S[];
-  /** Set when spans were left out because the trace passed `traceBytesMax`. */
-  partial?: true;
-  partialReason?: string;
-}
-
-/** One item of getTracesStream: the position of the id in the request, and its trace or null. */
-export interface StreamedTrace<S = Span> {
-  index: number;
-  trace: Trace<S> | null;
-}
 
 /** Ids per slice of a stream: a stream holds at most this many traces at once. */
 export const STREAM_SLICE_TRACES = 256;
 
 export class TraceReader {
-  private readonly options: ResolvedOptions;
   private readonly executor: RecordExecutor;
 
-  constructor(private readonly state: StoreState) {
-    this.options = state.options;
-    this.executor = createExecutor(state.options.readerThreads, state.options.fileLayer, state.options.readCacheBytesMax);
+  constructor(
+    private readonly index: IndexLookup,
+    private readonly options: ResolvedOptions,
+  ) {
+    this.executor = createExecutor(options.readerThreads, options.fileLayer, options.readCacheBytesMax);
   }
 
   cacheStats(): ReaderCacheStats {
@@ -75,7 +58,7 @@ export class TraceReader {
   }
 
   async getTraces(ids: readonly (TraceIdInput | TraceQuery)[], input?: ReadOptions): Promise<(Trace<Span | RawSpan> | null)[]> {
-    this.state.checkOpen();
+    this.index.checkOpen();
     const options: ReadOptions = readOptionsOf(input, READ_OPTION_KEYS);
     if (!Array.isArray(ids)) throw invalidArgument('getTraces(traceIds): want an array of trace ids');
     if (ids.length > this.options.requestTracesMax) {
@@ -90,7 +73,7 @@ export class TraceReader {
 
   /** Yields every id's trace in input order, a slice at a time, so memory stays bounded for any number of ids. */
   async *getTracesStream(ids: Iterable<TraceIdInput | TraceQuery>, input?: ReadOptions): AsyncGenerator<StreamedTrace<Span | RawSpan>> {
-    this.state.checkOpen();
+    this.index.checkOpen();
     const options: ReadOptions = readOptionsOf(input, READ_OPTION_KEYS);
     const callBounds = boundsOf(options, 'options');
     let slice: (TraceIdInput | TraceQuery)[] = [];
@@ -110,7 +93,7 @@ export class TraceReader {
   }
 
   async getSpan(traceIdInput: TraceIdInput, spanIdInput: SpanIdInput, input?: Pick<ReadOptions, 'timeoutMs'>): Promise<Span | null> {
-    this.state.checkOpen();
+    this.index.checkOpen();
     const options: Pick<ReadOptions, 'timeoutMs'> = readOptionsOf(input, GET_SPAN_OPTION_KEYS);
     const traceId = new Uint8Array(TRACE_ID_BYTES);
     parseTraceId(traceIdInput, traceId, 0, 'traceId');
@@ -128,7 +111,7 @@ export class TraceReader {
   }
 
   private async execute(queries: ParsedQuery[], raw: boolean, deadline: number): Promise<(Trace<Span | RawSpan> | null)[]> {
-    const plan = planRead([...this.state.generations], queries);
+    const plan = planRead(this.index.readableGenerations(), queries);
     const slices = splitPlan(plan, this.executor.threads);
     const results = await Promise.all(slices.map((slice) => this.executor.run(this.taskOf(slice, queries), deadline)));
     let requestBytes = 0;
@@ -172,7 +155,7 @@ export class TraceReader {
       wants: Uint32Array.from(wants),
       traceBytesMax: this.options.traceBytesMax,
       requestBytesMax: this.options.requestBytesMax,
-      retentionEpoch: this.state.retentionEpoch,
+      retentionEpoch: this.index.retentionEpoch,
     };
   }
 }

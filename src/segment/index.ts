@@ -1,4 +1,4 @@
-/** Segment files (data-format.md §3): headers, record codec, append, point reads, recovery scan. */
+/** Segment files (data-format.md §3): headers, record codec, append, point reads, the one record cursor every walker uses (§3.4), and the one stored-batch loader. */
 export { decodeSegmentHeader, encodeSegmentHeader, type SegmentHeader } from './segment-header.js';
 export {
   isRecordHeaderValid,
@@ -10,4 +10,13 @@ export {
 export { decodeRecordBody, encodeRecord } from './record-codec.js';
 export { SegmentWriter } from './segment-writer.js';
 export { readRecordAt } from './segment-reader.js';
-export { SCAN_WINDOW_BYTES, scanSegment, type ScannedRecord, type ScanOptions, type ScanResult } from './segment-scan.js';
+export {
+  describeDamage,
+  RecordCursor,
+  type CursorDamage,
+  type CursorItem,
+  type CursorRecord,
+  type OwnedRecordCursor,
+  type RecordCursorOptions,
+} from './record-cursor.js';
+export { loadStoredBatch, type StoredBatchChecks } from './stored-batch.js';

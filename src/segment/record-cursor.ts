@@ -88,7 +88,8 @@ export class RecordCursor implements Iterable<CursorItem> {
 
   /**
    * A cursor over the segment open as `fd`, which stays the caller's. Reads the segment header now.
-   * Throws ERR_SEGMENT_CORRUPT when fromOffset lies past the end of the file, ERR_IO on a read error.
+   * Throws ERR_SEGMENT_CORRUPT when a fromOffset past the first record lies past the end of the file,
+   * ERR_IO on a read error.
    */
   constructor(
     private readonly fs: FileLayer,
@@ -104,7 +105,10 @@ export class RecordCursor implements Iterable<CursorItem> {
     this.segmentHeader = decoded.header;
     this.segmentHeaderProblem = decoded.problem;
     this.offset = from;
-    if (from > this.fileSize && !this.tornCreation) {
+    // A file shorter than its segment header holds no record: a walk from the first record has
+    // nothing to read, and segmentHeaderProblem says why. Any later start past the end means the
+    // caller's offset (an index's coverage end) points at bytes the file does not have.
+    if (from > this.fileSize && from > SEGMENT_HEADER_BYTES) {
       throw new TraceKvError('ERR_SEGMENT_CORRUPT', `${path} at offset ${from}: walk starts past the end: file size got ${this.fileSize}; want ≥ ${from}`, {
         file: path,
         offset: from,

@@ -7,24 +7,16 @@
  * could still take away; a span is readable once its append() has resolved.
  */
 import { CODEC_NONE, CODEC_ZSTD, COMPRESSIONS_IN_FLIGHT_MAX, SEGMENT_HEADER_BYTES } from '../constants.js';
-import { TraceKvError, assert, internalError, invalidArgument, ioError } from '../errors.js';
+import { TraceKvError, assert, internalError, invalidArgument } from '../errors.js';
+import type { AppendResult } from '../api/index.js';
 import type { BatchHeader } from '../batch/header.js';
 import { validateBatch } from '../batch/validate.js';
 import { zstdCompress } from '../codec/zstd.js';
 import { encodeRecord } from '../segment/record-codec.js';
-import { SegmentWriter } from '../segment/segment-writer.js';
-import { sealTail } from './index-sealer.js';
 import type { Generation } from './generation.js';
 import type { StoreState } from './store-state.js';
 
-export interface AppendResult {
-  /** Spans in the batch. */
-  spans: number;
-  generationId: number;
-  segmentId: number;
-  /** Offset of the record in its segment file. */
-  fileOffset: number;
-}
+export type { AppendResult };
 
 interface AppendJob {
   batch: Uint8Array;
@@ -167,9 +159,9 @@ export class AppendPipeline {
     const hasData = generation.storedBytes > 0;
     if (hasData && ageMs >= options.generationHours * 3_600_000) return 'generation';
     if (hasData && generation.storedBytes + recordBytes > options.generationBytesMax) return 'generation';
-    const writer = generation.writer;
-    if (writer === null) return 'start-segment';
-    if (writer.endOffset > SEGMENT_HEADER_BYTES && writer.endOffset + recordBytes > options.segmentBytesMax) return 'segment';
+    const writeOffset = generation.writeOffset;
+    if (writeOffset === null) return 'start-segment';
+    if (writeOffset > SEGMENT_HEADER_BYTES && writeOffset + recordBytes > options.segmentBytesMax) return 'segment';
     return null;
   }
 
@@ -177,44 +169,23 @@ export class AppendPipeline {
   private async startSegment(): Promise<void> {
     const generation = this.state.activeGeneration;
     assert(generation !== null, 'startSegment without an active generation');
-    const previous = generation.writer;
-    if (previous !== null) {
-      await previous.sync();
-      previous.close();
-      generation.writer = null;
-    }
-    const segmentId = generation.lastSegmentId + 1;
-    const path = generation.segmentPath(segmentId);
-    const writer = await SegmentWriter.create(this.state.fs, path, {
-      generationId: generation.id,
-      segmentId,
-      createdAtMs: this.state.options.clock(),
-    });
-    try {
-      await this.state.fs.fsyncDir(generation.dirPath);
-    } catch (error) {
-      writer.close();
-      throw ioError(generation.dirPath, 'fsync directory', error);
-    }
-    generation.writer = writer;
-    generation.segmentIds.push(segmentId);
-    generation.segmentBytes.set(segmentId, writer.endOffset);
+    await generation.closeSegment();
+    await generation.startSegment(this.state.options.clock());
   }
 
   private write(job: AppendJob): void {
     const generation = this.state.activeGeneration!;
-    const writer = generation.writer!;
-    job.fileOffset = writer.append(job.record!);
+    const at = generation.appendRecord(job.record!);
     job.generation = generation;
-    job.segmentId = generation.lastSegmentId;
-    generation.segmentBytes.set(job.segmentId, writer.endOffset);
+    job.segmentId = at.segmentId;
+    job.fileOffset = at.fileOffset;
   }
 
   /** One fdatasync for the whole group, then publish and acknowledge every job in it. */
   private async commit(): Promise<void> {
     if (this.group.length === 0) return;
     const generation = this.group[0]!.generation!;
-    if (this.state.options.durability === 'fsync') await generation.writer!.sync();
+    if (this.state.options.durability === 'fsync') await generation.syncSegment();
     const group = this.group;
     this.group = [];
     this.state.counters.groupCommits++;
@@ -224,10 +195,7 @@ export class AppendPipeline {
   private publish(job: AppendJob): void {
     const { header, batch, record } = job;
     const generation = job.generation!;
-    const tail = generation.tail;
-    tail.indexRecord(job.segmentId, job.fileOffset, record!.length, batch, header);
-    generation.noteStartTimes(header.minStartTimeUnixNano, header.maxStartTimeUnixNano);
-    generation.indexedThrough = { segmentId: job.segmentId, fileOffset: job.fileOffset + record!.length };
+    generation.publishRecord({ segmentId: job.segmentId, fileOffset: job.fileOffset }, record!.length, batch, header);
     const counters = this.state.counters;
     counters.appends++;
     counters.appendedSpans += header.spanCount;
@@ -239,20 +207,17 @@ export class AppendPipeline {
   /** Seals a full tail in the background; waits only if the previous seal has not finished. */
   private async sealIfFull(): Promise<void> {
     const generation = this.state.activeGeneration;
-    if (generation === null || !generation.tail.isFull) return;
-    if (generation.sealing !== null) await generation.sealing;
-    if (this.state.options.durability === 'none') await generation.writer?.sync();
-    const flushEntries = this.state.options.indexFlushEntries;
-    generation.sealing = sealTail(this.state.fs, generation, flushEntries)
-      .then(() => {
+    if (generation === null || !generation.tailIsFull) return;
+    await generation.sealSettled();
+    if (this.state.options.durability === 'none') await generation.syncSegment();
+    generation.sealInBackground(
+      () => {
         this.state.counters.chunksSealed++;
-      })
-      .catch((error: unknown) => {
+      },
+      (error: unknown) => {
         this.state.fail(error);
-      })
-      .finally(() => {
-        generation.sealing = null;
-      });
+      },
+    );
   }
 
   private failAll(error: unknown): void {

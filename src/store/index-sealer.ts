@@ -1,44 +1,31 @@
 /**
- * Seals a generation's in-memory index tail into an immutable chunk file (data-format.md §4.3).
- * The frozen tail stays searchable until the chunk file is written, synced and loaded, so a read
- * never misses an entry while a seal is in flight.
+ * Writes a frozen index tail out as an immutable chunk file (data-format.md §4.3) and loads it
+ * back. `Generation.seal` decides what the chunk covers and keeps the frozen tail searchable until
+ * this returns, so a read never misses an entry while a seal is in flight.
  */
-import { assert } from '../errors.js';
 import { buildChunkFile, writeChunkFile } from '../index/chunk-writer.js';
 import { ChunkFile } from '../index/chunk-file.js';
-import { IndexTail } from '../index/index-tail.js';
-import { chunkFileName } from '../filenames.js';
+import type { IndexTail } from '../index/index-tail.js';
+import { chunkFileName, join } from '../filenames.js';
 import type { FileLayer } from '../io/file-layer.js';
-import type { Generation } from './generation.js';
+import type { Position } from '../api/index.js';
 
-export interface SealResult {
-  entries: number;
+/** What the new chunk file is: its place in the generation and the records it covers. */
+export interface SealedChunkMeta {
+  generationId: number;
   chunkSeq: number;
+  partitionCount: number;
+  /** Coverage start, inclusive: where the previous chunk's coverage ended. */
+  from: Position;
+  /** Coverage end, exclusive: the end of the last record whose entries the tail holds. */
+  to: Position;
 }
 
-/**
- * Freezes the tail and writes it out. Callers must have made every record the tail covers durable
- * first: a chunk must never cover bytes that a crash could take away.
- */
-export async function sealTail(fs: FileLayer, generation: Generation, flushEntries: number): Promise<SealResult | null> {
-  assert(generation.sealingTail === null, 'sealTail while a seal is in flight');
-  const tail = generation.tail;
-  if (tail.entryCount === 0) return null;
-  tail.freeze();
-  generation.sealingTail = tail;
-  generation.tail = new IndexTail(generation.meta.partitionCount, flushEntries);
-  const chunkSeq = generation.chunks.length + 1;
-  const from = generation.chunkCoverageEnd;
-  const to = { ...generation.indexedThrough };
-  const bytes = buildChunkFile(tail, { generationId: generation.id, chunkSeq, from, to });
-  await writeChunkFile(fs, generation.dirPath, chunkFileName(chunkSeq), bytes);
-  const chunk = ChunkFile.open(fs, generation.chunkPath(chunkSeq), {
-    generationId: generation.id,
-    chunkSeq,
-    partitionCount: generation.meta.partitionCount,
-  });
-  generation.chunks.push(chunk);
-  generation.chunkCoverageEnd = to;
-  generation.sealingTail = null;
-  return { entries: tail.entryCount, chunkSeq };
+/** Builds, writes and syncs the chunk file (new file, rename, directory sync), then opens it. */
+export async function writeSealedChunk(fs: FileLayer, dirPath: string, tail: IndexTail, meta: SealedChunkMeta): Promise<ChunkFile> {
+  const { generationId, chunkSeq, partitionCount, from, to } = meta;
+  const bytes = buildChunkFile(tail, { generationId, chunkSeq, from, to });
+  const fileName = chunkFileName(chunkSeq);
+  await writeChunkFile(fs, dirPath, fileName, bytes);
+  return ChunkFile.open(fs, join(dirPath, fileName), { generationId, chunkSeq, partitionCount });
 }

@@ -9,27 +9,12 @@ import { freeBrokenPath } from '../io/file-layer.js';
 import { ChunkFile } from '../index/chunk-file.js';
 import { RecordCursor, describeDamage, type CursorRecord } from '../segment/record-cursor.js';
 import { loadStoredBatch } from '../segment/stored-batch.js';
+import type { RecoveryReport } from '../api/index.js';
 import { FIRST_POSITION, Generation, comparePositions } from './generation.js';
-import { sealTail } from './index-sealer.js';
 import { listGenerationIds, readGenerationLayout } from './store-layout.js';
 import type { StoreState } from './store-state.js';
 
-export interface RecoveryReport {
-  removedTempFiles: number;
-  droppedDeletingGenerations: number;
-  generations: number;
-  segments: number;
-  chunks: number;
-  /** Chunk files that failed their checks and were renamed to `.broken`; their coverage was re-derived. */
-  brokenChunks: string[];
-  truncatedBytes: number;
-  /** Files whose torn tail was cut (read-only: would be cut), or removed when not even their header was complete. */
-  truncatedFiles: string[];
-  reindexedRecords: number;
-  reindexedSpans: number;
-  reindexedEntries: number;
-  durationMs: number;
-}
+export type { RecoveryReport };
 
 export async function recover(state: StoreState, rootDir: string): Promise<RecoveryReport> {
   const started = performance.now();
@@ -120,8 +105,7 @@ async function loadGeneration(state: StoreState, rootDir: string, id: number, re
   layout.segments.forEach((segment, i) => {
     if (segment.id !== i + 1) throw segmentCorrupt(generation.segmentPath(i + 1), 0, `segment ${i + 1} is missing; found ${segment.id} after it`);
   });
-  generation.segmentIds = layout.segments.map((segment) => segment.id);
-  for (const segment of layout.segments) generation.segmentBytes.set(segment.id, segment.bytes);
+  generation.adoptSegments(layout.segments);
   report.segments += layout.segments.length;
 
   let broken = false;
@@ -142,9 +126,7 @@ async function loadGeneration(state: StoreState, rootDir: string, id: number, re
           chunk.close();
           throw error;
         }
-        generation.chunks.push(chunk);
-        generation.chunkCoverageEnd = chunk.to;
-        if (chunk.entryCount > 0) generation.noteStartTimes(chunk.minStartTimeUnixNano, chunk.maxStartTimeUnixNano);
+        generation.adoptChunk(chunk);
         report.chunks++;
         continue;
       } catch (error) {
@@ -158,7 +140,6 @@ async function loadGeneration(state: StoreState, rootDir: string, id: number, re
     report.brokenChunks.push(path);
   }
   if (broken && !state.options.readOnly) await fs.fsyncDir(dir);
-  generation.indexedThrough = generation.chunkCoverageEnd;
   return generation;
 }
 
@@ -189,7 +170,7 @@ async function reindexGeneration(state: StoreState, generation: Generation, repo
  */
 async function walkSegment(state: StoreState, generation: Generation, segmentId: number, fromOffset: number, report: RecoveryReport): Promise<void> {
   const path = generation.segmentPath(segmentId);
-  const size = generation.segmentBytes.get(segmentId)!;
+  const size = generation.segmentEnd(segmentId);
   // A file shorter than its header is a torn creation (nothing in it was acknowledged) unless the
   // index covers records in it: then acknowledged bytes are gone.
   if (size < fromOffset && fromOffset > SEGMENT_HEADER_BYTES) {
@@ -221,7 +202,7 @@ async function walkSegment(state: StoreState, generation: Generation, segmentId:
   if (state.options.readOnly) {
     // Leave the bytes: a live writer may be finishing that record right now. Read up to the valid end.
     report.truncatedBytes += tornBytes;
-    generation.segmentBytes.set(segmentId, endOffset);
+    generation.setSegmentEnd(segmentId, endOffset);
     return;
   }
   await cutTornTail(state, generation, segmentId, endOffset, tornBytes, report);
@@ -244,8 +225,7 @@ async function cutTornTail(
     if (endOffset < SEGMENT_HEADER_BYTES) {
       // Not even the segment header is complete: the segment was being created; nothing in it was acknowledged.
       fs.unlink(path);
-      generation.segmentIds.pop();
-      generation.segmentBytes.delete(segmentId);
+      generation.dropLastSegment(segmentId);
       await fs.fsyncDir(generation.dirPath);
       return;
     }
@@ -259,23 +239,21 @@ async function cutTornTail(
   } catch (error) {
     throw ioError(path, 'truncate torn tail', error);
   }
-  generation.segmentBytes.set(segmentId, endOffset);
+  generation.setSegmentEnd(segmentId, endOffset);
 }
 
 /** Pass 4 for one record the cursor has read and CRC-checked: its trailer into the index tail. */
 async function reindexRecord(state: StoreState, generation: Generation, segmentId: number, record: CursorRecord, report: RecoveryReport): Promise<void> {
   const path = generation.segmentPath(segmentId);
   const batch = await loadStoredBatch(record.header, record.body!, path, record.fileOffset, { bodyCrcChecked: true });
-  if (generation.tail.isFull && !state.options.readOnly) {
+  if (generation.tailIsFull && !state.options.readOnly) {
     // Bound recovery memory: a long uncovered stretch is sealed chunk by chunk, as at run time.
-    await sealTail(state.fs, generation, state.options.indexFlushEntries);
+    await generation.seal();
   }
-  const tail = generation.tail;
-  const entriesBefore = tail.entryCount;
-  tail.indexRecord(segmentId, record.fileOffset, record.recordLength, batch.bytes, batch.header);
-  generation.noteStartTimes(record.header.minStartTimeUnixNano, record.header.maxStartTimeUnixNano);
-  generation.indexedThrough = { segmentId, fileOffset: record.fileOffset + record.recordLength };
+  // The cursor checked the body CRC and loadStoredBatch made the record and batch headers agree,
+  // so the batch header's time range is the record's.
+  const entries = generation.publishRecord({ segmentId, fileOffset: record.fileOffset }, record.recordLength, batch.bytes, batch.header);
   report.reindexedRecords++;
   report.reindexedSpans += batch.spanCount;
-  report.reindexedEntries += tail.entryCount - entriesBefore;
+  report.reindexedEntries += entries;
 }

@@ -1,21 +1,20 @@
 /**
- * The state an open store shares between its write path, read path, recovery and retention.
+ * The state an open store shares between its write path, read path, recovery and retention. The
+ * read path sees it only as an `IndexLookup`.
  */
+import type { StoreStats } from '../api/index.js';
 import { TraceKvError } from '../errors.js';
 import type { ResolvedOptions } from '../options.js';
+import type { IndexLookup, IndexedGeneration } from '../reader/index-lookup.js';
 import type { Generation } from './generation.js';
 
-export interface StoreCounters {
-  appends: number;
-  appendedSpans: number;
-  appendedRawBytes: number;
-  appendedStoredBytes: number;
-  groupCommits: number;
-  chunksSealed: number;
-  generationsDropped: number;
-}
+/** The counters stats() reports since open, kept here as the write path and retention move them. */
+export type StoreCounters = Pick<
+  StoreStats,
+  'appends' | 'appendedSpans' | 'appendedRawBytes' | 'appendedStoredBytes' | 'groupCommits' | 'chunksSealed' | 'generationsDropped'
+>;
 
-export class StoreState {
+export class StoreState implements IndexLookup {
   /** Ascending by id; the last one takes writes while it is open. */
   generations: Generation[] = [];
   /** Set once a write or sync fails: the store then refuses every write (fsyncgate). */
@@ -58,6 +57,11 @@ export class StoreState {
     if (this.closed) throw new TraceKvError('ERR_STORE_CLOSED', 'the store is closed');
     if (this.options.readOnly) throw new TraceKvError('ERR_READ_ONLY', 'the store was opened read-only');
     if (this.failure !== null) throw this.failure;
+  }
+
+  /** A snapshot for one read to plan over; the list itself stays the store's to change. */
+  readableGenerations(): readonly IndexedGeneration[] {
+    return [...this.generations];
   }
 
   checkOpen(): void {

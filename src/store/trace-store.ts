@@ -8,45 +8,29 @@ import { TraceKvError, invalidOption, ioError } from '../errors.js';
 import { LOCK_FILE, STORE_MARKER_FILE, TMP_SUFFIX, join } from '../filenames.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { resolveOptions, type ResolvedOptions, type TraceStoreOptions } from '../options.js';
-import type { RawSpan, Span, SpanIdInput, TraceIdInput } from '../batch/types.js';
-import { AppendPipeline, type AppendResult } from './append-pipeline.js';
+import type {
+  AppendResult,
+  EmbeddedTraceStoreApi,
+  RawSpan,
+  ReadOptions,
+  Span,
+  SpanIdInput,
+  StoreStats,
+  StreamedTrace,
+  Trace,
+  TraceIdInput,
+  TraceQuery,
+} from '../api/index.js';
+import { AppendPipeline } from './append-pipeline.js';
 import { Generation } from './generation.js';
-import { sealTail } from './index-sealer.js';
 import { acquireLock, type StoreLock } from './lock.js';
 import { checkStoreMarker, encodeStoreMarker } from './meta-files.js';
-import { TraceReader, type ReadOptions, type StreamedTrace, type Trace } from '../reader/trace-reader.js';
-import type { TraceQuery } from '../reader/read-plan.js';
-import type { ReaderCacheStats } from '../reader/reader-pool.js';
+import { TraceReader } from '../reader/trace-reader.js';
 import { recover, type RecoveryReport } from './recovery.js';
 import { Retention } from './retention.js';
 import { StoreState } from './store-state.js';
-import type { TraceStoreApi } from '../api.js';
 
-export interface StoreStats {
-  generations: number;
-  segments: number;
-  /** Bytes of valid segment data on disk. */
-  storedBytes: number;
-  indexChunks: number;
-  indexChunkBytes: number;
-  indexSealedEntries: number;
-  indexTailEntries: number;
-  /** Memory held for sealed chunks: filters and bucket directories. */
-  indexResidentBytes: number;
-  /** Since open. */
-  appends: number;
-  appendedSpans: number;
-  appendedRawBytes: number;
-  appendedStoredBytes: number;
-  groupCommits: number;
-  chunksSealed: number;
-  generationsDropped: number;
-  failed: boolean;
-  readCache: ReaderCacheStats;
-  recovery: RecoveryReport;
-}
-
-export class TraceStore implements TraceStoreApi {
+export class TraceStore implements EmbeddedTraceStoreApi {
   private readonly pipeline: AppendPipeline;
   private readonly reader: TraceReader;
   private readonly retention: Retention;
@@ -59,7 +43,7 @@ export class TraceStore implements TraceStoreApi {
     private readonly recovery: RecoveryReport,
   ) {
     this.pipeline = new AppendPipeline(state, { rollGeneration: () => this.rollGeneration() });
-    this.reader = new TraceReader(state);
+    this.reader = new TraceReader(state, state.options);
     this.retention = new Retention(state, state.options.dir);
   }
 
@@ -95,7 +79,7 @@ export class TraceStore implements TraceStoreApi {
       const isLast = i === generations.length - 1;
       const timeIsUp = now - generation.meta.createdAtMs >= options.generationHours * 3_600_000;
       if (generation.isOpen && (!isLast || timeIsUp)) await this.closeGeneration(generation);
-      else if (!generation.isOpen) await sealTail(options.fileLayer, generation, options.indexFlushEntries);
+      else if (!generation.isOpen) await generation.seal();
     }
     await this.retention.run();
     if (options.retentionHours > 0) {
@@ -109,14 +93,7 @@ export class TraceStore implements TraceStoreApi {
 
   private async closeGeneration(generation: Generation): Promise<void> {
     const { options } = this.state;
-    if (generation.sealing !== null) await generation.sealing;
-    if (generation.writer !== null) {
-      await generation.writer.sync();
-      generation.writer.close();
-      generation.writer = null;
-    }
-    await sealTail(options.fileLayer, generation, options.indexFlushEntries);
-    await generation.writeMeta({ ...generation.meta, closedAtMs: Math.max(1, options.clock()) });
+    await generation.close(options.clock);
     options.logger({ event: 'generation_closed', generationId: generation.id });
   }
 
@@ -197,7 +174,7 @@ export class TraceStore implements TraceStoreApi {
         indexSealedEntries += chunk.entryCount;
         indexResidentBytes += chunk.residentBytes;
       }
-      indexTailEntries += generation.tail.entryCount + (generation.sealingTail?.entryCount ?? 0);
+      indexTailEntries += generation.tailEntryCount;
     }
     return {
       generations: generations.length,
@@ -231,9 +208,9 @@ export class TraceStore implements TraceStoreApi {
     try {
       const active = state.activeGeneration;
       if (state.failure === null && active !== null && !state.options.readOnly) {
-        if (active.sealing !== null) await active.sealing;
-        if (active.writer !== null) await active.writer.sync();
-        if (state.failure === null) await sealTail(state.fs, active, state.options.indexFlushEntries);
+        await active.sealSettled();
+        await active.syncSegment();
+        if (state.failure === null) await active.seal();
       }
     } finally {
       await this.reader.close();
@@ -289,5 +266,5 @@ async function prepareDirectory(options: ResolvedOptions): Promise<void> {
   await writeFileAtomic(fs, markerPath, encodeStoreMarker());
 }
 
-export type { AppendResult, ReadOptions, StreamedTrace, Trace, TraceQuery };
+export type { AppendResult, ReadOptions, StoreStats, StreamedTrace, Trace, TraceQuery };
 export { TraceKvError };

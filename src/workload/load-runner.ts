@@ -4,7 +4,7 @@
  * bounded), and count what was acknowledged. Works on anything with `append` (TraceStore,
  * TraceClient).
  */
-import type { TraceStoreApi } from '../api.js';
+import type { TraceStoreApi } from '../api/index.js';
 import type { ScopeInput } from '../batch/types.js';
 import { ServiceBatcher } from './batcher.js';
 import { wallClockNanos, type Workload } from './replay.js';

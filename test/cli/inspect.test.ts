@@ -1,4 +1,4 @@
-// Proves `tracekv inspect` shows each record of a segment (offsets, counts, body CRC) and with --spans its trailer entries, honours --records, and walks past a damaged record to the next valid one.
+// Proves `tracekv inspect` shows each record of a segment (offsets, counts, body CRC) and with --spans its trailer entries, honours --records, walks past a damaged record to the next valid one, and judges a torn tail by the record cursor's rule.
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BatchEncoder, TraceStore } from '../../src/index.js';
@@ -104,11 +104,46 @@ describe('tracekv inspect', () => {
     const expected = recordsOf(1);
     const result = await runCli(['inspect', file]);
     expect(result.code).toBe(3);
-    expect(result.stdout).toMatch(new RegExp(`^ +32 +- .*DAMAGED: record headerCrc got 0x[0-9a-f]+; want 0x[0-9a-f]+; \\d+ bytes skipped, next valid record at offset ${expected[1]!.fileOffset}$`, 'm'));
+    // Worded by the record cursor's describeDamage, as verify, recovery, info and dump word it (it read "DAMAGED: …; N bytes skipped, next valid record at offset M").
+    expect(result.stdout).toMatch(new RegExp(`^ +32 +- .*DAMAGED: invalid record \\(record headerCrc got 0x[0-9a-f]+; want 0x[0-9a-f]+\\); a valid record follows at offset ${expected[1]!.fileOffset}; \\d+ bytes skipped$`, 'm'));
     expect(result.stdout).toContain(`\n${expected.length - 1} records, `);
     const spans = await runCli(['inspect', '--spans', file]);
     expect(spans.code).toBe(3);
-    expect(spans.stdout).toMatch(/^at offset 32: DAMAGED: record headerCrc/m);
+    expect(spans.stdout).toMatch(/^at offset 32: DAMAGED: invalid record \(record headerCrc/m);
+  });
+
+  it('calls a whole record with a bad body CRC and nothing valid after it in the last segment a torn tail, as recovery does', async () => {
+    // The torn-tail rule of data-format.md §3.4, shared with recovery and repair. Before the one
+    // record cursor, inspect showed that record as a record with a BAD body CRC and failed (exit 3).
+    const copy = tempDir('cli-inspect-torn-crc');
+    fs.cpSync(dir, copy, { recursive: true });
+    const file = segmentFiles(copy).at(-1)!;
+    const last = appended.at(-1)!;
+    const bytes = fs.readFileSync(file);
+    bytes[last.fileOffset + 48 + 10]! ^= 0x5a; // a body byte of the last record
+    fs.writeFileSync(file, Buffer.concat([bytes, Buffer.from('garbage')]));
+    const result = await runCli(['inspect', '--json', file]);
+    expect(result.code).toBe(0);
+    const json = JSON.parse(result.stdout);
+    expect(json.damage).toEqual([expect.objectContaining({ offset: last.fileOffset, torn: true, nextOffset: null, problem: expect.stringMatching(/^record bodyCrc got 0x/) })]);
+    expect(json.records.map((r: { offset: number }) => r.offset)).not.toContain(last.fileOffset);
+    expect(json.corrupt).toBe(false);
+  });
+
+  it('shows a whole record with a bad body CRC mid-file as a record with a BAD body (exit 3)', async () => {
+    const copy = tempDir('cli-inspect-bad-body');
+    fs.cpSync(dir, copy, { recursive: true });
+    const file = segmentFiles(copy)[0]!;
+    const expected = recordsOf(1);
+    const bytes = fs.readFileSync(file);
+    bytes[expected[0]!.fileOffset + 48 + 10]! ^= 0x5a;
+    fs.writeFileSync(file, bytes);
+    const result = await runCli(['inspect', '--json', '--spans', file]);
+    expect(result.code).toBe(3);
+    const json = JSON.parse(result.stdout);
+    expect(json.records.map((r: { offset: number }) => r.offset)).toEqual(expected.map((a) => a.fileOffset));
+    expect(json.records[0]).toMatchObject({ bodyCrcOk: false, spansError: 'not decoded: the body CRC does not match' });
+    expect(json).toMatchObject({ damage: [], corrupt: true });
   });
 
   it('shows a torn tail at the end of the last segment without failing', async () => {

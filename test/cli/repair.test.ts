@@ -1,10 +1,11 @@
-// Proves `tracekv repair`: a torn tail is cut back to the last complete record, mid-file corruption is salvaged around the damaged record (with a byte-identical .broken copy and a store that opens and reads back every other record exactly), --dry-run writes nothing, and a locked store is refused.
+// Proves `tracekv repair`: a torn tail is cut back to the last complete record, mid-file corruption (a record whose batch is invalid included) is salvaged around the damaged record (with a byte-identical .broken copy and a store that opens and reads back every other record exactly), --dry-run writes nothing, and a locked store is refused.
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BatchEncoder, TraceStore } from '../../src/index.js';
 import type { AppendResult, SpanInput } from '../../src/index.js';
 import { repairStore, type RepairReport } from '../../src/maintenance/repair.js';
+import { readRecordHeader, writeRecordHeader } from '../../src/segment/record-header.js';
 import { runCli } from '../helpers/cli.js';
 import { expectedResource, expectedScope, expectedSpan } from '../helpers/expected.js';
 import { removeTempDirs, segmentFiles, tempDir } from '../helpers/store-dir.js';
@@ -214,6 +215,26 @@ describe('tracekv repair', () => {
     expect(fs.existsSync(tornCreation)).toBe(false);
     expect(fs.readFileSync(files[0]!).subarray(32).equals(first.subarray(32))).toBe(true);
     await expectContents(dir, appended, new Set());
+  });
+
+  it('salvages around a record whose body CRC matches but whose batch is invalid, even at the end of the last segment (recovery refuses it)', async () => {
+    const { dir, appended } = await buildStore('repair-batch');
+    const last = segmentFiles(dir).at(-1)!;
+    const lastRecord = appended.at(-1)!;
+    const at = lastRecord.result.fileOffset;
+    const bytes = fs.readFileSync(last);
+    // The header says one span more than the batch holds; header CRC recomputed, body untouched.
+    const header = readRecordHeader(bytes, at, last, at);
+    writeRecordHeader(bytes, at, { ...header, spanCount: header.spanCount + 1 });
+    fs.writeFileSync(last, bytes);
+    const recordLength = bytes.length - at;
+
+    const report = await repairJson([dir]);
+    expect(report.segments).toMatchObject([{ path: last, action: 'salvage', bytesAfter: at, recordsLost: 1, spansLost: SPANS_PER_BATCH + 1, bytesLost: recordLength }]);
+    expect(report.segments[0]!.damage).toMatchObject([{ kind: 'damage', offset: at, bytes: recordLength, wholeRecord: true }]);
+    expect(report.segments[0]!.damage[0]!.problem).toContain(`record says ${SPANS_PER_BATCH + 1} spans; its batch holds ${SPANS_PER_BATCH}`);
+    expect(fs.readFileSync(`${last}.broken`).equals(bytes)).toBe(true);
+    await expectContents(dir, appended, new Set([lastRecord]));
   });
 
   it('--dry-run reports the plan and changes no byte', async () => {

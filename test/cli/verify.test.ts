@@ -1,4 +1,4 @@
-// Proves `tracekv verify` says ok (exit 0) on a good store, finds one flipped byte in a record body (--deep), a record header or an index entry and names its file and offset (exit 3), treats a torn tail as a warning, and that info and verify beside a live writer work and change nothing.
+// Proves `tracekv verify` says ok (exit 0) on a good store, finds one flipped byte in a record body (--deep), a record header or an index entry and a segment cut shorter than its header, and names its file and offset (exit 3), treats a torn tail as a warning, and that info and verify beside a live writer work and change nothing.
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -82,7 +82,19 @@ describe('tracekv verify', () => {
     const { dir, file } = damagedCopy((d) => segmentFiles(d)[0]!, () => 32 + 8);
     const result = await runCli(['verify', dir]);
     expect(result.code).toBe(3);
-    expect(result.stdout).toMatch(new RegExp(`^${file} at offset 32: invalid record: record headerCrc got 0x[0-9a-f]+; want 0x[0-9a-f]+; the next valid record is at offset \\d+$`, 'm'));
+    // Worded by the record cursor's describeDamage, as recovery, inspect, info and dump word it (it read "invalid record: …; the next valid record is at offset N").
+    expect(result.stdout).toMatch(new RegExp(`^${file} at offset 32: invalid record \\(record headerCrc got 0x[0-9a-f]+; want 0x[0-9a-f]+\\); a valid record follows at offset \\d+$`, 'm'));
+  });
+
+  it('reports a segment shorter than its header that is not the last as a bad header, and goes on', async () => {
+    const dir = tempDir('cli-verify-short');
+    fs.cpSync(good, dir, { recursive: true });
+    const file = segmentFiles(dir)[1]!;
+    fs.truncateSync(file, 10);
+    const result = await runCli(['verify', dir]);
+    expect(result.code).toBe(3);
+    expect(result.stdout).toMatch(new RegExp(`^${file} at offset 0: segment header: got 10 bytes; want 32$`, 'm'));
+    expect(result.stdout).toMatch(/^checked: 1 generation, /m);
   });
 
   it('finds a flipped byte in an index entry', async () => {

@@ -1,7 +1,7 @@
 // Proves that TraceClient rejects bad ids, bounds and options with ERR_INVALID_ARGUMENT before any I/O, exactly as the embedded store would.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TraceClient } from '../../src/client/trace-client.js';
-import type { TraceQuery } from '../../src/reader/read-plan.js';
+import type { TraceQuery } from '../../src/api/index.js';
 import { FakeServer, SPAN_ID, TRACE_ID } from './fake-server.js';
 
 let server: FakeServer;

@@ -1,15 +1,14 @@
 // Proves the four bugs the protocol fuzz (scripts/reliability/protocol-fuzz.ts) found stay fixed: a HELLO version map with its own toString, ext values and 0xc1 passing as headers, a failed connection kept alive by its destroy timer, and refused connections that crashed the daemon or stayed open.
 import { EventEmitter } from 'node:events';
-import fs from 'node:fs';
 import net from 'node:net';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { Connection, type ConnectionContext } from '../../src/daemon/connection.js';
+import { Connection } from '../../src/daemon/connection.js';
 import { resolveDaemonOptions } from '../../src/daemon/daemon-options.js';
-import { InFlightBudget } from '../../src/daemon/in-flight-budget.js';
 import { DaemonMetrics } from '../../src/daemon/metrics.js';
-import { startDaemon } from '../../src/daemon/server.js';
+import { createConnectionContext, startDaemon } from '../../src/daemon/server.js';
 import { FrameDecoder, Opcode, ProtocolError, encodeFrame } from '../../src/protocol/frame.js';
 import type { TraceStore } from '../../src/store/trace-store.js';
+import { openSocketCount } from '../../scripts/testkit/proc.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { removeTempDirs, tempDir } from '../helpers/store-dir.js';
 
@@ -32,13 +31,7 @@ function frameWithHeader(headerBytes: number[]): Buffer {
 
 /** Sockets this process holds open, client and server side. */
 function openSockets(): number {
-  return fs.readdirSync('/proc/self/fd').filter((fd) => {
-    try {
-      return fs.readlinkSync(`/proc/self/fd/${fd}`).startsWith('socket:');
-    } catch {
-      return false;
-    }
-  }).length;
+  return openSocketCount('self');
 }
 
 describe('protocol fuzz findings', () => {
@@ -81,15 +74,8 @@ describe('protocol fuzz findings', () => {
       writableLength: 0,
     });
     const options = resolveDaemonOptions({ dir: 'unused', port: 0, logger: quiet });
-    const metrics = new DaemonMetrics();
-    const context: ConnectionContext = {
-      store: null as unknown as TraceStore, // a malformed frame never reaches the store
-      options,
-      metrics,
-      requestTracesMax: 10,
-      budget: new InFlightBudget(options.inFlightBytesMax, metrics),
-      trackAppend: () => {},
-    };
+    // A malformed frame never reaches the store.
+    const { context } = createConnectionContext(null as unknown as TraceStore, options, new DaemonMetrics());
     new Connection(socket as unknown as net.Socket, context, () => {});
     socket.emit('data', Buffer.from([0xff, 0xff, 0xff, 0xff]));
     expect(vi.getTimerCount()).toBe(1); // the write deadline for a peer that never reads

@@ -1,11 +1,11 @@
-// Proves the writer appends records that scan back intact, advances durableOffset only on a successful sync, and fails for good (with the file cut back) on a write or sync error.
+// Proves the writer appends records that the record cursor reads back intact, advances durableOffset only on a successful sync, and fails for good (with the file cut back) on a write or sync error.
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SEGMENT_HEADER_BYTES } from '../../src/constants.js';
 import { nodeFileLayer } from '../../src/io/file-layer.js';
 import { decodeRecordBody } from '../../src/segment/record-codec.js';
-import { scanSegment } from '../../src/segment/segment-scan.js';
+import { RecordCursor, type CursorItem } from '../../src/segment/record-cursor.js';
 import { SegmentWriter } from '../../src/segment/segment-writer.js';
 import {
   catchTraceKvError,
@@ -31,6 +31,17 @@ beforeEach(() => {
 });
 afterEach(() => removeTempDir(dir));
 
+/** Every item of a whole walk of the file, and where its valid data ends. */
+function walk(isLastSegment: boolean): { items: CursorItem[]; end: number; header: unknown } {
+  const cursor = RecordCursor.open(nodeFileLayer, file, { isLastSegment, bodies: true });
+  try {
+    const items = [...cursor];
+    return { items, end: cursor.position, header: cursor.segmentHeader };
+  } finally {
+    cursor.close();
+  }
+}
+
 async function makeRecords(count: number): Promise<TestRecord[]> {
   const random = seededRandom(SEED);
   const records: TestRecord[] = [];
@@ -39,7 +50,7 @@ async function makeRecords(count: number): Promise<TestRecord[]> {
 }
 
 describe('SegmentWriter', () => {
-  it('appends records that a scan reads back byte for byte', async () => {
+  it('appends records that a walk reads back byte for byte', async () => {
     const records = await makeRecords(5);
     const writer = await SegmentWriter.create(nodeFileLayer, file, HEADER);
     expect(writer.path).toBe(file);
@@ -52,17 +63,14 @@ describe('SegmentWriter', () => {
       expect(offsets[i]).toBe(expectedOffset);
       expectedOffset += records[i].record.length;
     }
-    const scanned: Array<{ offset: number; batch: Promise<Uint8Array> }> = [];
-    const result = scanSegment(nodeFileLayer, file, {
-      fromOffset: 0,
-      isLastSegment: false,
-      onRecord: (record, body) =>
-        scanned.push({ offset: record.fileOffset, batch: decodeRecordBody(record.header, body, file, record.fileOffset) }),
-    });
-    expect(result).toEqual({ endOffset: expectedOffset, tornBytes: 0, fileSize: expectedOffset, header: HEADER });
-    expect(scanned.map((s) => s.offset)).toEqual(offsets);
+    const { items, end, header } = walk(false);
+    expect({ end, header, size: fs.statSync(file).size }).toEqual({ end: expectedOffset, header: HEADER, size: expectedOffset });
+    expect(items.map((item) => [item.kind, item.fileOffset])).toEqual(offsets.map((offset) => ['record', offset]));
     for (let i = 0; i < records.length; i++) {
-      expect(Buffer.from(await scanned[i].batch).equals(Buffer.from(records[i].batch))).toBe(true);
+      const item = items[i];
+      if (item.kind !== 'record') throw new Error(`item ${i} is damage`);
+      const batch = await decodeRecordBody(item.header, item.body!, file, item.fileOffset);
+      expect(Buffer.from(batch).equals(Buffer.from(records[i].batch))).toBe(true);
     }
   });
 
@@ -138,7 +146,7 @@ describe('SegmentWriter', () => {
     expectCode(syncError, 'ERR_STORE_FAILED');
     expect(syncError.cause).toBe(error);
     writer.close();
-    expect(scanSegment(nodeFileLayer, file, { fromOffset: 32, isLastSegment: true }).endOffset).toBe(goodEnd);
+    expect(walk(true)).toMatchObject({ end: goodEnd, items: [{ kind: 'record' }] });
   });
 
   it('leaves a torn tail for recovery when the cut-back truncate fails too', async () => {
@@ -160,8 +168,7 @@ describe('SegmentWriter', () => {
     expectCode(catchTraceKvError(() => writer.append(b.record)), 'ERR_IO');
     writer.close();
     const goodEnd = SEGMENT_HEADER_BYTES + a.record.length;
-    const result = scanSegment(nodeFileLayer, file, { fromOffset: 0, isLastSegment: true });
-    expect(result).toMatchObject({ endOffset: goodEnd, tornBytes: b.record.length - 1 });
+    expect(walk(true)).toMatchObject({ end: goodEnd, items: [{ kind: 'record' }, { kind: 'damage', fileOffset: goodEnd, bytes: b.record.length - 1, torn: true }] });
   });
 
   it('on an fdatasync error throws ERR_IO once, keeps durableOffset, and fails every later call', async () => {

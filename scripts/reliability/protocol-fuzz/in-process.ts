@@ -16,9 +16,8 @@ import vm from 'node:vm';
 import { TraceStore } from '../../../src/index.js';
 import { Connection, type ConnectionContext } from '../../../src/daemon/connection.js';
 import { resolveDaemonOptions } from '../../../src/daemon/daemon-options.js';
-import { InFlightBudget } from '../../../src/daemon/in-flight-budget.js';
 import { DaemonMetrics } from '../../../src/daemon/metrics.js';
-import { IN_FLIGHT_BYTES_MAX_DEFAULT, REQUEST_TRACES_MAX_DEFAULT } from '../../../src/constants.js';
+import { createConnectionContext } from '../../../src/daemon/server.js';
 import { FrameDecoder, Opcode, RESPONSE_BIT, encodeFrame, type Frame } from '../../../src/protocol/frame.js';
 import { makeRng, type Rng } from '../../../src/workload/rng.js';
 import type { FailureLog } from '../campaign.js';
@@ -98,10 +97,14 @@ async function heapUsedAfterGc(gc: () => void): Promise<number> {
   return process.memoryUsage().heapUsed;
 }
 
-/** The context the daemon's server would give its connections (src/daemon/server.ts), around our store. */
-function contextFor(store: TraceStore, metrics: DaemonMetrics, budget: InFlightBudget, dir: string, token: string | undefined): ConnectionContext {
+/**
+ * The context a daemon over our store gives its connections: the daemon's own factory
+ * (src/daemon/server.ts), so the fuzz serves connections exactly as the daemon does, budget rules
+ * and all. Each context is a daemon of its own (metrics, in-flight budget), with or without a token.
+ */
+function contextFor(store: TraceStore, dir: string, token: string | undefined): ConnectionContext {
   const options = resolveDaemonOptions({ dir, port: 0, logger: () => {}, ...(token === undefined ? {} : { token }) });
-  return { store, options, metrics, requestTracesMax: REQUEST_TRACES_MAX_DEFAULT, budget, trackAppend(): void {} };
+  return createConnectionContext(store, options, new DaemonMetrics()).context;
 }
 
 /** Reports what escapes as an uncaught exception or unhandled rejection while the fuzz runs. */
@@ -173,10 +176,7 @@ export async function fuzzInProcess(options: InProcessFuzzOptions): Promise<InPr
   const stopWatching = watchEscapes((line) => failures.add(`seed ${seed} in-process: ${line}`));
   try {
     for (const batch of corpus.batches) await store.append(batch);
-    const metrics = new DaemonMetrics();
-    // One budget for both, as a daemon has: it keeps metrics.inFlightBytes.
-    const budget = new InFlightBudget(IN_FLIGHT_BYTES_MAX_DEFAULT, metrics);
-    const contexts = [contextFor(store, metrics, budget, options.dir, undefined), contextFor(store, metrics, budget, options.dir, FUZZ_TOKEN)];
+    const contexts = [contextFor(store, options.dir, undefined), contextFor(store, options.dir, FUZZ_TOKEN)];
     const source = new FrameSource(seed, corpus);
     // Session shapes and read cuts have their own stream, so they do not shift the frames.
     const rng = makeRng(seed ^ 0x51ce);
@@ -200,6 +200,9 @@ export async function fuzzInProcess(options: InProcessFuzzOptions): Promise<InPr
       if (sessions % 10_000 === 0) options.log(`protocol-fuzz in-process: ${sent}/${options.frames} frames, ${sessions} sessions`);
     }
     await checkStillAnswers(contexts[0]!, store, corpus, `seed ${seed} in-process after ${sent} frames`, failures);
+    // checkStillAnswers looks at the first context's budget; the token daemon's must be back to 0 as well.
+    const tokenBudgetBytes = contexts[1]!.budget.inFlightBytes;
+    if (tokenBudgetBytes !== 0) failures.add(`seed ${seed} in-process (token): ${tokenBudgetBytes} bytes still charged to the in-flight budget; want 0`);
     const heapAfterBytes = await heapUsedAfterGc(gc);
     return { frames: sent, sessions, answers, heapBeforeBytes: heapBeforeBytes ?? heapAfterBytes, heapAfterBytes };
   } finally {

@@ -13,8 +13,8 @@
  * retryAfterMs, and is hung up in the ways clients do (FIN, FIN with unread data, RST).
  */
 import { Opcode, encodeFrame } from '../../../src/protocol/frame.js';
-import { FuzzSocket } from './fuzz-socket.js';
-import { ANSWER_MS_MAX, HELLO_WITH_TOKEN, authenticate, checkStillServes, connect, sleep, type TcpContext } from './tcp-common.js';
+import type { RawClient } from '../../testkit/raw-client.js';
+import { ANSWER_MS_MAX, HELLO_WITH_TOKEN, authenticate, checkStillServes, connect, openFuzzConnection, sleep, type TcpContext } from './tcp-common.js';
 
 const SLOW_KINDS = ['silent', 'dribble-hello', 'dribble-huge-prefix', 'stalled-frame', 'dribble-frame'] as const;
 type SlowKind = (typeof SLOW_KINDS)[number];
@@ -42,7 +42,7 @@ const wantedCodes: Record<SlowKind, string[]> = {
 
 interface SlowConnection {
   kind: SlowKind;
-  socket: FuzzSocket;
+  socket: RawClient;
   stopped: boolean;
   dribbling: Promise<void>;
 }
@@ -131,7 +131,7 @@ async function checkCutOffs(context: TcpContext, slow: SlowConnection[]): Promis
  * fill up again instead of letting the refusals stop.
  */
 async function overfillConnectionTable(context: TcpContext, maxConnections: number, wanted: number): Promise<number> {
-  const held: FuzzSocket[] = [];
+  const held: RawClient[] = [];
   const keepalive = setInterval(() => {
     for (const socket of held) socket.write(encodeFrame(Opcode.PING, 0, 2, {}));
   }, KEEPALIVE_INTERVAL_MS);
@@ -144,10 +144,10 @@ async function overfillConnectionTable(context: TcpContext, maxConnections: numb
       attempts += PROBES_PARALLEL;
       await Promise.all(
         Array.from({ length: PROBES_PARALLEL }, async (_, k) => {
-          const socket = await FuzzSocket.connect(context.daemon.port).catch(() => null);
+          const socket = await openFuzzConnection(context.daemon.port).catch(() => null);
           if (socket === null) return;
           socket.write(HELLO_WITH_TOKEN);
-          await socket.until(() => socket.finals >= 1 || socket.closed, ANSWER_MS_MAX);
+          await socket.waitFor(() => socket.finals >= 1 || socket.closed, ANSWER_MS_MAX);
           const error = socket.firstError?.header;
           if (error?.code !== 'ERR_BUSY') {
             held.push(socket);
@@ -172,7 +172,7 @@ async function overfillConnectionTable(context: TcpContext, maxConnections: numb
 }
 
 /** Hangs up a refused connection as clients do: FIN, FIN with bytes the daemon never reads, or RST. */
-function hangUp(socket: FuzzSocket, n: number): void {
+function hangUp(socket: RawClient, n: number): void {
   if (n % 3 === 0) {
     socket.reset();
   } else if (n % 3 === 1) {

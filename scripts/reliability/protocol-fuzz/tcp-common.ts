@@ -4,11 +4,11 @@
  */
 import { TraceClient } from '../../../src/index.js';
 import { Opcode, encodeFrame } from '../../../src/protocol/frame.js';
+import type { DaemonChild } from '../../testkit/daemon-child.js';
+import { RawClient } from '../../testkit/raw-client.js';
 import type { FailureLog } from '../campaign.js';
 import { FUZZ_TOKEN, roundTripBatch, type Corpus } from './corpus.js';
-import type { DaemonProcess } from './daemon-process.js';
-import { FuzzSocket } from './fuzz-socket.js';
-import { describeError } from './oracle.js';
+import { describeError, responseProblem } from './oracle.js';
 
 /** The daemon's auth deadline: short, so the slow-connection phase sees unauthenticated dribblers cut off quickly. */
 export const DAEMON_AUTH_DEADLINE_MS = 1_500;
@@ -30,7 +30,7 @@ export const ANSWER_MS_MAX = 30_000;
 const CONNECT_ATTEMPTS_MAX = 3;
 
 export interface TcpContext {
-  daemon: DaemonProcess;
+  daemon: DaemonChild;
   seed: number;
   corpus: Corpus;
   failures: FailureLog;
@@ -39,12 +39,26 @@ export interface TcpContext {
 
 export const HELLO_WITH_TOKEN = encodeFrame(Opcode.HELLO, 0, 0, { version: 1, token: FUZZ_TOKEN });
 
+/**
+ * A raw connection of the fuzz: every answer is checked against the oracle as it arrives (its
+ * problems collect on the connection) and counted, not kept, since only the counts matter.
+ */
+export function openFuzzConnection(port: number): Promise<RawClient> {
+  return RawClient.connect(port, {
+    keepFrames: false,
+    onFrame: (frame, client) => {
+      const problem = responseProblem(frame);
+      if (problem !== null) client.problem(`request ${frame.requestId}: ${problem}`);
+    },
+  });
+}
+
 /** A new raw connection, or null (with the failure recorded) when the daemon no longer accepts one. */
-export async function connect(context: TcpContext, where: string): Promise<FuzzSocket | null> {
+export async function connect(context: TcpContext, where: string): Promise<RawClient | null> {
   let lastError: unknown = null;
   for (let attempt = 0; attempt < CONNECT_ATTEMPTS_MAX && context.daemon.alive; attempt++) {
     try {
-      return await FuzzSocket.connect(context.daemon.port);
+      return await openFuzzConnection(context.daemon.port);
     } catch (error) {
       lastError = error;
     }
@@ -54,13 +68,13 @@ export async function connect(context: TcpContext, where: string): Promise<FuzzS
 }
 
 /** Sends HELLO with the token and waits for its answer; true if the connection is now authenticated. */
-export async function authenticate(socket: FuzzSocket): Promise<boolean> {
+export async function authenticate(socket: RawClient): Promise<boolean> {
   socket.write(HELLO_WITH_TOKEN);
-  await socket.until(() => socket.finals >= 1 || socket.closed, ANSWER_MS_MAX);
+  await socket.waitFor(() => socket.finals >= 1 || socket.closed, ANSWER_MS_MAX);
   return !socket.closed && socket.finals >= 1 && socket.firstError === null;
 }
 
-export function daemonGone(daemon: DaemonProcess): string {
+export function daemonGone(daemon: DaemonChild): string {
   const exit = daemon.exit;
   return `the daemon exited (code ${exit?.code ?? null}, signal ${exit?.signal ?? null}): ${daemon.stderrTail() || 'no stderr'}`;
 }

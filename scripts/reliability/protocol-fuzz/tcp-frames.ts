@@ -7,8 +7,8 @@
 import { FRAME_BYTES_MAX_DEFAULT } from '../../../src/constants.js';
 import { FrameDecoder, Opcode, encodeFrame } from '../../../src/protocol/frame.js';
 import { makeRng, type Rng } from '../../../src/workload/rng.js';
+import type { RawClient } from '../../testkit/raw-client.js';
 import { FrameSource, hostileFrames } from './frame-source.js';
-import type { FuzzSocket } from './fuzz-socket.js';
 import { frameHex } from './oracle.js';
 import { ANSWER_MS_MAX, authenticate, connect, inParallel, type TcpContext } from './tcp-common.js';
 
@@ -63,7 +63,7 @@ async function fuzzLane(context: TcpContext, laneSeed: number, frames: number, w
 }
 
 /** Sends up to `budget` frames on one connection; returns how many were sent. */
-async function sendFrames(context: TcpContext, socket: FuzzSocket, source: FrameSource, rng: Rng, budget: number, where: string): Promise<number> {
+async function sendFrames(context: TcpContext, socket: RawClient, source: FrameSource, rng: Rng, budget: number, where: string): Promise<number> {
   const shadow = new FrameDecoder(FRAME_BYTES_MAX_DEFAULT);
   let answersWanted = socket.finals;
   let sent = 0;
@@ -79,7 +79,7 @@ async function sendFrames(context: TcpContext, socket: FuzzSocket, source: Frame
     }
     socket.write(frame);
     if (malformed) {
-      if (!(await socket.until(() => socket.closed, ANSWER_MS_MAX))) {
+      if (!(await socket.waitFor(() => socket.closed, ANSWER_MS_MAX))) {
         context.failures.add(`${where} frame ${sent - 1}: the daemon kept the connection open ${ANSWER_MS_MAX} ms after a malformed frame; frame ${frameHex(frame)}`);
       } else if (socket.firstError === null) {
         context.failures.add(`${where} frame ${sent - 1}: the daemon hung up on a malformed frame without an ERROR; frame ${frameHex(frame)}`);
@@ -87,7 +87,7 @@ async function sendFrames(context: TcpContext, socket: FuzzSocket, source: Frame
       break;
     }
     answersWanted += complete;
-    if (complete > 0 && !(await socket.until(() => socket.closed || socket.finals >= answersWanted, ANSWER_MS_MAX))) {
+    if (complete > 0 && !(await socket.waitFor(() => socket.closed || socket.finals >= answersWanted, ANSWER_MS_MAX))) {
       context.failures.add(`${where} frame ${sent - 1}: ${answersWanted - socket.finals} request(s) unanswered after ${ANSWER_MS_MAX} ms; frame ${frameHex(frame)}`);
       break;
     }
@@ -115,7 +115,7 @@ export async function sendHugeLengthPrefixes(context: TcpContext, count: number)
     if (variant === 1 || variant === 3) await authenticate(socket);
     if (variant === 1) {
       socket.write(ping);
-      await socket.until(() => socket.finals >= 2 || socket.closed, ANSWER_MS_MAX);
+      await socket.waitFor(() => socket.finals >= 2 || socket.closed, ANSWER_MS_MAX);
     }
     if (variant === 2) {
       for (const byte of HUGE_PREFIX) {
@@ -126,7 +126,7 @@ export async function sendHugeLengthPrefixes(context: TcpContext, count: number)
       socket.write(Buffer.concat([variant === 3 ? ping : Buffer.alloc(0), HUGE_PREFIX, tail]));
     }
     sent++;
-    if (!(await socket.until(() => socket.closed, ANSWER_MS_MAX))) {
+    if (!(await socket.waitFor(() => socket.closed, ANSWER_MS_MAX))) {
       context.failures.add(`${where}: the connection was still open after ${ANSWER_MS_MAX} ms`);
     } else if (socket.firstError?.header.code !== 'ERR_FRAME_TOO_LARGE') {
       context.failures.add(`${where}: got ${socket.firstError === null ? 'no ERROR' : String(socket.firstError.header.code)}; want ERROR ERR_FRAME_TOO_LARGE`);
@@ -154,7 +154,7 @@ export async function sendHostileFramesAtOnce(context: TcpContext): Promise<numb
     await authenticate(socket);
     socket.write(frame);
     sent++;
-    if (!(await socket.until(() => socket.finals >= 2 || socket.closed, ANSWER_MS_MAX))) {
+    if (!(await socket.waitFor(() => socket.finals >= 2 || socket.closed, ANSWER_MS_MAX))) {
       context.failures.add(`${where}: neither answered nor closed after ${ANSWER_MS_MAX} ms; frame ${frameHex(frame)}`);
     }
     for (const problem of socket.problems) context.failures.add(`${where}: ${problem}`);

@@ -1,6 +1,7 @@
 /**
- * The TCP half of the protocol fuzz, against a real daemon in a child process: random frames,
- * 0xFFFFFFFF length prefixes, slow connections and connections past the limit, in that order.
+ * The TCP half of the protocol fuzz, against a real daemon in a child process
+ * (scripts/testkit/daemon-child.ts): random frames, 0xFFFFFFFF length prefixes, slow connections
+ * and connections past the limit, in that order.
  *
  * Holds: the daemon never crashes, never hangs (every request answered, every malformed stream
  * answered with an ERROR and closed), closes every connection it should (its open sockets return
@@ -8,9 +9,9 @@
  * than 10% after GC over everything past the warm-up, and shuts down cleanly on SIGTERM.
  */
 import { TraceClient } from '../../../src/index.js';
+import { DaemonChild } from '../../testkit/daemon-child.js';
 import type { FailureLog } from '../campaign.js';
 import { FUZZ_STORE_INDEX_FLUSH_ENTRIES, FUZZ_TOKEN, type Corpus } from './corpus.js';
-import { DaemonProcess } from './daemon-process.js';
 import { describeError } from './oracle.js';
 import { runSlowConnections } from './slow-connections.js';
 import {
@@ -48,6 +49,14 @@ export const RSS_SETTLE_MS_FULL = 9_000;
 const SOCKETS_STEADY_LOOKS_MAX = 25;
 /** Graceful shutdown: in-flight requests finish, the store syncs and seals its index. */
 const DAEMON_STOP_MS_MAX = 60_000;
+/**
+ * The daemon runs with --optimize-for-size: V8 then grows its heaps in bursts (a large read) and
+ * keeps them grown far less eagerly, in the reader thread too, where no GC request from outside
+ * reaches. Without it RSS swung by tens of MB with V8's sizing alone and drowned the leaks the RSS
+ * check is for. A setting a memory-tight deployment may use as well; the protocol is the same.
+ * --expose-gc lets the harness ask for the GCs before each RSS reading.
+ */
+const DAEMON_NODE_FLAGS = ['--expose-gc', '--optimize-for-size'];
 /** The daemon's reader threads: one is enough for a store of a few traces, and leaves the cores to the fuzz. */
 const DAEMON_READER_THREADS = 1;
 
@@ -83,7 +92,7 @@ export interface TcpFuzzResult {
 export async function fuzzOverTcp(options: TcpFuzzOptions): Promise<TcpFuzzResult> {
   const { seed, failures } = options;
   const maxConnections = options.slowConnections + FRAME_CONNECTIONS_PARALLEL + CONNECTIONS_SPARE;
-  const daemon = await DaemonProcess.start({
+  const daemonOptions = {
     dir: options.dir,
     port: 0,
     token: FUZZ_TOKEN,
@@ -93,7 +102,8 @@ export async function fuzzOverTcp(options: TcpFuzzOptions): Promise<TcpFuzzResul
     writeDeadlineMs: DAEMON_WRITE_DEADLINE_MS,
     maxConnections,
     store: { indexFlushEntries: FUZZ_STORE_INDEX_FLUSH_ENTRIES, readerThreads: DAEMON_READER_THREADS },
-  });
+  };
+  const daemon = await DaemonChild.start({ nodeFlags: DAEMON_NODE_FLAGS, launch: { options: daemonOptions } });
   const context: TcpContext = { daemon, seed, corpus: options.corpus, failures, log: options.log };
   const result: TcpFuzzResult = {
     frames: 0, hostileFrames: 0, connections: 0, slowConnections: 0, hugeLengthPrefixes: 0, refusedConnections: 0,
@@ -141,13 +151,13 @@ async function storeCorpus(context: TcpContext): Promise<void> {
  * after, so that V8's idle-time heap shrinking (in the reader thread too, which no GC request from
  * outside reaches) is in both readings or in neither.
  */
-async function settledRssBytes(daemon: DaemonProcess, settleMs: number): Promise<number> {
+async function settledRssBytes(daemon: DaemonChild, settleMs: number): Promise<number> {
   await sleep(settleMs);
   return daemon.rssAfterGcBytes();
 }
 
 /** The daemon's socket count once it stops changing: the corpus client's socket takes a moment to close. */
-async function steadySockets(daemon: DaemonProcess): Promise<number> {
+async function steadySockets(daemon: DaemonChild): Promise<number> {
   let sockets = daemon.openSockets();
   for (let look = 0; look < SOCKETS_STEADY_LOOKS_MAX; look++) {
     await sleep(SOCKETS_POLL_MS);

@@ -1,0 +1,3 @@
+/** The daemon's wire frames (data-format.md §6), shared by the daemon and the client: frame layout, opcodes, the streaming decoder, and msgpack wire values. */
+export { encodeFrame, encodeFrameHead, FLAG_MORE, FrameDecoder, Opcode, ProtocolError, RESPONSE_BIT, type Frame } from './frame.js';
+export { describeWireValue, fromWireValue, toPlainBytes } from './wire-values.js';
