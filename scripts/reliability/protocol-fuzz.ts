@@ -81,6 +81,7 @@ export async function runProtocolFuzzCampaign(options: CampaignOptions): Promise
         hostileFramesTcp: tcp.hostileFrames,
         connectionsTcp: tcp.connections,
         slowConnections: tcp.slowConnections,
+        warmupSlowConnections: tcp.warmupSlowConnections,
         hugeLengthPrefixes: tcp.hugeLengthPrefixes,
         refusedConnections: tcp.refusedConnections,
       },

@@ -16,8 +16,6 @@ import { encodeRecord } from '../segment/record-codec.js';
 import type { Generation } from './generation.js';
 import type { StoreState } from './store-state.js';
 
-export type { AppendResult };
-
 interface AppendJob {
   batch: Uint8Array;
   header: BatchHeader;

@@ -31,8 +31,6 @@ import { SegmentWriter } from '../segment/segment-writer.js';
 import { writeSealedChunk } from './index-sealer.js';
 import { encodeGenerationMeta, type GenerationMeta } from './meta-files.js';
 
-export type { Position, TimeBounds };
-
 /** Where chunk 1's coverage starts: the first record of segment 1. */
 export const FIRST_POSITION: Position = { segmentId: 1, fileOffset: SEGMENT_HEADER_BYTES };
 

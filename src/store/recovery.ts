@@ -14,8 +14,6 @@ import { FIRST_POSITION, Generation, comparePositions } from './generation.js';
 import { listGenerationIds, readGenerationLayout } from './store-layout.js';
 import type { StoreState } from './store-state.js';
 
-export type { RecoveryReport };
-
 export async function recover(state: StoreState, rootDir: string): Promise<RecoveryReport> {
   const started = performance.now();
   const report: RecoveryReport = {

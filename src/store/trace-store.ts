@@ -4,13 +4,14 @@
  */
 import path from 'node:path';
 import { RETENTION_CHECK_INTERVAL_MS, SEGMENT_HEADER_BYTES } from '../constants.js';
-import { TraceKvError, invalidOption, ioError } from '../errors.js';
+import { invalidOption, ioError } from '../errors.js';
 import { LOCK_FILE, STORE_MARKER_FILE, TMP_SUFFIX, join } from '../filenames.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { resolveOptions, type ResolvedOptions, type TraceStoreOptions } from '../options.js';
 import type {
   AppendResult,
   EmbeddedTraceStoreApi,
+  RecoveryReport,
   RawSpan,
   ReadOptions,
   Span,
@@ -26,7 +27,7 @@ import { Generation } from './generation.js';
 import { acquireLock, type StoreLock } from './lock.js';
 import { checkStoreMarker, encodeStoreMarker } from './meta-files.js';
 import { TraceReader } from '../reader/trace-reader.js';
-import { recover, type RecoveryReport } from './recovery.js';
+import { recover } from './recovery.js';
 import { Retention } from './retention.js';
 import { StoreState } from './store-state.js';
 
@@ -265,6 +266,3 @@ async function prepareDirectory(options: ResolvedOptions): Promise<void> {
   if (fs.exists(markerPath + TMP_SUFFIX)) fs.unlink(markerPath + TMP_SUFFIX);
   await writeFileAtomic(fs, markerPath, encodeStoreMarker());
 }
-
-export type { AppendResult, ReadOptions, StoreStats, StreamedTrace, Trace, TraceQuery };
-export { TraceKvError };

@@ -8,6 +8,8 @@ import { CODEC_NONE, CODEC_ZSTD } from '../../src/constants.js';
 import { TraceKvError, type TraceKvErrorCode } from '../../src/errors.js';
 import { type FileLayer, nodeFileLayer } from '../../src/io/file-layer.js';
 import { encodeRecord } from '../../src/segment/record-codec.js';
+import type { SegmentHeader } from '../../src/segment/segment-header.js';
+import { SegmentWriter } from '../../src/segment/segment-writer.js';
 
 export function makeTempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'tracekv-segment-'));
@@ -82,4 +84,20 @@ export async function catchTraceKvErrorAsync(action: () => Promise<unknown>, con
 
 export function expectCode(error: TraceKvError, code: TraceKvErrorCode, context = ''): void {
   expect(error.code, `${context}: ${error.message}`).toBe(code);
+}
+
+/** A synced segment at `file` holding one seeded record per length; where each starts and where the file ends. */
+export async function writeTestSegment(
+  file: string,
+  header: SegmentHeader,
+  random: () => number,
+  lengths: readonly number[],
+): Promise<{ records: TestRecord[]; offsets: number[]; endOffset: number }> {
+  const records: TestRecord[] = [];
+  for (const length of lengths) records.push(await makeRecord(random, length));
+  const writer = await SegmentWriter.create(nodeFileLayer, file, header);
+  const offsets = records.map((r) => writer.append(r.record));
+  await writer.sync();
+  writer.close();
+  return { records, offsets, endOffset: writer.endOffset };
 }

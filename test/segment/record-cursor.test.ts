@@ -6,8 +6,7 @@ import { RECORD_HEADER_BYTES, SCAN_WINDOW_BYTES, SEGMENT_HEADER_BYTES } from '..
 import { nodeFileLayer } from '../../src/io/file-layer.js';
 import { RecordCursor, describeDamage, type CursorDamage, type CursorItem, type RecordCursorOptions } from '../../src/segment/record-cursor.js';
 import { encodeSegmentHeader } from '../../src/segment/segment-header.js';
-import { SegmentWriter } from '../../src/segment/segment-writer.js';
-import { catchTraceKvError, expectCode, makeRecord, makeTempDir, removeTempDir, seededRandom, type TestRecord } from './helpers.js';
+import { catchTraceKvError, expectCode, makeTempDir, removeTempDir, seededRandom, writeTestSegment, type TestRecord } from './helpers.js';
 
 const HEADER = { generationId: 2, segmentId: 9, createdAtMs: 1_718_000_000_000 };
 const SEED = 0x5ca9;
@@ -21,14 +20,7 @@ let fileEnd: number;
 beforeEach(async () => {
   dir = makeTempDir();
   file = path.join(dir, 'seg-0000000009.tkv');
-  const random = seededRandom(SEED);
-  records = [];
-  for (let i = 0; i < 5; i++) records.push(await makeRecord(random, 400 + 200 * i));
-  const writer = await SegmentWriter.create(nodeFileLayer, file, HEADER);
-  offsets = records.map((r) => writer.append(r.record));
-  await writer.sync();
-  writer.close();
-  fileEnd = writer.endOffset;
+  ({ records, offsets, endOffset: fileEnd } = await writeTestSegment(file, HEADER, seededRandom(SEED), [400, 600, 800, 1_000, 1_200]));
 });
 afterEach(() => removeTempDir(dir));
 

@@ -7,13 +7,12 @@ import { nodeFileLayer } from '../../src/io/file-layer.js';
 import { decodeRecordBody } from '../../src/segment/record-codec.js';
 import { RECORD_BODY_BYTES_MAX } from '../../src/segment/record-header.js';
 import { readRecordAt } from '../../src/segment/segment-reader.js';
-import { SegmentWriter } from '../../src/segment/segment-writer.js';
 import {
   catchTraceKvError,
   errnoError,
   expectCode,
   faultyLayer,
-  makeRecord,
+  writeTestSegment,
   makeTempDir,
   removeTempDir,
   seededRandom,
@@ -31,12 +30,7 @@ let fd: number;
 beforeEach(async () => {
   dir = makeTempDir();
   file = path.join(dir, 'seg-0000000001.tkv');
-  const random = seededRandom(SEED);
-  records = [await makeRecord(random, 800), await makeRecord(random, 1_600), await makeRecord(random, 400)];
-  const writer = await SegmentWriter.create(nodeFileLayer, file, { generationId: 1, segmentId: 1, createdAtMs: 0 });
-  offsets = records.map((r) => writer.append(r.record));
-  await writer.sync();
-  writer.close();
+  ({ records, offsets } = await writeTestSegment(file, { generationId: 1, segmentId: 1, createdAtMs: 0 }, seededRandom(SEED), [800, 1_600, 400]));
   fd = nodeFileLayer.open(file, 'read');
 });
 afterEach(() => {
