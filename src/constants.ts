@@ -46,6 +46,18 @@ export const BATCH_BYTES_MIN = BATCH_HEADER_BYTES + 1 + 1 + TRAILER_ENTRY_BYTES 
  * the stack; OTLP's protobuf decoders stop at 100 levels for the whole message.
  */
 export const ATTRIBUTE_NESTING_MAX = 64;
+
+/**
+ * Messages in an OTLP request above the first attribute value: the request, ResourceSpans,
+ * ScopeSpans, Span, Event or Link, KeyValue, AnyValue.
+ */
+export const OTLP_MESSAGE_DEPTH_FIXED = 7;
+/**
+ * Deepest nesting of embedded messages the protobuf reader follows. Each attribute nesting level
+ * is two messages (AnyValue → ArrayValue or KeyValueList → AnyValue), so this admits every value
+ * the batch format can store and refuses a deeper request cleanly instead of recursing on it.
+ */
+export const PROTOBUF_NESTING_DEPTH_MAX = OTLP_MESSAGE_DEPTH_FIXED + 2 * ATTRIBUTE_NESTING_MAX;
 /** A common section or span record larger than this is surely a caller bug, not a trace. */
 export const SPAN_RECORD_BYTES_MAX = 16 * 1024 * 1024;
 
