@@ -185,7 +185,7 @@ export class ProtobufReader {
   }
 
   /** Skips the value of the field just read, by its wire type. */
-  skip(): void {
+  skipValue(): void {
     switch (this.wireType) {
       case WIRE_VARINT:
         this.readVarint();

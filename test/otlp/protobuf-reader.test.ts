@@ -98,7 +98,7 @@ function walk(reader: ProtobufReader, into: Walked, depth = 1): Walked {
         break;
       default:
         into.skipped.push(reader.fieldNumber);
-        reader.skip();
+        reader.skipValue();
     }
   }
   return into;
