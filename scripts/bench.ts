@@ -3,7 +3,8 @@
  * Zipkin replay (~1M spans), each measured on the write path (client encode, ingest, index alone,
  * ingest under read load, through the daemon), the read path (getTrace, getTraces(100)), sizes on
  * disk and in memory, and reopen; with same-run LMDB baselines on the same spans, and for W2 the
- * OTLP protobuf size of the same spans. Writes bench-results/<timestamp>.json and latest.json
+ * OTLP protobuf size of the same spans; then the OTel exporter comparison and OTLP/HTTP and OTLP/gRPC
+ * ingest from a separate sending process (W1 spans). Writes bench-results/<timestamp>.json and latest.json
  * (schema: scripts/bench/SCHEMA.md) and prints a Markdown report with every target checked.
  *
  *   npm run bench                    # full run, builds first (the store, its reader workers and the daemon run from dist/)
@@ -20,9 +21,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RAW_LOOKUPS_MAX, APPENDS_IN_FLIGHT, BULK_TRACES, OTLP_REQUEST_SPANS, TRACES_PER_BATCH } from './bench/constants.js';
 import { commonJsHookActive, restartEsmOnly, restarted } from './bench/esm-only.js';
+import { measureExporter } from './bench/exporter.js';
 import { log, secondsSince } from './bench/measure.js';
 import { parseBenchArgs } from './bench/options.js';
-import { SCHEMA_VERSION, checkTargets, machine, markdownReport, writeResults, type BenchResults } from './bench/report.js';
+import { measureOtlpIngest } from './bench/otlp-ingest.js';
+import { SCHEMA_VERSION, checkExporterTarget, checkOtlpIngestTargets, checkTargets, machine, markdownReport, writeResults, type BenchResults } from './bench/report.js';
 import { LMDB_SETTINGS, runWorkload } from './bench/run-workload.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -41,6 +44,8 @@ async function main(): Promise<void> {
   log(`mode ${options.mode}: W1 ${options.w1Spans} spans, W2 ${options.w2Spans} spans, baselines ≤ ${options.baselineSpans} spans`);
   const w1 = await runWorkload('w1', options);
   const w2 = await runWorkload('w2', options);
+  const exporter = await measureExporter(options);
+  const otlpIngest = await measureOtlpIngest(options);
   const measured = { w1: w1.figures, w2: w2.figures, baselines: { settings: LMDB_SETTINGS, w1: w1.baselines, w2: w2.baselines } };
   const results: BenchResults = {
     schemaVersion: SCHEMA_VERSION,
@@ -67,7 +72,9 @@ async function main(): Promise<void> {
       seed: options.seed,
     },
     ...measured,
-    targets: checkTargets(measured),
+    exporter,
+    otlpIngest,
+    targets: [...checkTargets(measured), checkExporterTarget(exporter), ...checkOtlpIngestTargets(otlpIngest)],
   };
   const { file, latest } = writeResults(results, options.resultsDir);
   log(`results: ${file} (and ${latest})`);

@@ -305,3 +305,41 @@ export const SOCKET_KEEPALIVE_DELAY_MS = 15_000;
 
 /** Nanoseconds are u64 on disk. */
 export const UNIX_NANO_MAX = (1n << 64n) - 1n;
+
+// ---------------------------------------------------------------------------------------------
+// OTLP receivers (issue 13; data-format.md §7)
+// ---------------------------------------------------------------------------------------------
+
+/** OTLP/HTTP's port in the OTLP specification: SDKs and Collectors send there unless told otherwise. */
+export const OTLP_HTTP_PORT_DEFAULT = 4318;
+/** OTLP/gRPC's port in the OTLP specification. */
+export const OTLP_GRPC_PORT_DEFAULT = 4317;
+/** The one OTLP/HTTP path for traces (OTLP specification, "OTLP/HTTP Request"). */
+export const OTLP_HTTP_TRACES_PATH = '/v1/traces';
+/** The one OTLP/gRPC method for traces: service opentelemetry.proto.collector.trace.v1.TraceService, method Export. */
+export const OTLP_GRPC_EXPORT_PATH = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
+/**
+ * Largest OTLP request body, counted on the wire and again after gunzip (so a gzip bomb stops at
+ * this many decompressed bytes). The body is held whole while it is transcoded: 64 MiB is 16× the
+ * Collector's default gRPC receive limit (4 MiB), room for any exporter's batch, and bounded.
+ */
+export const OTLP_REQUEST_BYTES_MAX_DEFAULT = 64 * 1024 * 1024;
+/** Ceiling of otlpRequestBytesMax: one body is one Buffer, and 1 GiB per request is already a memory hazard. */
+export const OTLP_REQUEST_BYTES_LIMIT = 1024 * 1024 * 1024;
+/** An OTLP/HTTP client has this long to send its request headers: they are a few hundred bytes. */
+export const OTLP_HTTP_HEADERS_TIMEOUT_MS = 10_000;
+/**
+ * An OTLP/HTTP request must be received whole within this long, so a client trickling bytes cannot
+ * hold a socket and a body buffer forever: a 64 MiB body at 1.1 MB/s, far below any LAN.
+ * (Node checks it every few seconds, so it is a bound, not a precise deadline.)
+ */
+export const OTLP_HTTP_REQUEST_TIMEOUT_MS = 60_000;
+/** Gunzip output chunk: 64 KiB (zlib's default is 16 KiB) means 4× fewer chunks to count and join. */
+export const OTLP_GUNZIP_CHUNK_BYTES = 64 * 1024;
+/**
+ * An OTLP request body smaller than this is transcoded on the daemon's thread: a worker round trip
+ * costs ~125 µs, more than transcoding ~50 spans takes.
+ */
+export const OTLP_TRANSCODE_INLINE_BYTES_MAX = 16 * 1024;
+/** Most OTLP transcoding worker threads a daemon may be given. */
+export const OTLP_TRANSCODE_THREADS_LIMIT = 64;

@@ -71,7 +71,7 @@ export class OtlpSizer {
   }
 }
 
-function readableSpan(span: SpanInput, resource: OtelResource, scope: ReadableSpan['instrumentationScope']): ReadableSpan {
+export function readableSpan(span: SpanInput, resource: OtelResource, scope: ReadableSpan['instrumentationScope']): ReadableSpan {
   const traceId = idHex(span.traceId);
   const traceFlags = span.flags === undefined ? TRACE_FLAGS_SAMPLED : span.flags & 0xff;
   const context: SpanContext = { traceId, spanId: idHex(span.spanId), traceFlags };

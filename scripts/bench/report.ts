@@ -6,7 +6,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { ExporterFigures } from './exporter.js';
 import type { BenchOptions } from './options.js';
+import type { OtlpIngestFigures } from './otlp-ingest.js';
 import type { WorkloadBaselines, WorkloadFigures } from './run-workload.js';
 
 export const SCHEMA_VERSION = 1;
@@ -44,6 +46,10 @@ export interface BenchResults {
   w1: WorkloadFigures;
   w2: WorkloadFigures;
   baselines: { settings: string; w1: WorkloadBaselines; w2: WorkloadBaselines };
+  /** Our OTel exporter against the OTLP proto exporter, on W1 spans (scripts/bench/exporter.ts). */
+  exporter: ExporterFigures;
+  /** OTLP/HTTP and OTLP/gRPC ingest from a separate sending process, W1 spans (scripts/bench/otlp-ingest.ts). */
+  otlpIngest: OtlpIngestFigures;
   targets: TargetCheck[];
 }
 
@@ -90,6 +96,34 @@ const TARGETS: TargetRule[] = [
   { id: 'encodeSpansPerSecPerCore', figure: 'client encode (BatchEncoder), one core', target: '≥ 500k spans/s', atLeast: 5e5, value: (f) => f.encode.spansPerSecPerCore, format: spansPerSec },
 ];
 
+/** OTLP-in issue (13): ours against @opentelemetry/exporter-trace-otlp-proto, W1 spans only. */
+const EXPORTER_TARGET = {
+  id: 'exporterCpuVsOtlpProto',
+  figure: 'OTel SDK exporter CPU µs per span: OTLP proto exporter ÷ TraceKvSpanExporter',
+  target: '≥ 3×',
+  atLeast: 3,
+};
+
+export function checkExporterTarget(exporter: ExporterFigures): TargetCheck {
+  const value = exporter.cpuRatio;
+  return { id: EXPORTER_TARGET.id, figure: EXPORTER_TARGET.figure, target: EXPORTER_TARGET.target, w1: { value, met: value >= EXPORTER_TARGET.atLeast }, w2: null };
+}
+
+/** OTLP-in issue (13): ingest through the receivers from a separate process, W1 spans only. */
+const OTLP_INGEST_TARGETS: (Omit<TargetRule, 'value'> & { value(figures: OtlpIngestFigures): number | null; below?: number })[] = [
+  { id: 'otlpHttpSpansPerSec', figure: 'OTLP/HTTP protobuf ingest, separate sending process, fsync (W1 only)', target: '≥ 500k spans/s', atLeast: 5e5, value: (o) => o.http.spansPerSec, format: spansPerSec },
+  { id: 'otlpGrpcVsHttp', figure: 'OTLP/gRPC ingest ÷ OTLP/HTTP ingest', target: '≥ 0.8×', atLeast: 0.8, value: (o) => o.grpcVsHttp, format: times },
+  { id: 'otlpDaemonPeakRssBytes', figure: 'peak RSS of the daemon under OTLP load (tracekv serve child)', target: '< 400 MB', below: 400 * MB, value: (o) => o.daemonPeakRssBytes, format: megabytes },
+];
+
+export function checkOtlpIngestTargets(otlp: OtlpIngestFigures): TargetCheck[] {
+  return OTLP_INGEST_TARGETS.map((rule) => {
+    const value = rule.value(otlp);
+    const met = value !== null && (rule.atLeast === undefined || value >= rule.atLeast) && (rule.below === undefined || value < rule.below);
+    return { id: rule.id, figure: rule.figure, target: rule.target, w1: value === null ? null : { value, met }, w2: null };
+  });
+}
+
 export function checkTargets(results: Pick<BenchResults, 'w1' | 'w2' | 'baselines'>): TargetCheck[] {
   return TARGETS.map((rule) => {
     const check = (key: WorkloadKey) => {
@@ -128,8 +162,8 @@ export function markdownReport(results: BenchResults): string {
   lines.push('| figure | W1 | W2 | target | met? |');
   lines.push('| --- | --- | --- | --- | --- |');
   for (const check of results.targets) {
-    const rule = TARGETS.find((r) => r.id === check.id)!;
-    const cell = (c: TargetCheck['w1']) => (c === null ? '—' : rule.format(c.value));
+    const format = [...TARGETS, ...OTLP_INGEST_TARGETS].find((r) => r.id === check.id)?.format ?? times;
+    const cell = (c: TargetCheck['w1']) => (c === null ? '—' : format(c.value));
     lines.push(`| ${check.figure} | ${cell(check.w1)} | ${cell(check.w2)} | ${check.target} | ${verdict(check)} |`);
   }
   lines.push('');
@@ -155,6 +189,20 @@ export function markdownReport(results: BenchResults): string {
   row('LMDB whole spans: writes/s, trace read p50, bytes/span', (_f, b) => `${rate(b.lmdbSpans.writesPerSec)}/s, ${ms(b.lmdbSpans.traceRead.p50Ms)}, ${bytes(b.lmdbSpans.bytesPerSpan)}`);
   row('ours ÷ LMDB whole spans: ingest; bytes/span; raw getTrace p50', (_f, b) => `${times(b.ratios.ingestVsLmdbSpans)}; ${times(b.ratios.totalBytesVsLmdbSpans)}; ${times(b.ratios.getTraceRawP50VsLmdbSpansRead)}`);
   row('ours ÷ LMDB as index: index bytes/span', (_f, b) => times(b.ratios.indexBytesVsLmdbIndex));
+  const ex = results.exporter;
+  lines.push(
+    `| OTel exporter, CPU µs and bytes per span (W1 only; ${ex.spans.toLocaleString('en-US')} spans, exports of ${ex.spansPerExport}) | ` +
+      `ours ${ex.ours.cpuMicrosPerSpan.toFixed(2)} µs, ${bytes(ex.ours.bytesPerSpan)} (as a processor: ${ex.processor.cpuMicrosPerSpan.toFixed(2)} µs); ` +
+      `OTLP proto ${ex.otlpProto.cpuMicrosPerSpan.toFixed(2)} µs, ${bytes(ex.otlpProto.bytesPerSpan)} | — |`,
+  );
+  const otlp = results.otlpIngest;
+  const face = (f: OtlpIngestFigures['http']) =>
+    `${rate(f.spansPerSec)} spans/s, ${f.retries} retries; daemon ${f.daemonCpuMicrosPerSpan === null ? '—' : f.daemonCpuMicrosPerSpan.toFixed(2)} µs CPU/span, ` +
+    `sender ${f.senderCpuCores.toFixed(2)} cores; daemon RSS ${f.daemonPeakRssBytes === null ? '—' : megabytes(f.daemonPeakRssBytes)}`;
+  lines.push(
+    `| OTLP ingest from a separate process (W1 only; ${otlp.spans.toLocaleString('en-US')} spans, ${otlp.requests} requests of ~${otlp.spansPerRequest.toFixed(0)} spans, ` +
+      `${bytes(otlp.requestBytesPerSpan)}/span, ${otlp.requestsInFlight} in flight) | HTTP: ${face(otlp.http)}. gRPC: ${face(otlp.grpc)} | — |`,
+  );
   lines.push('');
   lines.push(`LMDB: ${baselines.settings}.`);
   lines.push(

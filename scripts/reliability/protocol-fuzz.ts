@@ -14,17 +14,30 @@
  * to their count before the fuzz), a fresh TraceClient still appends and reads back, RSS growth
  * after GC under 10%, and a clean exit on SIGTERM.
  *
- * `npm test` runs the quick counts; a seed replays the same frames (the interleaving of TCP
- * connections aside).
+ * OTLP (issue 13; protocol-fuzz/otlp*.ts): the transcoders in process on fresh and mutated
+ * requests; then, against the same daemon child in both of its phases, OTLP/HTTP requests (valid,
+ * mutated protobuf, JSON with wrong types, bad hex or damaged text, gzip valid, truncated, corrupt
+ * and bombs, bodies over the limit, wrong content types, encodings and tokens, deep nesting, a
+ * 65,536-span request in a full run), OTLP/gRPC calls through grpc-js (plain and gzip, valid and mutated), raw
+ * garbage on both ports and slow lorises. Must hold: only ERR_INVALID_ARGUMENT out of a
+ * transcoder and every batch it builds decodes; every request answered with the status or code
+ * its class documents (worked out in the harness: otlp-expect.ts), never a 5xx or INTERNAL; a 200
+ * means every span not rejected reads back, a refusal that nothing of the request was stored
+ * (otlp-ledger.ts); and the same RSS and socket checks as the frames.
  *
- *   npm run build && node --import tsx scripts/reliability/protocol-fuzz.ts [--quick] [--seed S]
+ * `npm test` runs the quick counts; a seed replays the same frames and requests (the interleaving
+ * of connections aside).
+ *
+ *   npm run build && node --import tsx scripts/reliability/protocol-fuzz.ts [--quick] [--seed S] [--otlp-requests N]
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { FailureLog, campaignArgs, type CampaignOptions, type CampaignResult } from './campaign.js';
+import { integerFlag } from '../testkit/command-line.js';
+import { FailureLog, campaignCommandLine, type CampaignOptions, type CampaignResult } from './campaign.js';
 import { buildCorpus } from './protocol-fuzz/corpus.js';
 import { HEAP_GROWTH_BYTES_MAX, fuzzInProcess } from './protocol-fuzz/in-process.js';
+import { fuzzOtlpInProcess } from './protocol-fuzz/otlp-in-process.js';
 import { RSS_GROWTH_PERCENT_MAX, RSS_SETTLE_MS_FULL, fuzzOverTcp } from './protocol-fuzz/tcp.js';
 
 export interface ProtocolFuzzCounts {
@@ -32,17 +45,53 @@ export interface ProtocolFuzzCounts {
   framesTcp: number;
   slowConnections: number;
   hugeLengthPrefixes: number;
+  /** OTLP bodies through the transcoders in process. */
+  otlpBodiesInProcess: number;
+  /** Random OTLP/HTTP requests (the hostile set comes on top, in each phase). */
+  otlpHttpRequests: number;
+  /** Random OTLP/gRPC calls (likewise). */
+  otlpGrpcRequests: number;
+  /** Raw garbage connections, half to each OTLP port. */
+  otlpGarbageConnections: number;
+  otlpSlowLorises: number;
+  /** Spans of the hostile set's large requests. */
+  otlpLargeRequestSpans: number;
 }
 
-/** The issue's counts. */
-export const PROTOCOL_FUZZ_FULL: ProtocolFuzzCounts = { framesInProcess: 1_000_000, framesTcp: 100_000, slowConnections: 500, hugeLengthPrefixes: 1_000 };
+/** The issue's counts (7 for the frames, 13 for OTLP). */
+export const PROTOCOL_FUZZ_FULL: ProtocolFuzzCounts = {
+  framesInProcess: 1_000_000, framesTcp: 100_000, slowConnections: 500, hugeLengthPrefixes: 1_000,
+  otlpBodiesInProcess: 100_000, otlpHttpRequests: 20_000, otlpGrpcRequests: 5_000, otlpGarbageConnections: 1_000, otlpSlowLorises: 100, otlpLargeRequestSpans: 65_536,
+};
 /** What `npm test` runs: a few tens of seconds on a shared 2-core machine. */
-export const PROTOCOL_FUZZ_QUICK: ProtocolFuzzCounts = { framesInProcess: 20_000, framesTcp: 2_000, slowConnections: 50, hugeLengthPrefixes: 20 };
+export const PROTOCOL_FUZZ_QUICK: ProtocolFuzzCounts = {
+  framesInProcess: 20_000, framesTcp: 2_000, slowConnections: 50, hugeLengthPrefixes: 20,
+  otlpBodiesInProcess: 2_000, otlpHttpRequests: 300, otlpGrpcRequests: 100, otlpGarbageConnections: 20, otlpSlowLorises: 6, otlpLargeRequestSpans: 4_096,
+};
 
-export async function runProtocolFuzzCampaign(options: CampaignOptions): Promise<CampaignResult> {
+export interface ProtocolFuzzOptions extends CampaignOptions {
+  /** OTLP/HTTP requests instead of the mode's count; gRPC calls, in-process bodies and garbage scale with it. */
+  otlpRequests?: number;
+}
+
+/** The counts of a run: the mode's, with the OTLP ones scaled to `otlpRequests` when given. */
+export function protocolFuzzCounts(options: ProtocolFuzzOptions): ProtocolFuzzCounts {
+  const base = options.quick ? PROTOCOL_FUZZ_QUICK : PROTOCOL_FUZZ_FULL;
+  if (options.otlpRequests === undefined) return base;
+  const scale = options.otlpRequests / base.otlpHttpRequests;
+  return {
+    ...base,
+    otlpHttpRequests: options.otlpRequests,
+    otlpBodiesInProcess: Math.round(base.otlpBodiesInProcess * scale),
+    otlpGrpcRequests: Math.round(base.otlpGrpcRequests * scale),
+    otlpGarbageConnections: Math.round(base.otlpGarbageConnections * scale),
+  };
+}
+
+export async function runProtocolFuzzCampaign(options: ProtocolFuzzOptions): Promise<CampaignResult> {
   const started = performance.now();
   const log = options.log ?? (() => {});
-  const want = options.quick ? PROTOCOL_FUZZ_QUICK : PROTOCOL_FUZZ_FULL;
+  const want = protocolFuzzCounts(options);
   const failures = new FailureLog();
   const corpus = buildCorpus();
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tracekv-protocol-fuzz-'));
@@ -55,11 +104,22 @@ export async function runProtocolFuzzCampaign(options: CampaignOptions): Promise
       failures.add(`seed ${options.seed} in-process: heap grew ${heapGrowthBytes} B after GC over ${inProcess.frames} frames; want < ${HEAP_GROWTH_BYTES_MAX} B`);
     }
     log(`protocol-fuzz in-process: ${inProcess.frames} frames, heap growth ${heapGrowthBytes} B`);
+    const otlpInProcess = fuzzOtlpInProcess({ seed: options.seed, bodies: want.otlpBodiesInProcess, failures });
+    log(`protocol-fuzz otlp in-process: ${otlpInProcess.bodies} bodies, ${otlpInProcess.transcoded} transcoded`);
     const tcp = await fuzzOverTcp({
       seed: options.seed,
       frames: want.framesTcp,
       slowConnections: want.slowConnections,
       hugeLengthPrefixes: want.hugeLengthPrefixes,
+      otlp: {
+        httpRequests: want.otlpHttpRequests,
+        grpcRequests: want.otlpGrpcRequests,
+        garbageConnections: want.otlpGarbageConnections,
+        slowLorises: want.otlpSlowLorises,
+        largeRequestSpans: want.otlpLargeRequestSpans,
+        // A minute and more of waiting for the receiver's own timeouts: full runs only.
+        waitLorisCutOff: !options.quick,
+      },
       rssSettleMs: options.quick ? 0 : RSS_SETTLE_MS_FULL,
       corpus,
       dir: tcpDir,
@@ -84,6 +144,17 @@ export async function runProtocolFuzzCampaign(options: CampaignOptions): Promise
         warmupSlowConnections: tcp.warmupSlowConnections,
         hugeLengthPrefixes: tcp.hugeLengthPrefixes,
         refusedConnections: tcp.refusedConnections,
+        otlpBodiesInProcess: otlpInProcess.bodies,
+        otlpBodiesTranscodedInProcess: otlpInProcess.transcoded,
+        otlpHttpRequests: tcp.otlp.httpRequests,
+        otlpGrpcRequests: tcp.otlp.grpcRequests,
+        otlpHostileRequests: tcp.otlp.hostileRequests,
+        otlpGarbageConnections: tcp.otlp.garbageConnections,
+        otlpSlowLorises: tcp.otlp.slowLorises,
+        otlpTracesChecked: tcp.otlpTracesChecked,
+        otlpSpansAcknowledged: tcp.otlpSpansAcknowledged,
+        // Answers by class: otlpHttp200, otlpHttpPartial, otlpHttp400, …, otlpGrpcOK, otlpGrpcINVALID_ARGUMENT, …
+        ...Object.fromEntries(Object.entries(tcp.otlpAnswers).map(([key, n]) => [`otlp${key[0]!.toUpperCase()}${key.slice(1)}`, n])),
       },
       figures: {
         heapGrowthBytes,
@@ -103,7 +174,12 @@ export async function runProtocolFuzzCampaign(options: CampaignOptions): Promise
 }
 
 async function main(): Promise<void> {
-  const args = campaignArgs(process.argv.slice(2), 'scripts/reliability/protocol-fuzz.ts');
+  const args = campaignCommandLine<{ otlpRequests?: number }>(
+    'scripts/reliability/protocol-fuzz.ts',
+    'the protocol fuzz campaign (README.md, "Reliability")',
+    process.argv.slice(2),
+    (command) => command.option('--otlp-requests <N>', `OTLP/HTTP requests (default ${PROTOCOL_FUZZ_QUICK.otlpHttpRequests} quick, ${PROTOCOL_FUZZ_FULL.otlpHttpRequests} full); the other OTLP counts scale with it`, integerFlag(1)),
+  );
   process.stderr.write(`protocol fuzz: seed ${args.seed}${args.quick ? ' (quick)' : ''}\n`);
   const result = await runProtocolFuzzCampaign(args);
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

@@ -59,11 +59,16 @@ export interface DaemonExit {
 interface ChildEvent {
   event?: string;
   port?: number;
+  otlpHttpPort?: number | null;
+  otlpGrpcPort?: number | null;
   memoryUsage?: unknown;
 }
 
 export class DaemonChild {
   port = 0;
+  /** The OTLP receivers' ports from the handshake; null when the daemon serves no OTLP (--no-otlp). */
+  otlpHttpPort: number | null = null;
+  otlpGrpcPort: number | null = null;
   exit: DaemonExit | null = null;
   /** Resolves when the child has exited, however. */
   readonly exited: Promise<DaemonExit>;
@@ -104,6 +109,8 @@ export class DaemonChild {
       throw new Error(`the daemon did not listen within ${START_TIMEOUT_MS} ms (exit ${JSON.stringify(daemon.exit)}): ${daemon.stderrTail()}`);
     }
     daemon.port = listening.port;
+    daemon.otlpHttpPort = listening.otlpHttpPort ?? null;
+    daemon.otlpGrpcPort = listening.otlpGrpcPort ?? null;
     return daemon;
   }
 

@@ -27,11 +27,12 @@ import { checkKnownOptions } from '../known-keys.js';
 import type { ResourceInput, ScopeInput, SpanIdInput, SpanInput, TraceIdInput } from './types.js';
 import { encodeCommon } from './common.js';
 import { writeBatchHeader } from './header.js';
-import { parseSpanId, parseTraceId } from './ids.js';
+import { isZeroId, parseSpanId, parseTraceId } from './ids.js';
 import { checkObject, checkUnixNano, describe, fail } from './input-checks.js';
 import { ENCODER_OPTION_KEYS } from './input-keys.js';
-import { writeU32LE, writeU64LE } from '../codec/little-endian.js';
+import { u64Below, u64Hi, u64Lo, writeU32LE } from '../codec/little-endian.js';
 import { packSpanRecord } from './span-codec.js';
+import { copyBytes } from './msgpack-writer.js';
 import { TRAILER_OFFSET } from './validate.js';
 
 import { BATCH_BYTES_MIN } from '../constants.js';
@@ -60,15 +61,18 @@ export interface BatchEncoderOptions {
 }
 
 export class BatchEncoder {
-  private readonly common: Uint8Array;
+  private common: Uint8Array;
   private readonly batchBytesMax: number;
   private readonly batchSpansMax: number;
   private spans: Uint8Array;
   private spansLength = 0;
   private trailer: Uint8Array;
   private count = 0;
-  private minStartTimeUnixNano = 0n;
-  private maxStartTimeUnixNano = 0n;
+  /** The smallest and largest start times so far, as u64 halves so that addRecord allocates nothing. */
+  private minStartHi = 0;
+  private minStartLo = 0;
+  private maxStartHi = 0;
+  private maxStartLo = 0;
   /** The next trailer entry's traceId and spanId, parsed here first so a bad id changes nothing. */
   private readonly ids = new Uint8Array(TRACE_ID_BYTES + SPAN_ID_BYTES);
 
@@ -79,12 +83,7 @@ export class BatchEncoder {
     this.batchSpansMax = integerOption(options.batchSpansMax, 'batchSpansMax', BATCH_SPANS_MAX_DEFAULT, 1, BATCH_SPANS_LIMIT);
     // The common section is the same for every batch of this encoder, so it is encoded once.
     this.common = encodeCommon(options.resource, options.scope);
-    const smallest = this.emptyByteLength() + TRAILER_ENTRY_BYTES + 1;
-    if (smallest > this.batchBytesMax) {
-      throw invalidArgument(
-        `resource and scope: encoded common section got ${this.common.length} bytes; want a size that leaves room for one span within batchBytesMax ${this.batchBytesMax}`,
-      );
-    }
+    this.checkCommonFits();
     this.spans = new Uint8Array(Math.min(SPANS_BUFFER_BYTES_INITIAL, this.batchBytesMax));
     this.trailer = new Uint8Array(Math.min(TRAILER_ENTRIES_INITIAL, this.batchSpansMax) * TRAILER_ENTRY_BYTES);
   }
@@ -117,6 +116,33 @@ export class BatchEncoder {
     this.append(traceId, spanId, startTimeUnixNano, bytes, ADD_RAW_FIELDS);
   }
 
+  /**
+   * Adds a span record already written in msgpack (data-format.md §2.5) as `record[0, recordLength)`,
+   * with its trace id at `ids[0, 16)`, span id at `ids[16, 24)` and start time as u64 halves. For
+   * writers that build records themselves (the OTLP transcoder, the SDK exporter) and have checked
+   * every field: it allocates nothing. The ids must be non-zero; ERR_BATCH_TOO_LARGE as for add().
+   */
+  addRecord(record: Uint8Array, recordLength: number, ids: Uint8Array, startLo: number, startHi: number): void {
+    assert(recordLength >= 1 && recordLength <= SPAN_RECORD_BYTES_MAX && recordLength <= record.length, `record of ${recordLength} bytes`);
+    assert(!isZeroId(ids, TRAILER_OFFSET.traceId, TRACE_ID_BYTES) && !isZeroId(ids, TRAILER_OFFSET.spanId, SPAN_ID_BYTES), 'addRecord with a zero id');
+    this.checkFits(recordLength);
+    this.commit(ids, record, recordLength, startLo >>> 0, startHi >>> 0);
+  }
+
+  /**
+   * Starts the next batch with another common section, already encoded (data-format.md §2.4), for
+   * writers that build it themselves: one encoder then serves every resource and scope group of an
+   * OTLP request. Only between batches (spanCount 0). `common` is kept, not copied.
+   */
+  replaceCommon(common: Uint8Array): void {
+    assert(this.count === 0, `replaceCommon with ${this.count} spans in the batch`);
+    if (common.length > SPAN_RECORD_BYTES_MAX) {
+      throw invalidArgument(`resource and scope: encoded size got ${common.length} bytes; want ≤ ${SPAN_RECORD_BYTES_MAX}`);
+    }
+    this.common = common;
+    this.checkCommonFits();
+  }
+
   /** Returns the batch (a new array the caller owns) and resets the encoder for the next one. */
   finish(): Uint8Array {
     if (this.count === 0) throw invalidArgument('finish: got a batch of 0 spans; want ≥ 1 (add a span first)');
@@ -128,8 +154,8 @@ export class BatchEncoder {
       commonLength: this.common.length,
       spansLength: this.spansLength,
       trailerLength,
-      minStartTimeUnixNano: this.minStartTimeUnixNano,
-      maxStartTimeUnixNano: this.maxStartTimeUnixNano,
+      minStartTimeUnixNano: (BigInt(this.minStartHi) << 32n) | BigInt(this.minStartLo),
+      maxStartTimeUnixNano: (BigInt(this.maxStartHi) << 32n) | BigInt(this.maxStartLo),
     });
     let at = BATCH_HEADER_BYTES;
     batch.set(this.common, at);
@@ -149,8 +175,15 @@ export class BatchEncoder {
   reset(): void {
     this.count = 0;
     this.spansLength = 0;
-    this.minStartTimeUnixNano = 0n;
-    this.maxStartTimeUnixNano = 0n;
+  }
+
+  private checkCommonFits(): void {
+    const smallest = this.emptyByteLength() + TRAILER_ENTRY_BYTES + 1;
+    if (smallest > this.batchBytesMax) {
+      throw invalidArgument(
+        `resource and scope: encoded common section got ${this.common.length} bytes; want a size that leaves room for one span within batchBytesMax ${this.batchBytesMax}`,
+      );
+    }
   }
 
   private emptyByteLength(): number {
@@ -163,18 +196,29 @@ export class BatchEncoder {
     parseTraceId(traceId, this.ids, TRAILER_OFFSET.traceId, names.traceId);
     parseSpanId(spanId, this.ids, TRAILER_OFFSET.spanId, names.spanId);
     this.checkFits(record.length);
+    this.commit(this.ids, record, record.length, u64Lo(start), u64Hi(start));
+  }
 
+  /** Copies one checked record and its trailer entry into the batch. */
+  private commit(ids: Uint8Array, record: Uint8Array, recordLength: number, startLo: number, startHi: number): void {
     const entry = this.count * TRAILER_ENTRY_BYTES;
     this.trailer = grown(this.trailer, entry + TRAILER_ENTRY_BYTES, this.batchSpansMax * TRAILER_ENTRY_BYTES);
-    this.spans = grown(this.spans, this.spansLength + record.length, this.batchBytesMax);
-    this.spans.set(record, this.spansLength);
-    this.trailer.set(this.ids, entry);
+    this.spans = grown(this.spans, this.spansLength + recordLength, this.batchBytesMax);
+    copyBytes(record, 0, recordLength, this.spans, this.spansLength);
+    copyBytes(ids, 0, TRACE_ID_BYTES + SPAN_ID_BYTES, this.trailer, entry);
     writeU32LE(this.trailer, entry + TRAILER_OFFSET.offset, this.spansLength);
-    writeU32LE(this.trailer, entry + TRAILER_OFFSET.length, record.length);
-    writeU64LE(this.trailer, entry + TRAILER_OFFSET.startTimeUnixNano, start);
-    if (this.count === 0 || start < this.minStartTimeUnixNano) this.minStartTimeUnixNano = start;
-    if (this.count === 0 || start > this.maxStartTimeUnixNano) this.maxStartTimeUnixNano = start;
-    this.spansLength += record.length;
+    writeU32LE(this.trailer, entry + TRAILER_OFFSET.length, recordLength);
+    writeU32LE(this.trailer, entry + TRAILER_OFFSET.startTimeUnixNano, startLo);
+    writeU32LE(this.trailer, entry + TRAILER_OFFSET.startTimeUnixNano + 4, startHi);
+    if (this.count === 0 || u64Below(startHi, startLo, this.minStartHi, this.minStartLo)) {
+      this.minStartHi = startHi;
+      this.minStartLo = startLo;
+    }
+    if (this.count === 0 || u64Below(this.maxStartHi, this.maxStartLo, startHi, startLo)) {
+      this.maxStartHi = startHi;
+      this.maxStartLo = startLo;
+    }
+    this.spansLength += recordLength;
     this.count++;
   }
 

@@ -1,11 +1,11 @@
 /**
- * `tracekv serve`: the daemon. Settings come from flags, else from TRACEKV_* environment
- * variables, else the defaults. SIGTERM and SIGINT stop it gracefully: stop accepting, finish
+ * `tracekv serve`: the daemon, with its OTLP/HTTP and OTLP/gRPC receivers. Settings come from
+ * flags, else from TRACEKV_* environment variables, else the defaults. SIGTERM and SIGINT stop it gracefully: stop accepting, finish
  * in-flight appends, sync and close the store, exit 0.
  */
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import { DAEMON_DIR_DEFAULT, DAEMON_HOST_DEFAULT, DAEMON_PORT_DEFAULT } from '../constants.js';
+import { DAEMON_DIR_DEFAULT, DAEMON_HOST_DEFAULT, DAEMON_PORT_DEFAULT, OTLP_GRPC_PORT_DEFAULT, OTLP_HTTP_PORT_DEFAULT } from '../constants.js';
 import { TraceKvError, invalidOption } from '../errors.js';
 import { startDaemon } from '../daemon/server.js';
 import type { DaemonOptions } from '../daemon/daemon-options.js';
@@ -19,12 +19,26 @@ interface ServeFlags {
   insecure?: boolean;
   retentionHours?: string;
   readerThreads?: string;
+  otlpHttpPort?: string;
+  otlpGrpcPort?: string;
+  /** commander's `--no-otlp`: false when given. */
+  otlp?: boolean;
 }
 
-function portOf(value: string): number {
+function portOf(value: string, option = 'port'): number {
   const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw invalidOption('port', `got ${value}; want 0..65535`);
+  if (value.trim() === '' || !Number.isInteger(port) || port < 0 || port > 65_535) throw invalidOption(option, `got ${value}; want 0..65535`);
   return port;
+}
+
+/** TRACEKV_OTLP=false (or 0, off, no) is --no-otlp; anything else keeps the receivers on. */
+function otlpEnabled(flag: boolean | undefined, env: string | undefined): boolean {
+  if (flag === false) return false;
+  if (env === undefined) return true;
+  const value = env.trim().toLowerCase();
+  if (['false', '0', 'off', 'no'].includes(value)) return false;
+  if (['true', '1', 'on', 'yes', ''].includes(value)) return true;
+  throw invalidOption('otlp', `TRACEKV_OTLP got ${env}; want true or false`);
 }
 
 export function daemonOptionsFrom(flags: ServeFlags, env: NodeJS.ProcessEnv): DaemonOptions {
@@ -33,7 +47,13 @@ export function daemonOptionsFrom(flags: ServeFlags, env: NodeJS.ProcessEnv): Da
     host: flags.host ?? env.TRACEKV_HOST ?? DAEMON_HOST_DEFAULT,
     port: portOf(flags.port ?? env.TRACEKV_PORT ?? String(DAEMON_PORT_DEFAULT)),
     insecure: flags.insecure === true,
+    otlp: otlpEnabled(flags.otlp, env.TRACEKV_OTLP),
   };
+  // Unset, the OTLP ports are 4318 and 4317, or 0 when --port is 0 (see daemon-options.ts).
+  const otlpHttpPort = flags.otlpHttpPort ?? env.TRACEKV_OTLP_HTTP_PORT;
+  const otlpGrpcPort = flags.otlpGrpcPort ?? env.TRACEKV_OTLP_GRPC_PORT;
+  if (otlpHttpPort !== undefined) options.otlpHttpPort = portOf(otlpHttpPort, 'otlpHttpPort');
+  if (otlpGrpcPort !== undefined) options.otlpGrpcPort = portOf(otlpGrpcPort, 'otlpGrpcPort');
   const retention = flags.retentionHours ?? env.TRACEKV_RETENTION_HOURS;
   const readers = flags.readerThreads ?? env.TRACEKV_READER_THREADS;
   // Store options are validated, with the option named, when the store opens.
@@ -62,6 +82,9 @@ export function registerServe(program: Command): void {
     .option('--insecure', 'allow a non-loopback address without TRACEKV_TOKEN')
     .option('--retention-hours <hours>', 'drop closed generations this long after closing (env TRACEKV_RETENTION_HOURS, default 0: keep)')
     .option('--reader-threads <n>', 'reader worker threads (env TRACEKV_READER_THREADS, default: cores)')
+    .option('--otlp-http-port <port>', `OTLP/HTTP receiver port (env TRACEKV_OTLP_HTTP_PORT, default ${OTLP_HTTP_PORT_DEFAULT}; 0 when --port is 0)`)
+    .option('--otlp-grpc-port <port>', `OTLP/gRPC receiver port (env TRACEKV_OTLP_GRPC_PORT, default ${OTLP_GRPC_PORT_DEFAULT}; 0 when --port is 0)`)
+    .option('--no-otlp', 'serve no OTLP receivers (env TRACEKV_OTLP=false)')
     .action(async (flags: ServeFlags) => {
       // A log reader that went away (a closed pipe) must not take the daemon down with EPIPE.
       process.stdout.on('error', () => {});

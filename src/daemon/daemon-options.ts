@@ -1,6 +1,12 @@
 /**
  * Daemon options: one defaults table, validation that names the option, and the rule that a
- * non-loopback address needs a token (or an explicit `insecure`).
+ * non-loopback address needs a token (or an explicit `insecure`). The OTLP receivers listen on the
+ * same host, with the same token and TLS, so that rule covers them too.
+ *
+ * OTLP ports: an OTLP port left unset follows `port: 0` (any free port) when the daemon's own port
+ * is 0, and is its OTLP default (4318, 4317) otherwise. So every test and tool that starts daemons
+ * on port 0, several at once, never collides on 4317/4318, and `tracekv serve` listens where
+ * SDKs send by default.
  */
 import net from 'node:net';
 import {
@@ -16,6 +22,11 @@ import {
   FRAME_LENGTH_MIN,
   IDLE_TIMEOUT_MS_DEFAULT,
   IN_FLIGHT_BYTES_MAX_DEFAULT,
+  OTLP_GRPC_PORT_DEFAULT,
+  OTLP_HTTP_PORT_DEFAULT,
+  OTLP_REQUEST_BYTES_LIMIT,
+  OTLP_TRANSCODE_THREADS_LIMIT,
+  OTLP_REQUEST_BYTES_MAX_DEFAULT,
   PENDING_OUTPUT_BYTES_MAX_DEFAULT,
   WRITE_DEADLINE_MS_DEFAULT,
 } from '../constants.js';
@@ -52,6 +63,16 @@ export interface DaemonOptions {
   idleTimeoutMs?: number;
   writeDeadlineMs?: number;
   pendingOutputBytesMax?: number;
+  /** Serve the OTLP/HTTP and OTLP/gRPC receivers (data-format.md §7). */
+  otlp?: boolean;
+  /** OTLP/HTTP port; 0 lets the OS choose. Unset: 4318, or 0 when `port` is 0. */
+  otlpHttpPort?: number;
+  /** OTLP/gRPC port; 0 lets the OS choose. Unset: 4317, or 0 when `port` is 0. */
+  otlpGrpcPort?: number;
+  /** Largest OTLP request body, on the wire and after gunzip. */
+  otlpRequestBytesMax?: number;
+  /** Worker threads that transcode OTLP requests; 0 (the default) transcodes on the daemon's thread. */
+  otlpTranscodeThreads?: number;
   logger?: Logger;
 }
 
@@ -72,6 +93,14 @@ export const DAEMON_DEFAULTS: Omit<ResolvedDaemonOptions, 'token' | 'tls'> = {
   idleTimeoutMs: IDLE_TIMEOUT_MS_DEFAULT,
   writeDeadlineMs: WRITE_DEADLINE_MS_DEFAULT,
   pendingOutputBytesMax: PENDING_OUTPUT_BYTES_MAX_DEFAULT,
+  otlp: true,
+  otlpHttpPort: OTLP_HTTP_PORT_DEFAULT,
+  otlpGrpcPort: OTLP_GRPC_PORT_DEFAULT,
+  otlpRequestBytesMax: OTLP_REQUEST_BYTES_MAX_DEFAULT,
+  // Inline by default: on 2 cores a transcoding thread made OTLP/HTTP ingest slower (about 180k
+  // spans/s against 270k–360k inline, scripts/bench/otlp-ingest.ts): cloning bodies and batches
+  // across threads cost more than the second core gave, with zstd already on the threadpool.
+  otlpTranscodeThreads: 0,
   logger: (event) => process.stdout.write(`${JSON.stringify(event)}\n`),
 };
 
@@ -90,11 +119,28 @@ export function isLoopback(host: string): boolean {
   return false;
 }
 
+function checkOtlp(merged: ResolvedDaemonOptions): void {
+  if (typeof merged.otlp !== 'boolean') throw invalidOption('otlp', `got ${String(merged.otlp)}; want true or false`);
+  integerIn('otlpHttpPort', merged.otlpHttpPort, 0, 65_535);
+  integerIn('otlpGrpcPort', merged.otlpGrpcPort, 0, 65_535);
+  integerIn('otlpRequestBytesMax', merged.otlpRequestBytesMax, 1, OTLP_REQUEST_BYTES_LIMIT);
+  integerIn('otlpTranscodeThreads', merged.otlpTranscodeThreads, 0, OTLP_TRANSCODE_THREADS_LIMIT);
+  if (!merged.otlp) return;
+  // Two listeners on one port: the second would fail with EADDRINUSE, after the store had opened.
+  const ports: [string, number][] = [['port', merged.port], ['otlpHttpPort', merged.otlpHttpPort], ['otlpGrpcPort', merged.otlpGrpcPort]];
+  for (const [i, [name, port]] of ports.entries()) {
+    const clash = ports.slice(0, i).find(([, other]) => other === port && port !== 0);
+    if (clash !== undefined) throw invalidOption(name, `got ${port}, the same as ${clash[0]}; want a port of its own (or 0)`);
+  }
+}
+
 export function resolveDaemonOptions(input: DaemonOptions): ResolvedDaemonOptions {
   if (input === null || typeof input !== 'object') throw invalidOption('options', 'want an object such as { dir, port }');
   checkKnownOptions(input, KNOWN);
   const merged = { ...DAEMON_DEFAULTS } as ResolvedDaemonOptions;
   for (const [key, value] of Object.entries(input)) if (value !== undefined) (merged as unknown as Record<string, unknown>)[key] = value;
+  if (merged.port === 0 && input.otlpHttpPort === undefined) merged.otlpHttpPort = 0;
+  if (merged.port === 0 && input.otlpGrpcPort === undefined) merged.otlpGrpcPort = 0;
   if (typeof merged.dir !== 'string' || merged.dir === '') throw invalidOption('dir', 'want a non-empty path');
   if (typeof merged.host !== 'string' || merged.host === '') throw invalidOption('host', 'want a host name or address');
   integerIn('port', merged.port, 0, 65_535);
@@ -113,6 +159,7 @@ export function resolveDaemonOptions(input: DaemonOptions): ResolvedDaemonOption
   integerIn('idleTimeoutMs', merged.idleTimeoutMs, 1, 24 * 3_600_000);
   integerIn('writeDeadlineMs', merged.writeDeadlineMs, 1, 3_600_000);
   integerIn('pendingOutputBytesMax', merged.pendingOutputBytesMax, 1, Number.MAX_SAFE_INTEGER);
+  checkOtlp(merged);
   if (!isLoopback(merged.host) && merged.token === undefined && merged.insecure !== true) {
     throw invalidOption('host', `${merged.host} is not a loopback address; set a token (TRACEKV_TOKEN) or pass --insecure explicitly`);
   }

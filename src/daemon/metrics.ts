@@ -1,3 +1,5 @@
+import { OtlpCounters } from '../receiver/index.js';
+
 /** Daemon counters, reported by STATS next to the store's own. */
 export class DaemonMetrics {
   connections = 0;
@@ -13,6 +15,9 @@ export class DaemonMetrics {
   appends = 0;
   busyReplies = 0;
   readonly errorsByCode: Record<string, number> = {};
+  /** The OTLP receivers' requests, bytes, spans, batches and rejected spans, one set per face. */
+  readonly otlpHttp = new OtlpCounters();
+  readonly otlpGrpc = new OtlpCounters();
 
   countError(code: string): void {
     this.errorsByCode[code] = (this.errorsByCode[code] ?? 0) + 1;
@@ -31,6 +36,8 @@ export class DaemonMetrics {
       appends: this.appends,
       busyReplies: this.busyReplies,
       errorsByCode: { ...this.errorsByCode },
+      otlpHttp: this.otlpHttp.snapshot(),
+      otlpGrpc: this.otlpGrpc.snapshot(),
     };
   }
 }

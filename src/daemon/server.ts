@@ -1,16 +1,19 @@
 /**
- * The tracekv daemon: a TraceStore behind a TCP (or TLS) listener speaking data-format.md §6.
- * `close()` is the graceful shutdown of SIGTERM: stop accepting, let in-flight requests (appends
- * above all) finish and be acknowledged, then close the store, which syncs and seals the index.
+ * The tracekv daemon: a TraceStore behind a TCP (or TLS) listener speaking data-format.md §6, and
+ * the OTLP/HTTP and OTLP/gRPC receivers (§7, src/receiver/) on their own ports, sharing its store,
+ * token, TLS and in-flight budget. `close()` is the graceful shutdown of SIGTERM: stop accepting
+ * (the OTLP receivers first), let in-flight requests (appends above all) finish and be
+ * acknowledged, then close the store, which syncs and seals the index.
  */
 import net from 'node:net';
 import tls from 'node:tls';
-import { REQUEST_TRACES_MAX_DEFAULT } from '../constants.js';
+import { BATCH_BYTES_MAX_DEFAULT, BATCH_SPANS_MAX_DEFAULT, REQUEST_TRACES_MAX_DEFAULT } from '../constants.js';
 import { TraceKvError, ioError } from '../errors.js';
 import { Opcode, encodeFrame } from '../protocol/frame.js';
 import type { EmbeddedTraceStoreApi, RecoveryReport } from '../api/index.js';
 // The composition root: the one place the daemon names the store implementation, to open it.
 import { TraceStore } from '../store/trace-store.js';
+import { OtlpIngest, TranscodePool, startOtlpGrpc, startOtlpHttp, type IngestContext, type OtlpServer, type OtlpServerOptions } from '../receiver/index.js';
 import { Connection, type ConnectionContext } from './connection.js';
 import { resolveDaemonOptions, type DaemonOptions, type ResolvedDaemonOptions } from './daemon-options.js';
 import { InFlightBudget } from './in-flight-budget.js';
@@ -19,6 +22,9 @@ import { DaemonMetrics } from './metrics.js';
 export interface Daemon {
   readonly host: string;
   readonly port: number;
+  /** Where the OTLP receivers listen; null when `otlp` is false. */
+  readonly otlpHttpPort: number | null;
+  readonly otlpGrpcPort: number | null;
   readonly store: EmbeddedTraceStoreApi;
   readonly metrics: DaemonMetrics;
   /** Graceful: stop accepting, finish in-flight requests, close the store. Idempotent. */
@@ -80,6 +86,51 @@ export function createConnectionContext(
   return { context, appends };
 }
 
+/** The OTLP receivers, started on the daemon's host with its token, TLS and budget; none when `otlp` is false. */
+async function startReceivers(options: ResolvedDaemonOptions, context: ConnectionContext): Promise<Receivers> {
+  if (!options.otlp) return { http: null, grpc: null, transcoder: null };
+  // The store's own batch limits, so that every batch the transcoder cuts is appendable.
+  const limits = {
+    batchBytesMax: options.store.batchBytesMax ?? BATCH_BYTES_MAX_DEFAULT,
+    batchSpansMax: options.store.batchSpansMax ?? BATCH_SPANS_MAX_DEFAULT,
+  };
+  const transcoder = new TranscodePool(limits, options.otlpTranscodeThreads);
+  const ingestContext: IngestContext = {
+    append: (batch) => context.store.append(batch),
+    budget: context.budget,
+    transcoder,
+    trackAppend: (done) => context.trackAppend(done),
+    logger: options.logger,
+  };
+  const serverOptions = (port: number): OtlpServerOptions => ({
+    host: options.host,
+    port,
+    token: options.token,
+    tls: options.tls,
+    requestBytesMax: options.otlpRequestBytesMax,
+    idleTimeoutMs: options.idleTimeoutMs,
+    maxConnections: options.maxConnections,
+    closeGraceMs: options.writeDeadlineMs,
+  });
+  const { metrics } = context;
+  let http: OtlpServer | null = null;
+  try {
+    http = await startOtlpHttp(new OtlpIngest(ingestContext, 'otlpHttp', metrics.otlpHttp), metrics.otlpHttp, serverOptions(options.otlpHttpPort), options.logger);
+    const grpc = await startOtlpGrpc(new OtlpIngest(ingestContext, 'otlpGrpc', metrics.otlpGrpc), metrics.otlpGrpc, serverOptions(options.otlpGrpcPort));
+    return { http, grpc, transcoder };
+  } catch (error) {
+    await http?.close();
+    await transcoder.close();
+    throw error;
+  }
+}
+
+interface Receivers {
+  http: OtlpServer | null;
+  grpc: OtlpServer | null;
+  transcoder: TranscodePool | null;
+}
+
 async function listen(options: ResolvedDaemonOptions, store: EmbeddedTraceStoreApi): Promise<Daemon> {
   const metrics = new DaemonMetrics();
   const connections = new Set<Connection>();
@@ -109,12 +160,24 @@ async function listen(options: ResolvedDaemonOptions, store: EmbeddedTraceStoreA
     server.once('error', (error) => reject(ioError(`${options.host}:${options.port}`, 'listen', error)));
     server.listen(options.port, options.host, () => resolve());
   });
+  let receivers: Awaited<ReturnType<typeof startReceivers>>;
+  try {
+    receivers = await startReceivers(options, context);
+  } catch (error) {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    throw error;
+  }
   server.on('error', (error) => options.logger({ event: 'server_error', error: String(error) }));
   const address = server.address() as net.AddressInfo;
+  const otlpHttpPort = receivers.http?.port ?? null;
+  const otlpGrpcPort = receivers.grpc?.port ?? null;
+  // One event once everything listens, so a reader waiting for it can send on every face at once.
   options.logger({
     event: 'listening',
     host: address.address,
     port: address.port,
+    otlpHttpPort,
+    otlpGrpcPort,
     dir: options.dir,
     tls: options.tls !== undefined,
     auth: options.token !== undefined,
@@ -124,12 +187,17 @@ async function listen(options: ResolvedDaemonOptions, store: EmbeddedTraceStoreA
   return {
     host: address.address,
     port: address.port,
+    otlpHttpPort,
+    otlpGrpcPort,
     store,
     metrics,
     close() {
       closing ??= (async () => {
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
         for (const connection of connections) connection.shutdown();
+        // The receivers answer what they hold (their appends are in `appends` too) and stop first.
+        await Promise.allSettled([receivers.http?.close(), receivers.grpc?.close()]);
+        await receivers.transcoder?.close();
         await Promise.allSettled([...appends]);
         await store.close();
         await Promise.race([stopped, new Promise((resolve) => setTimeout(resolve, options.writeDeadlineMs).unref())]);

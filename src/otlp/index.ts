@@ -1,2 +1,6 @@
-/** OTLP in: the protobuf wire reader the OTLP receivers decode requests with (issue 13 builds the receivers and the transcoder into batches on it). */
+/** OTLP in: the protobuf wire reader and the protobuf and JSON transcoders that turn an ExportTraceServiceRequest straight into batches (data-format.md §7.1, §7.2). */
 export { ProtobufReader, WIRE_I32, WIRE_I64, WIRE_LEN, WIRE_VARINT } from './protobuf-reader.js';
+export type { TranscodeLimits, TranscodeResult } from './transcode-types.js';
+export { ProtobufTranscoder, transcodeProtobuf } from './protobuf-transcoder.js';
+export { isWellFormedUtf8 } from './utf8.js';
+export { JsonTranscoder, transcodeJson } from './json-transcoder.js';

@@ -73,6 +73,17 @@ export class ProtobufReader {
 
   /** Reads a varint into lo/hi. */
   readVarint(): void {
+    // Tags, lengths and counts are almost all one byte.
+    const pos = this.pos;
+    if (pos < this.end) {
+      const first = this.bytes[pos]!;
+      if (first < 0x80) {
+        this.lo = first;
+        this.hi = 0;
+        this.pos = pos + 1;
+        return;
+      }
+    }
     let lo = 0;
     let hi = 0;
     for (let i = 0; i < VARINT_BYTES_MAX; i++) {

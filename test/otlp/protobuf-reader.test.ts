@@ -3,57 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { PROTOBUF_NESTING_DEPTH_MAX } from '../../src/constants.js';
 import { TraceKvError } from '../../src/errors.js';
 import { ProtobufReader, WIRE_I32, WIRE_I64, WIRE_LEN, WIRE_VARINT } from '../../src/otlp/protobuf-reader.js';
+import { ProtoWriter } from '../helpers/otlp-request.js';
 import { makeRng, testSeed } from '../helpers/rng.js';
-
-/** A minimal protobuf writer for the tests: the encoding rules, written independently of the reader. */
-class Writer {
-  private readonly parts: number[] = [];
-
-  varint(value: bigint): this {
-    let v = BigInt.asUintN(64, value);
-    do {
-      const byte = Number(v & 0x7fn);
-      v >>= 7n;
-      this.parts.push(v === 0n ? byte : byte | 0x80);
-    } while (v !== 0n);
-    return this;
-  }
-
-  tag(field: number, wireType: number): this {
-    return this.varint(BigInt(field) * 8n + BigInt(wireType));
-  }
-
-  fixed64(value: bigint): this {
-    for (let i = 0n; i < 8n; i++) this.parts.push(Number((BigInt.asUintN(64, value) >> (8n * i)) & 0xffn));
-    return this;
-  }
-
-  fixed32(value: number): this {
-    for (let i = 0; i < 4; i++) this.parts.push((value >>> (8 * i)) & 0xff);
-    return this;
-  }
-
-  double(value: number): this {
-    const bytes = new Uint8Array(new Float64Array([value]).buffer);
-    this.parts.push(...bytes);
-    return this;
-  }
-
-  bytes(field: number, content: Uint8Array): this {
-    this.tag(field, WIRE_LEN).varint(BigInt(content.length));
-    this.parts.push(...content);
-    return this;
-  }
-
-  raw(...bytes: number[]): this {
-    this.parts.push(...bytes);
-    return this;
-  }
-
-  finish(): Uint8Array {
-    return Uint8Array.from(this.parts);
-  }
-}
 
 /** The test schema: 1 varint, 2 fixed64, 3 bytes, 4 a nested message of this schema, 5 fixed32, 6 double; anything else skipped. */
 interface Walked {
@@ -126,47 +77,47 @@ describe('ProtobufReader', () => {
     const rng = makeRng(seed);
     const values = [...EDGE_U64];
     for (let i = 0; i < 500; i++) values.push((BigInt(rng.int(2 ** 32)) << 32n) | BigInt(rng.int(2 ** 32)));
-    const writer = new Writer();
-    for (const value of values) writer.tag(1, WIRE_VARINT).varint(value).tag(2, WIRE_I64).fixed64(value);
-    const walked = walkAll(writer.finish());
+    const writer = new ProtoWriter();
+    for (const value of values) writer.tag(1, WIRE_VARINT).varint(value).tag(2, WIRE_I64).rawFixed64(value);
+    const walked = walkAll(writer.bytes);
     expect(walked.varints, `seed ${seed}`).toEqual(values);
     expect(walked.fixed64s, `seed ${seed}`).toEqual(values);
 
-    const reader = new ProtobufReader(new Writer().varint((1n << 64n) - 2n).finish());
+    const reader = new ProtobufReader(new ProtoWriter().varint((1n << 64n) - 2n).bytes);
     reader.readVarint();
     expect([reader.lo, reader.hi, reader.int64()]).toEqual([0xfffffffe, 0xffffffff, -2n]);
   });
 
   it('reads int32 enums sign-extended to 10 bytes, uint32 and bool, fixed32 and double', () => {
-    const bytes = new Writer().varint(-1n).varint(-2147483648n).varint(0xffffffffn).varint(5n).finish();
+    const bytes = new ProtoWriter().varint(-1n).varint(-2147483648n).varint(0xffffffffn).varint(5n).bytes;
     const reader = new ProtobufReader(bytes);
     expect(reader.int32()).toBe(-1);
     expect(reader.int32()).toBe(-2147483648);
     expect(reader.uint32()).toBe(0xffffffff);
     expect(reader.bool()).toBe(true);
-    const walked = walkAll(new Writer().tag(5, WIRE_I32).fixed32(0xdeadbeef).tag(6, WIRE_I64).double(-0.125).tag(6, WIRE_I64).double(1e300).finish());
+    const walked = walkAll(new ProtoWriter().tag(5, WIRE_I32).rawFixed32(0xdeadbeef).tag(6, WIRE_I64).rawDouble(-0.125).tag(6, WIRE_I64).rawDouble(1e300).bytes);
     expect(walked.fixed32s).toEqual([0xdeadbeef]);
     expect(walked.doubles).toEqual([-0.125, 1e300]);
   });
 
   it('skips unknown fields of every wire type and reads the known ones around them', () => {
-    const inner = new Writer().tag(3, WIRE_LEN).varint(2n).raw(0x68, 0x69).finish();
-    const bytes = new Writer()
+    const inner = new ProtoWriter().tag(3, WIRE_LEN).varint(2n).raw(0x68, 0x69).bytes;
+    const bytes = new ProtoWriter()
       .tag(100, WIRE_VARINT).varint((1n << 64n) - 1n)
       .tag(1, WIRE_VARINT).varint(7n)
-      .tag(101, WIRE_I64).fixed64(9n)
-      .bytes(102, new Uint8Array(300))
-      .tag(103, WIRE_I32).fixed32(1)
-      .bytes(4, inner)
+      .tag(101, WIRE_I64).rawFixed64(9n)
+      .bytesField(102, new Uint8Array(300))
+      .tag(103, WIRE_I32).rawFixed32(1)
+      .bytesField(4, inner)
       .tag(0x1fffffff, WIRE_VARINT).varint(1n)
-      .finish();
+      .bytes;
     expect(walkAll(bytes)).toMatchObject({ varints: [7n], strings: ['hi'], skipped: [100, 101, 102, 103, 0x1fffffff], depthMax: 2 });
   });
 
   it(`follows messages nested ${PROTOBUF_NESTING_DEPTH_MAX} deep and refuses one more`, () => {
     const nested = (levels: number): Uint8Array => {
-      let message = new Writer().tag(1, WIRE_VARINT).varint(42n).finish();
-      for (let i = 0; i < levels; i++) message = new Writer().bytes(4, message).finish();
+      let message = new ProtoWriter().tag(1, WIRE_VARINT).varint(42n).bytes;
+      for (let i = 0; i < levels; i++) message = new ProtoWriter().bytesField(4, message).bytes;
       return message;
     };
     expect(walkAll(nested(PROTOBUF_NESTING_DEPTH_MAX))).toMatchObject({ varints: [42n], depthMax: PROTOBUF_NESTING_DEPTH_MAX + 1 });
@@ -175,16 +126,16 @@ describe('ProtobufReader', () => {
 
   it('refuses malformed input with ERR_INVALID_ARGUMENT naming the offset', () => {
     const cases: Array<[string, Uint8Array, RegExp]> = [
-      ['varint over 10 bytes', new Writer().tag(1, WIRE_VARINT).raw(0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01).finish(), /longer than 10 bytes/],
-      ['10th varint byte over 1', new Writer().tag(1, WIRE_VARINT).raw(0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02).finish(), /10th byte got 2/],
-      ['length past the end', new Writer().tag(3, WIRE_LEN).varint(5n).raw(1, 2).finish(), /length got 5 bytes; want at most 2/],
-      ['length over 2^32', new Writer().tag(3, WIRE_LEN).varint(1n << 40n).finish(), /length got over 2\^32/],
-      ['field number 0', new Writer().tag(0, WIRE_VARINT).varint(1n).finish(), /field number got 0/],
-      ['field number over 2^29', new Writer().varint((1n << 32n) | 0n).varint(1n).finish(), /field number got over 2\^29/],
-      ['group start (wire type 3)', new Writer().tag(7, 3).finish(), /wire type got 3/],
-      ['wire type 6', new Writer().tag(7, 6).finish(), /wire type got 6/],
+      ['varint over 10 bytes', new ProtoWriter().tag(1, WIRE_VARINT).raw(0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01).bytes, /longer than 10 bytes/],
+      ['10th varint byte over 1', new ProtoWriter().tag(1, WIRE_VARINT).raw(0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02).bytes, /10th byte got 2/],
+      ['length past the end', new ProtoWriter().tag(3, WIRE_LEN).varint(5n).raw(1, 2).bytes, /length got 5 bytes; want at most 2/],
+      ['length over 2^32', new ProtoWriter().tag(3, WIRE_LEN).varint(1n << 40n).bytes, /length got over 2\^32/],
+      ['field number 0', new ProtoWriter().tag(0, WIRE_VARINT).varint(1n).bytes, /field number got 0/],
+      ['field number over 2^29', new ProtoWriter().varint((1n << 32n) | 0n).varint(1n).bytes, /field number got over 2\^29/],
+      ['group start (wire type 3)', new ProtoWriter().tag(7, 3).bytes, /wire type got 3/],
+      ['wire type 6', new ProtoWriter().tag(7, 6).bytes, /wire type got 6/],
       // The inner length would fit in the buffer, not in its parent message: the parent's end is the limit.
-      ['nested length past its parent', new Writer().tag(4, WIRE_LEN).varint(2n).tag(3, WIRE_LEN).varint(9n).raw(...new Array<number>(12).fill(0)).finish(), /length got 9 bytes; want at most 0/],
+      ['nested length past its parent', new ProtoWriter().tag(4, WIRE_LEN).varint(2n).tag(3, WIRE_LEN).varint(9n).raw(...new Array<number>(12).fill(0)).bytes, /length got 9 bytes; want at most 0/],
     ];
     for (const [name, bytes, want] of cases) {
       const error = rejection(bytes);
@@ -195,20 +146,20 @@ describe('ProtobufReader', () => {
   });
 
   it('answers every prefix of a message with its fields so far or ERR_INVALID_ARGUMENT, and every cut inside a field with the error', () => {
-    const inner = new Writer().tag(1, WIRE_VARINT).varint(300n).tag(3, WIRE_LEN).varint(3n).raw(0x61, 0x62, 0x63).finish();
-    const writer = new Writer();
+    const inner = new ProtoWriter().tag(1, WIRE_VARINT).varint(300n).tag(3, WIRE_LEN).varint(3n).raw(0x61, 0x62, 0x63).bytes;
+    const writer = new ProtoWriter();
     const boundaries = [0];
-    const field = (add: (w: Writer) => void) => {
+    const field = (add: (w: ProtoWriter) => void) => {
       add(writer);
-      boundaries.push(writer.finish().length);
+      boundaries.push(writer.bytes.length);
     };
     field((w) => w.tag(1, WIRE_VARINT).varint((1n << 64n) - 1n));
-    field((w) => w.tag(2, WIRE_I64).fixed64(123456789n));
-    field((w) => w.bytes(4, inner));
-    field((w) => w.tag(5, WIRE_I32).fixed32(77));
-    field((w) => w.tag(6, WIRE_I64).double(2.5));
+    field((w) => w.tag(2, WIRE_I64).rawFixed64(123456789n));
+    field((w) => w.bytesField(4, inner));
+    field((w) => w.tag(5, WIRE_I32).rawFixed32(77));
+    field((w) => w.tag(6, WIRE_I64).rawDouble(2.5));
     field((w) => w.tag(99, WIRE_LEN).varint(2n).raw(1, 2));
-    const whole = writer.finish();
+    const whole = writer.bytes;
     for (let cut = 0; cut < whole.length; cut++) {
       const prefix = whole.subarray(0, cut);
       if (boundaries.includes(cut)) {

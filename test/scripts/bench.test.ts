@@ -54,6 +54,26 @@ const WORKLOAD_NUMBERS = [
   'reopen.ms',
 ];
 const OTLP_NUMBERS = ['spans', 'requests', 'bytes', 'bytesPerSpan', 'spansPerRequest', 'storedBytesRatio'];
+/** OTLP ingest figures per face (otlpIngest.http, otlpIngest.grpc), as SCHEMA.md lists them; the /proc ones may be null elsewhere but not on Linux. */
+const OTLP_FACE_NUMBERS = [
+  'spansPerSec',
+  'seconds',
+  'spans',
+  'requests',
+  'retries',
+  'retryWaitMs',
+  'senderCpuMicrosPerSpan',
+  'senderCpuCores',
+  'daemonCpuMicrosPerSpan',
+  'daemonCpuCores',
+  'daemonRssSampledPeakBytes',
+  'daemonPeakRssBytes',
+  'rssSamples',
+  'storedSpans',
+  'appends',
+  'groupCommits',
+];
+const OTLP_INGEST_NUMBERS = ['spans', 'requests', 'spansPerRequest', 'requestBytesPerSpan', 'requestsInFlight', 'senderPrepareSeconds', 'grpcVsHttp', 'daemonPeakRssBytes'];
 const BASELINE_NUMBERS = [
   'lmdbIndex.spans',
   'lmdbIndex.keys',
@@ -110,8 +130,17 @@ describe('scripts/bench.ts --smoke', () => {
     expect(results.w1.otlp).toBeNull();
     expectFinite(results.w2.otlp, OTLP_NUMBERS, 'w2.otlp');
     expect(typeof results.baselines.settings).toBe('string');
+    expectFinite(results.otlpIngest, OTLP_INGEST_NUMBERS, 'otlpIngest');
+    for (const face of ['http', 'grpc']) {
+      expectFinite(results.otlpIngest[face], OTLP_FACE_NUMBERS, `otlpIngest.${face}`);
+      // The run itself fails unless STATS showed exactly the spans sent; the figure must say the same.
+      expect(results.otlpIngest[face].storedSpans).toBe(results.otlpIngest.spans);
+    }
+    expect(report).toContain('OTLP ingest from a separate process');
 
     expect(results.targets.length).toBeGreaterThanOrEqual(13);
+    const ids = results.targets.map((target: { id: string }) => target.id);
+    for (const id of ['otlpHttpSpansPerSec', 'otlpGrpcVsHttp', 'otlpDaemonPeakRssBytes']) expect(ids).toContain(id);
     for (const target of results.targets) {
       expect(typeof target.id).toBe('string');
       expect(typeof target.target).toBe('string');

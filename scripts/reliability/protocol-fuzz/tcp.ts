@@ -1,7 +1,9 @@
 /**
  * The TCP half of the protocol fuzz, against a real daemon in a child process
  * (scripts/testkit/daemon-child.ts): random frames, 0xFFFFFFFF length prefixes, slow connections
- * and connections past the limit, in that order.
+ * and connections past the limit, in that order; and the OTLP half (otlp.ts) against the same
+ * daemon's OTLP/HTTP and OTLP/gRPC receivers, one phase in the warm-up and one after the baseline,
+ * with its ledger read back at the end.
  *
  * Holds: the daemon never crashes, never hangs (every request answered, every malformed stream
  * answered with an ERROR and closed), closes every connection it should (its open sockets return
@@ -9,6 +11,7 @@
  * than 10% after GC over everything past the warm-up, and shuts down cleanly on SIGTERM.
  */
 import { TraceClient } from '../../../src/index.js';
+import type { DaemonOptions } from '../../../src/daemon/daemon-options.js';
 import { DaemonChild } from '../../testkit/daemon-child.js';
 import type { FailureLog } from '../campaign.js';
 import { FUZZ_STORE_INDEX_FLUSH_ENTRIES, FUZZ_TOKEN, type Corpus } from './corpus.js';
@@ -26,6 +29,10 @@ import {
   type TcpContext,
 } from './tcp-common.js';
 import { FRAME_CONNECTIONS_PARALLEL, fuzzFramesOverTcp, sendHostileFramesAtOnce, sendHugeLengthPrefixes } from './tcp-frames.js';
+import { OtlpTally, freePort, type OtlpContext } from './otlp-common.js';
+import { Expectations, FUZZ_OTLP_REQUEST_BYTES_MAX } from './otlp-expect.js';
+import { OtlpLedger } from './otlp-ledger.js';
+import { fuzzOtlpPhase, otlpRest, otlpShare, type OtlpFuzzWant, type OtlpPhaseCounts } from './otlp.js';
 
 /**
  * Share of the random frames (and of the huge length prefixes) sent before the RSS baseline, with
@@ -71,12 +78,15 @@ const DAEMON_NODE_FLAGS = ['--expose-gc', '--optimize-for-size'];
 const DAEMON_ENV = { MALLOC_ARENA_MAX: '2' };
 /** The daemon's reader threads: one is enough for a store of a few traces, and leaves the cores to the fuzz. */
 const DAEMON_READER_THREADS = 1;
+/** Daemon starts tried when the free ports picked for its OTLP receivers were taken in between. */
+const DAEMON_START_ATTEMPTS_MAX = 3;
 
 export interface TcpFuzzOptions {
   seed: number;
   frames: number;
   slowConnections: number;
   hugeLengthPrefixes: number;
+  otlp: OtlpFuzzWant;
   /** Idle time before each RSS reading: RSS_SETTLE_MS_FULL, or 0 for a quick run. */
   rssSettleMs: number;
   corpus: Corpus;
@@ -101,6 +111,12 @@ export interface TcpFuzzResult {
   rssAfterBytes: number;
   socketsBefore: number;
   socketsAfter: number;
+  /** Both OTLP phases together. */
+  otlp: OtlpPhaseCounts;
+  /** OTLP answers by class (OtlpTally). */
+  otlpAnswers: Record<string, number>;
+  otlpTracesChecked: number;
+  otlpSpansAcknowledged: number;
 }
 
 export async function fuzzOverTcp(options: TcpFuzzOptions): Promise<TcpFuzzResult> {
@@ -115,13 +131,20 @@ export async function fuzzOverTcp(options: TcpFuzzOptions): Promise<TcpFuzzResul
     idleTimeoutMs: DAEMON_IDLE_TIMEOUT_MS,
     writeDeadlineMs: DAEMON_WRITE_DEADLINE_MS,
     maxConnections,
+    otlpRequestBytesMax: FUZZ_OTLP_REQUEST_BYTES_MAX,
     store: { indexFlushEntries: FUZZ_STORE_INDEX_FLUSH_ENTRIES, readerThreads: DAEMON_READER_THREADS },
   };
-  const daemon = await DaemonChild.start({ nodeFlags: DAEMON_NODE_FLAGS, env: DAEMON_ENV, launch: { options: daemonOptions, quietLogs: true } });
+  const { daemon, otlpHttpPort, otlpGrpcPort } = await startDaemon(daemonOptions);
   const context: TcpContext = { daemon, seed, corpus: options.corpus, failures, log: options.log };
+  const tally = new OtlpTally();
+  const otlp: OtlpContext = {
+    daemon, seed, httpPort: otlpHttpPort, grpcPort: otlpGrpcPort, expectations: new Expectations((problem) => failures.add(`seed ${seed} ${problem}`)),
+    ledger: new OtlpLedger(), tally, failures, log: options.log,
+  };
   const result: TcpFuzzResult = {
     frames: 0, hostileFrames: 0, connections: 0, warmupSlowConnections: 0, slowConnections: 0, hugeLengthPrefixes: 0, refusedConnections: 0,
     rssBeforeBytes: Number.NaN, rssAfterBytes: Number.NaN, socketsBefore: Number.NaN, socketsAfter: Number.NaN,
+    otlp: { httpRequests: 0, grpcRequests: 0, hostileRequests: 0, garbageConnections: 0, slowLorises: 0 }, otlpAnswers: tally.counts, otlpTracesChecked: 0, otlpSpansAcknowledged: 0,
   };
   try {
     await storeCorpus(context);
@@ -135,7 +158,16 @@ export async function fuzzOverTcp(options: TcpFuzzOptions): Promise<TcpFuzzResul
     // leak, but measured only after the baseline it moved RSS by 10-13% from one seed to the next,
     // on the code before issue 12 as after it (see also DAEMON_ENV).
     const warmHuge = await sendHugeLengthPrefixes(context, Math.floor(options.hugeLengthPrefixes * RSS_WARMUP_FRACTION));
-    const warmSlow = await runSlowConnections(context, options.slowConnections, maxConnections, WARMUP_CHECK_NO);
+    // OTLP load of every kind before the baseline too, for the same reason: its buffers (a request
+    // body up to otlpRequestBytesMax, the transcoders' grown writers, grpc-js's) reach their size.
+    // Side by side with the slow connections, which mostly wait for the daemon's deadlines.
+    const otlpWarm = otlpShare(options.otlp, RSS_WARMUP_FRACTION, false);
+    const [warmSlow, otlpWarmCounts] = await Promise.all([
+      runSlowConnections(context, options.slowConnections, maxConnections, WARMUP_CHECK_NO),
+      fuzzOtlpPhase(otlp, otlpWarm, 0),
+    ]);
+    addOtlpCounts(result.otlp, otlpWarmCounts);
+    options.log(`protocol-fuzz otlp: warm-up ${JSON.stringify(result.otlp)}`);
     await socketsSettled(context, result.socketsBefore);
     result.rssBeforeBytes = await settledRssBytes(daemon, options.rssSettleMs);
     options.log(`protocol-fuzz tcp: ${warm.frames} warm-up frames, ${warmSlow.slowConnections} slow connections; RSS ${result.rssBeforeBytes} B; ${daemon.memoryUsage}`);
@@ -144,7 +176,12 @@ export async function fuzzOverTcp(options: TcpFuzzOptions): Promise<TcpFuzzResul
     result.connections = warm.connections + main.connections;
     options.log(`protocol-fuzz tcp: ${result.frames} frames over ${result.connections} connections`);
     result.hugeLengthPrefixes = warmHuge + (await sendHugeLengthPrefixes(context, options.hugeLengthPrefixes - warmHuge));
-    const slow = await runSlowConnections(context, options.slowConnections, maxConnections, 1);
+    const [slow, otlpMainCounts] = await Promise.all([
+      runSlowConnections(context, options.slowConnections, maxConnections, 1),
+      fuzzOtlpPhase(otlp, otlpRest(options.otlp, otlpWarm, options.otlp.waitLorisCutOff), 1),
+    ]);
+    addOtlpCounts(result.otlp, otlpMainCounts);
+    options.log(`protocol-fuzz otlp: ${JSON.stringify(result.otlp)}; answers ${JSON.stringify(tally.counts)}`);
     result.warmupSlowConnections = warmSlow.slowConnections;
     result.slowConnections = slow.slowConnections;
     result.refusedConnections = warmSlow.refusedConnections + slow.refusedConnections;
@@ -152,10 +189,38 @@ export async function fuzzOverTcp(options: TcpFuzzOptions): Promise<TcpFuzzResul
     await checkStillServes(context, 2, `seed ${seed} tcp after the fuzz`);
     result.rssAfterBytes = await settledRssBytes(daemon, options.rssSettleMs);
     options.log(`protocol-fuzz tcp: RSS ${result.rssAfterBytes} B after the fuzz; ${daemon.memoryUsage}`);
+    // After the RSS reading: reading back traces of 65,536 spans takes the read path to a high-water
+    // mark of its own, which the baseline never saw; reads are the frames' part of the fuzz.
+    if (daemon.alive) await otlp.ledger.check(daemon.port, failures, `seed ${seed} otlp ledger`);
+    result.otlpTracesChecked = otlp.ledger.traces;
+    result.otlpSpansAcknowledged = otlp.ledger.spansAcknowledged;
   } finally {
     await stopDaemon(context);
   }
   return result;
+}
+
+function addOtlpCounts(total: OtlpPhaseCounts, phase: OtlpPhaseCounts): void {
+  for (const key of Object.keys(total) as (keyof OtlpPhaseCounts)[]) total[key] += phase[key];
+}
+
+/**
+ * The daemon child, its OTLP receivers on ports picked free just before (the child reports only
+ * its own port); if another process took one in between, the start fails and is tried again.
+ */
+async function startDaemon(daemonOptions: Omit<DaemonOptions, 'logger' | 'tls'>): Promise<{ daemon: DaemonChild; otlpHttpPort: number; otlpGrpcPort: number }> {
+  for (let attempt = 1; ; attempt++) {
+    const otlpHttpPort = await freePort();
+    let otlpGrpcPort = await freePort();
+    while (otlpGrpcPort === otlpHttpPort) otlpGrpcPort = await freePort();
+    try {
+      const options = { ...daemonOptions, otlpHttpPort, otlpGrpcPort };
+      const daemon = await DaemonChild.start({ nodeFlags: DAEMON_NODE_FLAGS, env: DAEMON_ENV, launch: { options, quietLogs: true } });
+      return { daemon, otlpHttpPort, otlpGrpcPort };
+    } catch (error) {
+      if (attempt >= DAEMON_START_ATTEMPTS_MAX || !String(error).includes('EADDRINUSE')) throw error;
+    }
+  }
 }
 
 /** The corpus traces, stored through the client the way real data arrives. */

@@ -1,0 +1,102 @@
+/**
+ * The OTLP fuzz's ledger: for every trace id a request carried, how many spans the daemon must
+ * hold once the fuzz is over. An acknowledged request (200, gRPC OK) adds the spans its harness
+ * transcode put in that trace; a refused one adds nothing, so its trace ids must read back empty,
+ * which is how "a refusal stores nothing of the request" is checked. A request whose outcome the
+ * client cannot know (no answer, a reset mid-request) adds to `maybe`: the trace then holds either
+ * none of those spans or all of them, never a part.
+ *
+ * At the end every trace is read back through a fresh TraceClient (decoded, so every record the
+ * transcoder wrote must decode too) and its span count compared.
+ */
+import { TraceClient } from '../../../src/index.js';
+import type { FailureLog } from '../campaign.js';
+import { FUZZ_TOKEN } from './corpus.js';
+import type { Expected } from './otlp-expect.js';
+import { describeError } from './oracle.js';
+import { ANSWER_MS_MAX } from './tcp-common.js';
+
+/** Trace ids read per GET_TRACES: well under the daemon's per-request limit. */
+const TRACES_PER_READ = 64;
+/** Reads in flight at once. */
+const READS_PARALLEL = 4;
+/** Traces with more spans than this are read raw: decoding 65,536 spans in the harness says nothing more than decoding 100. */
+const DECODED_READ_SPANS_MAX = 1_000;
+
+interface Entry {
+  sure: number;
+  maybe: number;
+  /** The case that last touched it, for the failure line. */
+  where: string;
+}
+
+export class OtlpLedger {
+  private readonly entries = new Map<string, Entry>();
+  /** Spans the daemon acknowledged. */
+  spansAcknowledged = 0;
+
+  private entry(traceIdHex: string, where: string): Entry {
+    let entry = this.entries.get(traceIdHex);
+    if (entry === undefined) this.entries.set(traceIdHex, (entry = { sure: 0, maybe: 0, where }));
+    entry.where = where;
+    return entry;
+  }
+
+  /** A request the daemon answered: `stored` says whether it acknowledged it (and so stored what `expected` says). */
+  answered(traceIdsHex: string[], expected: Expected, stored: boolean, where: string): void {
+    for (const traceId of traceIdsHex) this.entry(traceId, where);
+    if (!stored || expected.class !== 'stored') return;
+    for (const [traceId, spans] of expected.perTrace) this.entry(traceId, where).sure += spans;
+    this.spansAcknowledged += expected.spans;
+  }
+
+  /** A request whose outcome is unknown: all of it or none of it may be stored. */
+  unknown(traceIdsHex: string[], expected: Expected, where: string): void {
+    for (const traceId of traceIdsHex) this.entry(traceId, where);
+    if (expected.class !== 'stored') return;
+    for (const [traceId, spans] of expected.perTrace) this.entry(traceId, where).maybe += spans;
+  }
+
+  get traces(): number {
+    return this.entries.size;
+  }
+
+  /** Reads every trace back and records each whose span count is not what the ledger says. */
+  async check(port: number, failures: FailureLog, where: string): Promise<void> {
+    let client: TraceClient | null = null;
+    try {
+      client = await TraceClient.connect({ port, token: FUZZ_TOKEN, timeoutMs: ANSWER_MS_MAX });
+      const ids = [...this.entries.keys()];
+      let next = 0;
+      const lane = async (reader: TraceClient) => {
+        while (next < ids.length) {
+          const chunk = ids.slice(next, (next += TRACES_PER_READ));
+          await this.checkChunk(reader, chunk, failures, where);
+        }
+      };
+      await Promise.all(Array.from({ length: READS_PARALLEL }, () => lane(client!)));
+    } catch (error) {
+      failures.add(`${where}: reading the OTLP ledger's traces back failed: ${describeError(error)}`);
+    } finally {
+      await client?.close().catch(() => {});
+    }
+  }
+
+  private async checkChunk(client: TraceClient, chunk: string[], failures: FailureLog, where: string): Promise<void> {
+    const raw = chunk.some((traceId) => this.entries.get(traceId)!.sure + this.entries.get(traceId)!.maybe > DECODED_READ_SPANS_MAX);
+    let traces: ({ spans: unknown[] } | null)[];
+    try {
+      traces = raw ? await client.getTraces(chunk, { raw: true }) : await client.getTraces(chunk);
+    } catch (error) {
+      failures.add(`${where}: reading ${chunk.length} OTLP traces (${chunk[0]}, …) failed: ${describeError(error)}`);
+      return;
+    }
+    chunk.forEach((traceId, i) => {
+      const entry = this.entries.get(traceId)!;
+      const got = traces[i]?.spans.length ?? 0;
+      if (got === entry.sure || (entry.maybe > 0 && got === entry.sure + entry.maybe)) return;
+      const want = entry.maybe > 0 ? `${entry.sure} or ${entry.sure + entry.maybe}` : String(entry.sure);
+      failures.add(`${where}: trace ${traceId} holds ${got} spans; want ${want} (last request: ${entry.where})`);
+    });
+  }
+}

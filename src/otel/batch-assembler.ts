@@ -1,0 +1,125 @@
+/**
+ * BatchAssembler: ended spans into open batches, one BatchEncoder per resource and instrumentation
+ * scope (so each common section is encoded once), each span serialized the moment it is added and
+ * its trailer entry written with it. A batch is sealed (finished and handed to `onBatch`) when the
+ * next span does not fit it, when it reaches batchSpansMax, or when the owner calls sealAll().
+ *
+ * Groups are keyed by object identity, as the SDK hands every span of a tracer the same resource
+ * and scope objects; at most OTEL_GROUPS_MAX are kept, so an application that makes tracers
+ * without end cannot grow this map without end.
+ */
+import { BatchEncoder } from '../batch/index.js';
+import { TraceKvError } from '../errors.js';
+import { resourceInput, scopeInput } from './common-input.js';
+import type { OtelResource, OtelScope, ReadableSpan } from './otel-types.js';
+import { SpanRecordWriter } from './span-writer.js';
+
+/** Resource and scope pairs with an encoder kept open; past it, every open batch is sealed and the encoders dropped. */
+export const OTEL_GROUPS_MAX = 256;
+
+export interface AssemblerLimits {
+  batchBytesMax: number;
+  batchSpansMax: number;
+}
+
+/** A resource and scope pair; `encoder` is null when they cannot be encoded, so their spans are dropped. */
+interface Group {
+  encoder: BatchEncoder | null;
+}
+
+export type BatchSink = (batch: Uint8Array, spans: number) => void;
+
+export class BatchAssembler {
+  private readonly record = new SpanRecordWriter();
+  private readonly groups = new Map<OtelResource, Map<OtelScope, Group>>();
+  private groupCount = 0;
+  private lastResource: OtelResource | null = null;
+  private lastScope: OtelScope | null = null;
+  private lastGroup: Group | null = null;
+  /** Spans in batches not yet sealed. */
+  openSpans = 0;
+
+  constructor(
+    private readonly limits: AssemblerLimits,
+    private readonly onBatch: BatchSink,
+  ) {}
+
+  /** Serializes `span` into its group's open batch; false when it was dropped as invalid. */
+  add(span: ReadableSpan): boolean {
+    const record = this.record;
+    if (!record.write(span)) return false;
+    const group = this.groupOf(span.resource, span.instrumentationScope);
+    const encoder = group.encoder;
+    if (encoder === null) return false;
+    const w = record.writer;
+    try {
+      encoder.addRecord(w.bytes, w.length, record.ids, record.startLo, record.startHi);
+    } catch (error) {
+      // The record does not fit this batch: seal it and start the next; alone, it never fits.
+      if (!(error instanceof TraceKvError && error.code === 'ERR_BATCH_TOO_LARGE') || encoder.spanCount === 0) return false;
+      this.seal(encoder);
+      try {
+        encoder.addRecord(w.bytes, w.length, record.ids, record.startLo, record.startHi);
+      } catch {
+        return false;
+      }
+    }
+    this.openSpans++;
+    if (encoder.spanCount >= this.limits.batchSpansMax) this.seal(encoder);
+    return true;
+  }
+
+  /** Seals every open batch, in the order the groups were first seen. */
+  sealAll(): void {
+    for (const scopes of this.groups.values()) {
+      for (const group of scopes.values()) {
+        if (group.encoder !== null && group.encoder.spanCount > 0) this.seal(group.encoder);
+      }
+    }
+  }
+
+  private seal(encoder: BatchEncoder): void {
+    const spans = encoder.spanCount;
+    const batch = encoder.finish();
+    this.openSpans -= spans;
+    this.onBatch(batch, spans);
+  }
+
+  private groupOf(resource: OtelResource, scope: OtelScope): Group {
+    // Spans come in runs of one tracer's: the last group answers most lookups without the maps.
+    if (resource === this.lastResource && scope === this.lastScope) return this.lastGroup!;
+    const group = this.lookUpGroup(resource, scope);
+    this.lastResource = resource;
+    this.lastScope = scope;
+    this.lastGroup = group;
+    return group;
+  }
+
+  private lookUpGroup(resource: OtelResource, scope: OtelScope): Group {
+    let scopes = this.groups.get(resource);
+    let group = scopes?.get(scope);
+    if (group !== undefined) return group;
+    if (this.groupCount >= OTEL_GROUPS_MAX) {
+      this.sealAll();
+      this.groups.clear();
+      this.groupCount = 0;
+      scopes = undefined;
+    }
+    group = { encoder: newEncoder(resource, scope, this.limits) };
+    if (scopes === undefined) this.groups.set(resource, (scopes = new Map()));
+    scopes.set(scope, group);
+    this.groupCount++;
+    return group;
+  }
+}
+
+function newEncoder(resource: OtelResource, scope: OtelScope, limits: AssemblerLimits): BatchEncoder | null {
+  try {
+    return new BatchEncoder({ resource: resourceInput(resource), scope: scopeInput(scope), batchBytesMax: limits.batchBytesMax, batchSpansMax: limits.batchSpansMax });
+  } catch (error) {
+    // A resource or scope the format cannot hold (a lone surrogate, a value of no OTel type, …):
+    // its spans are dropped and counted, never thrown into the SDK.
+    if (error instanceof TraceKvError && error.code === 'ERR_INVALID_ARGUMENT') return null;
+    throw error;
+  }
+}

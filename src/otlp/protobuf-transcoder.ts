@@ -1,0 +1,939 @@
+/**
+ * OTLP protobuf → batches: walks an ExportTraceServiceRequest (or TracesData, the same bytes) with
+ * one ProtobufReader and writes each span's record (data-format.md §2.5) with one MsgpackWriter
+ * straight from the request bytes: strings and ids are copied, never decoded into JS strings, and
+ * no object is built per span. One batch (or more, when it fills) per resource and scope group.
+ *
+ * The mapping, field by field, is data-format.md §7.1. Two kinds of bad input:
+ * - the bytes are not a well-formed request (truncated, a length past its message, a known field
+ *   with the wrong wire type, values nested deeper than the format holds): ERR_INVALID_ARGUMENT for
+ *   the whole request, before anything is appended;
+ * - a well-formed span the format cannot hold (an id of the wrong length or all zeros, invalid
+ *   UTF-8, an unknown kind or status code, a duration outside int64): that span is left out and
+ *   counted in `rejectedSpans`, with the first reason in `errorMessage` (OTLP partial success).
+ * A span's whole message is parsed even when it is already known to be rejected, so a malformed
+ * request is always refused whatever else is wrong in it.
+ *
+ * Fields are read in two passes per message where protobuf's free field order meets the record's
+ * fixed order: the first pass notes where each field is (offsets, not copies), the second writes.
+ */
+import { ATTRIBUTE_NESTING_MAX, SPAN_ID_BYTES, TRACE_ID_BYTES } from '../constants.js';
+import { invalidArgument } from '../errors.js';
+import { isZeroId } from '../batch/index.js';
+import { type MsgpackWriter, copyBytes } from '../batch/msgpack-writer.js';
+import { ProtobufReader, WIRE_I32, WIRE_I64, WIRE_LEN, WIRE_VARINT } from './protobuf-reader.js';
+import { RecordBatches, writeTimeDifference } from './record-batches.js';
+import type { TranscodeLimits, TranscodeResult } from './transcode-types.js';
+import { isWellFormedUtf8 } from './utf8.js';
+
+/** Field numbers (opentelemetry-proto: collector/trace/v1, trace/v1, common/v1, resource/v1). */
+const REQUEST_RESOURCE_SPANS = 1;
+const RESOURCE_SPANS_RESOURCE = 1;
+const RESOURCE_SPANS_SCOPE_SPANS = 2;
+const RESOURCE_SPANS_SCHEMA_URL = 3;
+const RESOURCE_ATTRIBUTES = 1;
+const RESOURCE_DROPPED_ATTRIBUTES_COUNT = 2;
+const SCOPE_SPANS_SCOPE = 1;
+const SCOPE_SPANS_SPANS = 2;
+const SCOPE_SPANS_SCHEMA_URL = 3;
+const SCOPE_NAME = 1;
+const SCOPE_VERSION = 2;
+const SCOPE_ATTRIBUTES = 3;
+const SCOPE_DROPPED_ATTRIBUTES_COUNT = 4;
+const SPAN_TRACE_ID = 1;
+const SPAN_SPAN_ID = 2;
+const SPAN_TRACE_STATE = 3;
+const SPAN_PARENT_SPAN_ID = 4;
+const SPAN_NAME = 5;
+const SPAN_KIND = 6;
+const SPAN_START_TIME = 7;
+const SPAN_END_TIME = 8;
+const SPAN_ATTRIBUTES = 9;
+const SPAN_DROPPED_ATTRIBUTES_COUNT = 10;
+const SPAN_EVENTS = 11;
+const SPAN_DROPPED_EVENTS_COUNT = 12;
+const SPAN_LINKS = 13;
+const SPAN_DROPPED_LINKS_COUNT = 14;
+const SPAN_STATUS = 15;
+const SPAN_FLAGS = 16;
+const EVENT_TIME = 1;
+const EVENT_NAME = 2;
+const EVENT_ATTRIBUTES = 3;
+const EVENT_DROPPED_ATTRIBUTES_COUNT = 4;
+const LINK_TRACE_ID = 1;
+const LINK_SPAN_ID = 2;
+const LINK_TRACE_STATE = 3;
+const LINK_ATTRIBUTES = 4;
+const LINK_DROPPED_ATTRIBUTES_COUNT = 5;
+const LINK_FLAGS = 6;
+const STATUS_MESSAGE = 2;
+const STATUS_CODE = 3;
+const KEY_VALUE_KEY = 1;
+const KEY_VALUE_VALUE = 2;
+const ANY_STRING = 1;
+const ANY_BOOL = 2;
+const ANY_INT = 3;
+const ANY_DOUBLE = 4;
+const ANY_ARRAY = 5;
+const ANY_KVLIST = 6;
+const ANY_BYTES = 7;
+/** ArrayValue.values and KeyValueList.values. */
+const LIST_VALUES = 1;
+
+/** OTLP SpanKind and StatusCode values the batch format holds. */
+const SPAN_KIND_MAX = 5;
+const STATUS_CODE_MAX = 2;
+/** Span record (§2.5) fields, in order. */
+const RECORD_FIELDS = 13;
+/** A range not seen in the message. */
+const ABSENT = -1;
+
+/** Where a length-delimited field's bytes are: [start, end), or start ABSENT. */
+interface Range {
+  start: number;
+  end: number;
+}
+
+export class ProtobufTranscoder {
+  private reader!: ProtobufReader;
+  private readonly out: RecordBatches;
+  // Per-span scratch, reused: the first pass's findings.
+  private readonly traceId: Range = { start: ABSENT, end: 0 };
+  private readonly spanId: Range = { start: ABSENT, end: 0 };
+  private readonly parentSpanId: Range = { start: ABSENT, end: 0 };
+  private readonly name: Range = { start: ABSENT, end: 0 };
+  private readonly traceState: Range = { start: ABSENT, end: 0 };
+  private readonly status: Range = { start: ABSENT, end: 0 };
+  private readonly scratch: Range = { start: ABSENT, end: 0 };
+  private readonly linkTraceId: Range = { start: ABSENT, end: 0 };
+  private readonly linkSpanId: Range = { start: ABSENT, end: 0 };
+  private readonly linkTraceState: Range = { start: ABSENT, end: 0 };
+  /** First tag and end of the span's attributes (0, 1), events (2, 3) and links (4, 5). */
+  private readonly repeated = new Int32Array(6);
+
+  constructor(limits: TranscodeLimits) {
+    this.out = new RecordBatches(limits);
+  }
+
+  transcode(body: Uint8Array): TranscodeResult {
+    this.reader = new ProtobufReader(body);
+    this.out.reset();
+    const reader = this.reader;
+    while (reader.nextField()) {
+      if (reader.fieldNumber !== REQUEST_RESOURCE_SPANS) {
+        reader.skipValue();
+        continue;
+      }
+      this.expect(WIRE_LEN, 'ExportTraceServiceRequest.resource_spans');
+      const outer = reader.enter();
+      this.resourceSpans();
+      reader.leave(outer);
+    }
+    return this.out.result();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Groups
+  // -------------------------------------------------------------------------------------------
+
+  /** The reader is inside a ResourceSpans. */
+  private resourceSpans(): void {
+    const reader = this.reader;
+    const start = reader.pos;
+    let resourceAt = ABSENT;
+    const schemaUrl = { start: ABSENT, end: 0 };
+    while (reader.nextField()) {
+      switch (reader.fieldNumber) {
+        case RESOURCE_SPANS_RESOURCE:
+          this.expect(WIRE_LEN, 'ResourceSpans.resource');
+          resourceAt = reader.pos;
+          reader.skipValue();
+          break;
+        case RESOURCE_SPANS_SCHEMA_URL:
+          this.readRange(schemaUrl, 'ResourceSpans.schema_url');
+          break;
+        default:
+          reader.skipValue();
+      }
+    }
+    const end = reader.pos;
+    reader.pos = start;
+    while (reader.nextField()) {
+      if (reader.fieldNumber !== RESOURCE_SPANS_SCOPE_SPANS) {
+        reader.skipValue();
+        continue;
+      }
+      this.expect(WIRE_LEN, 'ResourceSpans.scope_spans');
+      const outer = reader.enter();
+      this.scopeSpans(resourceAt, schemaUrl);
+      reader.leave(outer);
+    }
+    reader.pos = end;
+  }
+
+  /** The reader is inside a ScopeSpans of the resource whose message starts (length prefix) at `resourceAt`. */
+  private scopeSpans(resourceAt: number, resourceSchemaUrl: Range): void {
+    const reader = this.reader;
+    const start = reader.pos;
+    let scopeAt = ABSENT;
+    const schemaUrl = { start: ABSENT, end: 0 };
+    let spanCount = 0;
+    while (reader.nextField()) {
+      switch (reader.fieldNumber) {
+        case SCOPE_SPANS_SCOPE:
+          this.expect(WIRE_LEN, 'ScopeSpans.scope');
+          scopeAt = reader.pos;
+          reader.skipValue();
+          break;
+        case SCOPE_SPANS_SCHEMA_URL:
+          this.readRange(schemaUrl, 'ScopeSpans.schema_url');
+          break;
+        case SCOPE_SPANS_SPANS:
+          this.expect(WIRE_LEN, 'ScopeSpans.spans');
+          spanCount++;
+          reader.skipValue();
+          break;
+        default:
+          reader.skipValue();
+      }
+    }
+    const end = reader.pos;
+    this.writeCommon(resourceAt, resourceSchemaUrl, scopeAt, schemaUrl);
+    this.out.startGroup(spanCount);
+    reader.pos = start;
+    while (reader.nextField()) {
+      if (reader.fieldNumber !== SCOPE_SPANS_SPANS) {
+        reader.skipValue();
+        continue;
+      }
+      const outer = reader.enter();
+      this.out.startSpan();
+      this.span();
+      reader.leave(outer);
+    }
+    reader.pos = end;
+    this.out.endGroup();
+  }
+
+  /** Writes the common section (§2.4) of a resource and scope into `this.common`. */
+  private writeCommon(resourceAt: number, resourceSchemaUrl: Range, scopeAt: number, scopeSchemaUrl: Range): void {
+    const reader = this.reader;
+    const w = this.out.common;
+    w.reset();
+    const mark = w.beginArray();
+    let kept = 0;
+    let keptEnd = w.length;
+    const keep = (field: number, isDefault: boolean) => {
+      if (!isDefault) {
+        kept = field + 1;
+        keptEnd = w.length;
+      }
+    };
+    // Resource: attributes (1), dropped_attributes_count (2).
+    let dropped = 0;
+    if (resourceAt === ABSENT) w.endMap(w.beginMap(), 0);
+    else {
+      const resume = reader.pos;
+      reader.pos = resourceAt;
+      const outer = reader.enter();
+      const messageStart = reader.pos;
+      while (reader.nextField()) {
+        if (reader.fieldNumber === RESOURCE_DROPPED_ATTRIBUTES_COUNT) {
+          this.expect(WIRE_VARINT, 'Resource.dropped_attributes_count');
+          dropped = reader.uint32();
+        } else reader.skipValue();
+      }
+      reader.pos = messageStart;
+      dropped += this.attributes(w, RESOURCE_ATTRIBUTES, 'Resource.attributes', 'resource attribute');
+      reader.leave(outer);
+      reader.pos = resume;
+    }
+    keep(0, w.length === keptEnd + 1);
+    w.uint32(dropped);
+    keep(1, dropped === 0);
+    this.optionalString(w, resourceSchemaUrl, 'resource schema_url');
+    keep(2, resourceSchemaUrl.start === ABSENT || resourceSchemaUrl.start === resourceSchemaUrl.end);
+
+    // Scope: name (1), version (2), attributes (3), dropped_attributes_count (4).
+    const name = this.scratch;
+    name.start = ABSENT;
+    const version = { start: ABSENT, end: 0 };
+    let scopeDropped = 0;
+    let attributesStart = w.length;
+    if (scopeAt === ABSENT) {
+      w.nil();
+      keep(3, true);
+      w.nil();
+      keep(4, true);
+      attributesStart = w.length;
+      w.endMap(w.beginMap(), 0);
+    } else {
+      const resume = reader.pos;
+      reader.pos = scopeAt;
+      const outer = reader.enter();
+      const messageStart = reader.pos;
+      while (reader.nextField()) {
+        switch (reader.fieldNumber) {
+          case SCOPE_NAME:
+            this.readRange(name, 'InstrumentationScope.name');
+            break;
+          case SCOPE_VERSION:
+            this.readRange(version, 'InstrumentationScope.version');
+            break;
+          case SCOPE_DROPPED_ATTRIBUTES_COUNT:
+            this.expect(WIRE_VARINT, 'InstrumentationScope.dropped_attributes_count');
+            scopeDropped = reader.uint32();
+            break;
+          default:
+            reader.skipValue();
+        }
+      }
+      this.optionalString(w, name, 'scope name');
+      keep(3, name.start === ABSENT || name.start === name.end);
+      this.optionalString(w, version, 'scope version');
+      keep(4, version.start === ABSENT || version.start === version.end);
+      reader.pos = messageStart;
+      attributesStart = w.length;
+      scopeDropped += this.attributes(w, SCOPE_ATTRIBUTES, 'InstrumentationScope.attributes', 'scope attribute');
+      reader.leave(outer);
+      reader.pos = resume;
+    }
+    keep(5, w.length === attributesStart + 1);
+    w.uint32(scopeDropped);
+    keep(6, scopeDropped === 0);
+    this.optionalString(w, scopeSchemaUrl, 'scope schema_url');
+    keep(7, scopeSchemaUrl.start === ABSENT || scopeSchemaUrl.start === scopeSchemaUrl.end);
+    w.truncate(keptEnd);
+    w.endArray(mark, kept);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Spans
+  // -------------------------------------------------------------------------------------------
+
+  /** The reader is inside a Span; the output's problem holds its group's problem, if any. */
+  private span(): void {
+    const reader = this.reader;
+    const traceId = this.traceId;
+    const spanId = this.spanId;
+    const parent = this.parentSpanId;
+    const name = this.name;
+    const traceState = this.traceState;
+    const status = this.status;
+    traceId.start = spanId.start = parent.start = name.start = traceState.start = status.start = ABSENT;
+    let kind = 0;
+    let startLo = 0;
+    let startHi = 0;
+    let endLo = 0;
+    let endHi = 0;
+    let flags = 0;
+    let hasFlags = false;
+    let droppedAttributes = 0;
+    let droppedEvents = 0;
+    let droppedLinks = 0;
+    // Where the repeated fields lie, so each later pass reads only that stretch of the span:
+    // senders write them together, so the passes skip little.
+    const repeated = this.repeated;
+    repeated.fill(ABSENT);
+    for (let tagAt = reader.pos; reader.nextField(); tagAt = reader.pos) {
+      switch (reader.fieldNumber) {
+        case SPAN_TRACE_ID:
+          this.readRange(traceId, 'Span.trace_id');
+          break;
+        case SPAN_SPAN_ID:
+          this.readRange(spanId, 'Span.span_id');
+          break;
+        case SPAN_TRACE_STATE:
+          this.readRange(traceState, 'Span.trace_state');
+          break;
+        case SPAN_PARENT_SPAN_ID:
+          this.readRange(parent, 'Span.parent_span_id');
+          break;
+        case SPAN_NAME:
+          this.readRange(name, 'Span.name');
+          break;
+        case SPAN_KIND:
+          this.expect(WIRE_VARINT, 'Span.kind');
+          kind = reader.int32();
+          break;
+        case SPAN_START_TIME:
+          this.expect(WIRE_I64, 'Span.start_time_unix_nano');
+          reader.readFixed64();
+          startLo = reader.lo;
+          startHi = reader.hi;
+          break;
+        case SPAN_END_TIME:
+          this.expect(WIRE_I64, 'Span.end_time_unix_nano');
+          reader.readFixed64();
+          endLo = reader.lo;
+          endHi = reader.hi;
+          break;
+        case SPAN_DROPPED_ATTRIBUTES_COUNT:
+          this.expect(WIRE_VARINT, 'Span.dropped_attributes_count');
+          droppedAttributes = reader.uint32();
+          break;
+        case SPAN_DROPPED_EVENTS_COUNT:
+          this.expect(WIRE_VARINT, 'Span.dropped_events_count');
+          droppedEvents = reader.uint32();
+          break;
+        case SPAN_DROPPED_LINKS_COUNT:
+          this.expect(WIRE_VARINT, 'Span.dropped_links_count');
+          droppedLinks = reader.uint32();
+          break;
+        case SPAN_STATUS:
+          this.expect(WIRE_LEN, 'Span.status');
+          status.start = reader.pos;
+          reader.skipValue();
+          break;
+        case SPAN_FLAGS:
+          this.expect(WIRE_I32, 'Span.flags');
+          flags = reader.fixed32();
+          hasFlags = true;
+          break;
+        case SPAN_ATTRIBUTES:
+        case SPAN_EVENTS:
+        case SPAN_LINKS: {
+          const field = reader.fieldNumber;
+          this.expect(WIRE_LEN, field === SPAN_ATTRIBUTES ? 'Span.attributes' : field === SPAN_EVENTS ? 'Span.events' : 'Span.links');
+          reader.skipValue();
+          const slot = field === SPAN_ATTRIBUTES ? 0 : field === SPAN_EVENTS ? 2 : 4;
+          if (repeated[slot] === ABSENT) repeated[slot] = tagAt;
+          repeated[slot + 1] = reader.pos;
+          break;
+        }
+        default:
+          reader.skipValue();
+      }
+    }
+    const end = reader.pos;
+    const bytes = reader.bytes;
+
+    // Ids go to the trailer entry; checked first, since a span without them cannot even be named.
+    if (traceId.end - traceId.start !== TRACE_ID_BYTES || traceId.start === ABSENT) this.reject(`trace_id got ${rangeLength(traceId)} bytes; want ${TRACE_ID_BYTES}`);
+    else if (isZeroId(bytes, traceId.start, TRACE_ID_BYTES)) this.reject('trace_id got all zeros; want a non-zero id');
+    else copyBytes(bytes, traceId.start, traceId.end, this.out.ids, 0);
+    if (spanId.end - spanId.start !== SPAN_ID_BYTES || spanId.start === ABSENT) this.reject(`span_id got ${rangeLength(spanId)} bytes; want ${SPAN_ID_BYTES}`);
+    else if (isZeroId(bytes, spanId.start, SPAN_ID_BYTES)) this.reject('span_id got all zeros; want a non-zero id');
+    else copyBytes(bytes, spanId.start, spanId.end, this.out.ids, TRACE_ID_BYTES);
+
+    const w = this.out.record;
+    const mark = w.beginArray();
+    let kept = 0;
+    let keptEnd = w.length;
+    // 0 name
+    this.requiredString(w, name, 'name');
+    kept = 1;
+    keptEnd = w.length;
+    // 1 kind
+    if (kind < 0 || kind > SPAN_KIND_MAX) this.reject(`kind got ${kind}; want 0..${SPAN_KIND_MAX} (SPAN_KIND_UNSPECIFIED..SPAN_KIND_CONSUMER)`);
+    w.uint32(kind < 0 || kind > SPAN_KIND_MAX ? 0 : kind);
+    if (kind !== 0) {
+      kept = 2;
+      keptEnd = w.length;
+    }
+    // 2 parentSpanId: empty (or all zeros, which some senders write for a root) is a root span.
+    const parentLength = rangeLength(parent);
+    if (parentLength === SPAN_ID_BYTES && !isZeroId(bytes, parent.start, SPAN_ID_BYTES)) {
+      w.bin(bytes, parent.start, parent.end);
+      kept = 3;
+      keptEnd = w.length;
+    } else {
+      if (parentLength !== 0 && parentLength !== SPAN_ID_BYTES) this.reject(`parent_span_id got ${parentLength} bytes; want 0 or ${SPAN_ID_BYTES}`);
+      w.nil();
+    }
+    // 3 duration = end − start, as a signed 64-bit difference.
+    const durationAt = w.length;
+    this.difference(w, endLo, endHi, startLo, startHi, 'end_time_unix_nano − start_time_unix_nano');
+    if (w.length !== durationAt + 1 || w.bytes[durationAt] !== 0) {
+      kept = 4;
+      keptEnd = w.length;
+    }
+    // 4 attributes, 5 dropped
+    const attributesStart = w.length;
+    this.narrow(0);
+    droppedAttributes += this.attributes(w, SPAN_ATTRIBUTES, 'Span.attributes', 'attribute');
+    reader.end = end;
+    if (w.length !== attributesStart + 1) {
+      kept = 5;
+      keptEnd = w.length;
+    }
+    w.uint32(droppedAttributes >>> 0);
+    if (droppedAttributes !== 0) {
+      kept = 6;
+      keptEnd = w.length;
+    }
+    // 6 events, 7 dropped
+    this.narrow(2);
+    const eventsMark = w.beginArray();
+    let events = 0;
+    while (reader.nextField()) {
+      if (reader.fieldNumber !== SPAN_EVENTS) {
+        reader.skipValue();
+        continue;
+      }
+      const outer = reader.enter();
+      this.event(w, startLo, startHi);
+      reader.leave(outer);
+      events++;
+    }
+    reader.end = end;
+    w.endArray(eventsMark, events);
+    if (events !== 0) {
+      kept = 7;
+      keptEnd = w.length;
+    }
+    w.uint32(droppedEvents);
+    if (droppedEvents !== 0) {
+      kept = 8;
+      keptEnd = w.length;
+    }
+    // 8 links, 9 dropped
+    this.narrow(4);
+    const linksMark = w.beginArray();
+    let links = 0;
+    while (reader.nextField()) {
+      if (reader.fieldNumber !== SPAN_LINKS) {
+        reader.skipValue();
+        continue;
+      }
+      const outer = reader.enter();
+      if (this.link(w)) links++;
+      else droppedLinks++;
+      reader.leave(outer);
+    }
+    reader.end = end;
+    w.endArray(linksMark, links);
+    if (links !== 0) {
+      kept = 9;
+      keptEnd = w.length;
+    }
+    w.uint32(droppedLinks >>> 0);
+    if (droppedLinks !== 0) {
+      kept = 10;
+      keptEnd = w.length;
+    }
+    // 10 status
+    if (this.status.start !== ABSENT && this.writeStatus(w, this.status.start)) {
+      kept = 11;
+      keptEnd = w.length;
+    } else w.nil();
+    // 11 traceState
+    if (rangeLength(traceState) > 0) {
+      this.checkedString(w, traceState, 'trace_state');
+      kept = 12;
+      keptEnd = w.length;
+    } else w.nil();
+    // 12 flags
+    if (hasFlags) {
+      w.uint32(flags);
+      kept = RECORD_FIELDS;
+      keptEnd = w.length;
+    }
+    reader.pos = end;
+    w.truncate(keptEnd);
+    w.endArray(mark, kept);
+    this.out.endSpan(startLo, startHi);
+  }
+
+  /** The reader is inside an Event; writes `[timeOffsetNano, name, attributes, dropped]`. */
+  private event(w: MsgpackWriter, startLo: number, startHi: number): void {
+    const reader = this.reader;
+    const start = reader.pos;
+    const name = this.scratch;
+    name.start = ABSENT;
+    let timeLo = 0;
+    let timeHi = 0;
+    let dropped = 0;
+    while (reader.nextField()) {
+      switch (reader.fieldNumber) {
+        case EVENT_TIME:
+          this.expect(WIRE_I64, 'Span.Event.time_unix_nano');
+          reader.readFixed64();
+          timeLo = reader.lo;
+          timeHi = reader.hi;
+          break;
+        case EVENT_NAME:
+          this.readRange(name, 'Span.Event.name');
+          break;
+        case EVENT_DROPPED_ATTRIBUTES_COUNT:
+          this.expect(WIRE_VARINT, 'Span.Event.dropped_attributes_count');
+          dropped = reader.uint32();
+          break;
+        case EVENT_ATTRIBUTES:
+          this.expect(WIRE_LEN, 'Span.Event.attributes');
+          reader.skipValue();
+          break;
+        default:
+          reader.skipValue();
+      }
+    }
+    w.arrayHeader(4);
+    this.difference(w, timeLo, timeHi, startLo, startHi, 'an event time_unix_nano − start_time_unix_nano');
+    this.requiredString(w, name, 'an event name');
+    reader.pos = start;
+    dropped += this.attributes(w, EVENT_ATTRIBUTES, 'Span.Event.attributes', 'event attribute');
+    w.uint32(dropped >>> 0);
+  }
+
+  /**
+   * The reader is inside a Link; writes `[traceId, spanId, traceState, attributes, dropped, flags]`.
+   * A link without valid ids is written nowhere and counted in the span's dropped_links_count.
+   */
+  private link(w: MsgpackWriter): boolean {
+    const reader = this.reader;
+    const start = reader.pos;
+    const mark = w.length;
+    const traceId = this.linkTraceId;
+    const spanId = this.linkSpanId;
+    const traceState = this.linkTraceState;
+    traceId.start = spanId.start = traceState.start = ABSENT;
+    let flags = 0;
+    let hasFlags = false;
+    let dropped = 0;
+    while (reader.nextField()) {
+      switch (reader.fieldNumber) {
+        case LINK_TRACE_ID:
+          this.readRange(traceId, 'Span.Link.trace_id');
+          break;
+        case LINK_SPAN_ID:
+          this.readRange(spanId, 'Span.Link.span_id');
+          break;
+        case LINK_TRACE_STATE:
+          this.readRange(traceState, 'Span.Link.trace_state');
+          break;
+        case LINK_DROPPED_ATTRIBUTES_COUNT:
+          this.expect(WIRE_VARINT, 'Span.Link.dropped_attributes_count');
+          dropped = reader.uint32();
+          break;
+        case LINK_FLAGS:
+          this.expect(WIRE_I32, 'Span.Link.flags');
+          flags = reader.fixed32();
+          hasFlags = true;
+          break;
+        case LINK_ATTRIBUTES:
+          this.expect(WIRE_LEN, 'Span.Link.attributes');
+          reader.skipValue();
+          break;
+        default:
+          reader.skipValue();
+      }
+    }
+    const end = reader.pos;
+    const bytes = reader.bytes;
+    w.arrayHeader(6);
+    const valid =
+      rangeLength(traceId) === TRACE_ID_BYTES &&
+      !isZeroId(bytes, traceId.start, TRACE_ID_BYTES) &&
+      rangeLength(spanId) === SPAN_ID_BYTES &&
+      !isZeroId(bytes, spanId.start, SPAN_ID_BYTES);
+    if (valid) {
+      w.bin(bytes, traceId.start, traceId.end);
+      w.bin(bytes, spanId.start, spanId.end);
+    }
+    if (rangeLength(traceState) > 0) this.checkedString(w, traceState, 'link trace_state');
+    else w.nil();
+    reader.pos = start;
+    dropped += this.attributes(w, LINK_ATTRIBUTES, 'Span.Link.attributes', 'link attribute');
+    w.uint32(dropped >>> 0);
+    if (hasFlags) w.uint32(flags);
+    else w.nil();
+    reader.pos = end;
+    // The whole message was parsed (a malformed link still fails the request); an invalid one is then unwritten.
+    if (!valid) w.truncate(mark);
+    return valid;
+  }
+
+  /** Narrows the reader to the stretch of the span holding repeated field `slot` (empty when absent); the caller restores `end`. */
+  private narrow(slot: number): void {
+    const from = this.repeated[slot]!;
+    this.reader.pos = from === ABSENT ? this.reader.end : from;
+    if (from !== ABSENT) this.reader.end = this.repeated[slot + 1]!;
+  }
+
+  /** Writes `[code, message]` for the Status message at `at`; false (writing nothing) for UNSET with no message. */
+  private writeStatus(w: MsgpackWriter, at: number): boolean {
+    const reader = this.reader;
+    const resume = reader.pos;
+    reader.pos = at;
+    const outer = reader.enter();
+    const message = this.scratch;
+    message.start = ABSENT;
+    let code = 0;
+    while (reader.nextField()) {
+      switch (reader.fieldNumber) {
+        case STATUS_MESSAGE:
+          this.readRange(message, 'Status.message');
+          break;
+        case STATUS_CODE:
+          this.expect(WIRE_VARINT, 'Status.code');
+          code = reader.int32();
+          break;
+        default:
+          reader.skipValue();
+      }
+    }
+    reader.leave(outer);
+    reader.pos = resume;
+    if (code < 0 || code > STATUS_CODE_MAX) {
+      this.reject(`status.code got ${code}; want 0..${STATUS_CODE_MAX} (STATUS_CODE_UNSET, _OK, _ERROR)`);
+      return false;
+    }
+    const messageLength = rangeLength(message);
+    if (code === 0 && messageLength === 0) return false;
+    w.arrayHeader(2);
+    w.uint32(code);
+    if (messageLength > 0) this.checkedString(w, message, 'status.message');
+    else w.strBytes(reader.bytes, 0, 0);
+    return true;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Attributes and AnyValue
+  // -------------------------------------------------------------------------------------------
+
+  /**
+   * Writes the map of every `field` (a repeated KeyValue) of the message the reader is at the start
+   * of, reading to its end. Returns how many keys had an empty AnyValue and were left out (the
+   * caller adds them to the dropped_attributes_count, which is what OTLP calls an attribute not kept).
+   */
+  private attributes(w: MsgpackWriter, field: number, what: string, describeKey: string): number {
+    const reader = this.reader;
+    const mark = w.beginMap();
+    let count = 0;
+    let empty = 0;
+    while (reader.nextField()) {
+      if (reader.fieldNumber !== field) {
+        reader.skipValue();
+        continue;
+      }
+      this.expect(WIRE_LEN, what);
+      if (this.stringAttribute(w, describeKey)) {
+        count++;
+        continue;
+      }
+      const outer = reader.enter();
+      if (this.keyValue(w, 0, describeKey)) count++;
+      else empty++;
+      reader.leave(outer);
+    }
+    w.endMap(mark, count);
+    return empty;
+  }
+
+  /**
+   * The fast path for the most common attribute, a key with a string value, every length under
+   * 128 so each is one byte: `KeyValue { 1: key, 2: AnyValue { 1: string_value } }` and nothing
+   * else. It writes what keyValue would, without entering either message; false (reading and
+   * writing nothing) for any other shape, which keyValue then reads. The reader is at the
+   * KeyValue's length prefix.
+   */
+  private stringAttribute(w: MsgpackWriter, describeKey: string): boolean {
+    const reader = this.reader;
+    const bytes = reader.bytes;
+    const at = reader.pos;
+    if (at + 7 > reader.end) return false;
+    const messageEnd = at + 1 + bytes[at]!;
+    // Tag bytes: 0x0a is field 1 length-delimited, 0x12 field 2 length-delimited; a length byte < 0x80 is the whole varint.
+    if (bytes[at]! >= 0x80 || messageEnd > reader.end || bytes[at + 1] !== 0x0a) return false;
+    const keyStart = at + 3;
+    const keyEnd = keyStart + bytes[at + 2]!;
+    if (bytes[at + 2]! >= 0x80 || keyEnd + 4 > messageEnd || bytes[keyEnd] !== 0x12 || bytes[keyEnd + 1]! >= 0x80) return false;
+    if (keyEnd + 2 + bytes[keyEnd + 1]! !== messageEnd || bytes[keyEnd + 2] !== 0x0a || bytes[keyEnd + 3]! >= 0x80) return false;
+    const valueStart = keyEnd + 4;
+    if (valueStart + bytes[keyEnd + 3]! !== messageEnd) return false;
+    this.checkedBytes(w, keyStart, keyEnd, describeKey, ' key');
+    this.checkedBytes(w, valueStart, messageEnd, describeKey, ' string_value');
+    reader.pos = messageEnd;
+    return true;
+  }
+
+  /**
+   * The reader is inside a KeyValue: writes key then value; false, writing nothing, when the value
+   * is empty (no value field set), which msgpack AnyValue cannot express.
+   */
+  private keyValue(w: MsgpackWriter, depth: number, describeKey: string): boolean {
+    const reader = this.reader;
+    // Locals, not a Range: this runs for every attribute, and recursively for nested ones.
+    let keyStart = ABSENT;
+    let keyEnd = 0;
+    let valueAt = ABSENT;
+    while (reader.nextField()) {
+      switch (reader.fieldNumber) {
+        case KEY_VALUE_KEY:
+          this.expect(WIRE_LEN, 'KeyValue.key');
+          keyEnd = reader.lengthDelimited();
+          keyStart = reader.pos;
+          reader.pos = keyEnd;
+          break;
+        case KEY_VALUE_VALUE:
+          this.expect(WIRE_LEN, 'KeyValue.value');
+          valueAt = reader.pos;
+          reader.skipValue();
+          break;
+        default:
+          reader.skipValue();
+      }
+    }
+    if (valueAt === ABSENT) return false;
+    const end = reader.pos;
+    const mark = w.length;
+    if (keyStart === ABSENT) w.strBytes(reader.bytes, 0, 0);
+    else this.checkedBytes(w, keyStart, keyEnd, describeKey, ' key');
+    reader.pos = valueAt;
+    const outer = reader.enter();
+    const written = this.anyValue(w, depth, describeKey);
+    reader.leave(outer);
+    reader.pos = end;
+    if (!written) w.truncate(mark);
+    return written;
+  }
+
+  /** The reader is inside an AnyValue: writes it; false, writing nothing, when no value is set. */
+  private anyValue(w: MsgpackWriter, depth: number, describeKey: string): boolean {
+    const reader = this.reader;
+    // A oneof: the last value field on the wire wins, as in every protobuf decoder.
+    let kind = 0;
+    let lo = 0;
+    let hi = 0;
+    let number = 0;
+    /** A length-delimited value: its length prefix at `at`, its bytes [start, end). */
+    let at = 0;
+    let start = 0;
+    let end = 0;
+    while (reader.nextField()) {
+      switch (reader.fieldNumber) {
+        case ANY_STRING:
+        case ANY_BYTES:
+        case ANY_ARRAY:
+        case ANY_KVLIST:
+          this.expect(WIRE_LEN, 'AnyValue');
+          kind = reader.fieldNumber;
+          at = reader.pos;
+          end = reader.lengthDelimited();
+          start = reader.pos;
+          reader.pos = end;
+          break;
+        case ANY_BOOL:
+        case ANY_INT:
+          this.expect(WIRE_VARINT, 'AnyValue');
+          kind = reader.fieldNumber;
+          reader.readVarint();
+          lo = reader.lo;
+          hi = reader.hi;
+          break;
+        case ANY_DOUBLE:
+          this.expect(WIRE_I64, 'AnyValue.double_value');
+          kind = ANY_DOUBLE;
+          number = reader.double();
+          break;
+        default:
+          reader.skipValue();
+      }
+    }
+    const messageEnd = reader.pos;
+    switch (kind) {
+      case 0:
+        return false;
+      case ANY_BOOL:
+        w.bool((lo | hi) !== 0);
+        return true;
+      case ANY_INT:
+        w.int64(lo, hi);
+        return true;
+      case ANY_DOUBLE:
+        w.number(number);
+        return true;
+      case ANY_STRING:
+        this.checkedBytes(w, start, end, describeKey, ' string_value');
+        break;
+      case ANY_BYTES:
+        w.bin(reader.bytes, start, end);
+        break;
+      default: {
+        // ArrayValue or KeyValueList: one attribute nesting level (§2.5 allows ATTRIBUTE_NESTING_MAX).
+        if (depth >= ATTRIBUTE_NESTING_MAX) {
+          throw invalidArgument(`protobuf at offset ${at}: ${describeKey} value nested over ${ATTRIBUTE_NESTING_MAX} levels; want at most ${ATTRIBUTE_NESTING_MAX}`);
+        }
+        reader.pos = at;
+        const outer = reader.enter();
+        const mark = kind === ANY_ARRAY ? w.beginArray() : w.beginMap();
+        let count = 0;
+        while (reader.nextField()) {
+          if (reader.fieldNumber !== LIST_VALUES) {
+            reader.skipValue();
+            continue;
+          }
+          this.expect(WIRE_LEN, kind === ANY_ARRAY ? 'ArrayValue.values' : 'KeyValueList.values');
+          const inner = reader.enter();
+          // An empty element has no msgpack form: it is left out (data-format.md §7.1).
+          if (kind === ANY_ARRAY ? this.anyValue(w, depth + 1, describeKey) : this.keyValue(w, depth + 1, describeKey)) count++;
+          reader.leave(inner);
+        }
+        reader.leave(outer);
+        if (kind === ANY_ARRAY) w.endArray(mark, count);
+        else w.endMap(mark, count);
+      }
+    }
+    reader.pos = messageEnd;
+    return true;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Helpers
+  // -------------------------------------------------------------------------------------------
+
+  /** Writes `end − start` as the record's int; rejects a difference outside int64. */
+  private difference(w: MsgpackWriter, endLo: number, endHi: number, startLo: number, startHi: number, what: string): void {
+    if (!writeTimeDifference(w, endLo, endHi, startLo, startHi)) this.reject(`${what} does not fit an int64`);
+  }
+
+  private requiredString(w: MsgpackWriter, range: Range, what: string): void {
+    if (range.start === ABSENT) w.strBytes(this.reader.bytes, 0, 0);
+    else this.checkedString(w, range, what);
+  }
+
+  /** A string field where '' means absent (proto3 cannot tell them apart): nil when empty. */
+  private optionalString(w: MsgpackWriter, range: Range, what: string): void {
+    if (rangeLength(range) === 0) w.nil();
+    else this.checkedString(w, range, what);
+  }
+
+  private checkedString(w: MsgpackWriter, range: Range, what: string): void {
+    this.checkedBytes(w, range.start, range.end, what);
+  }
+
+  /** `what` + `detail` names the string; joined only for a rejection (this runs for every key and value). */
+  private checkedBytes(w: MsgpackWriter, start: number, end: number, what: string, detail = ''): void {
+    // ASCII is checked by the copy itself; only other text needs the full UTF-8 check.
+    if (!w.strBytesAscii(this.reader.bytes, start, end) && !isWellFormedUtf8(this.reader.bytes, start, end)) this.reject(`${what}${detail} is not valid UTF-8`);
+  }
+
+  /** Notes where a length-delimited field's bytes are and moves past them. */
+  private readRange(range: Range, what: string): void {
+    this.expect(WIRE_LEN, what);
+    const end = this.reader.lengthDelimited();
+    range.start = this.reader.pos;
+    range.end = end;
+    this.reader.pos = end;
+  }
+
+  private expect(wireType: number, what: string): void {
+    if (this.reader.wireType !== wireType) {
+      throw invalidArgument(`protobuf: ${what} (field ${this.reader.fieldNumber}) wire type got ${this.reader.wireType}; want ${wireType}`);
+    }
+  }
+
+  private reject(message: string): void {
+    this.out.reject(message);
+  }
+}
+
+function rangeLength(range: Range): number {
+  return range.start === ABSENT ? 0 : range.end - range.start;
+}
+
+
+/** Transcodes one request: see ProtobufTranscoder. */
+export function transcodeProtobuf(body: Uint8Array, limits: TranscodeLimits): TranscodeResult {
+  return new ProtobufTranscoder(limits).transcode(body);
+}
