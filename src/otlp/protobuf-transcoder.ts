@@ -85,6 +85,8 @@ const SPAN_KIND_MAX = 5;
 const STATUS_CODE_MAX = 2;
 /** Span record (§2.5) fields, in order. */
 const RECORD_FIELDS = 13;
+/** Strings shorter than this take msgpack's one-byte fixstr header. */
+const FIXSTR_BYTES_LIMIT = 32;
 /** A range not seen in the message. */
 const ABSENT = -1;
 
@@ -741,9 +743,28 @@ export class ProtobufTranscoder {
     if (keyEnd + 2 + bytes[keyEnd + 1]! !== messageEnd || bytes[keyEnd + 2] !== 0x0a || bytes[keyEnd + 3]! >= 0x80) return false;
     const valueStart = keyEnd + 4;
     if (valueStart + bytes[keyEnd + 3]! !== messageEnd) return false;
-    this.checkedBytes(w, keyStart, keyEnd, describeKey, ' key');
-    this.checkedBytes(w, valueStart, messageEnd, describeKey, ' string_value');
     reader.pos = messageEnd;
+    const keyLength = keyEnd - keyStart;
+    const valueLength = messageEnd - valueStart;
+    if (keyLength >= FIXSTR_BYTES_LIMIT || valueLength >= FIXSTR_BYTES_LIMIT) {
+      this.checkedBytes(w, keyStart, keyEnd, describeKey, ' key');
+      this.checkedBytes(w, valueStart, messageEnd, describeKey, ' string_value');
+      return true;
+    }
+    // Both fit a fixstr: one bounds check and two plain loops, the most common attribute of all.
+    w.ensure(2 + keyLength + valueLength);
+    const out = w.bytes;
+    let to = w.length;
+    let any = 0;
+    out[to++] = 0xa0 | keyLength;
+    for (let i = keyStart; i < keyEnd; i++) any |= out[to++] = bytes[i]!;
+    out[to++] = 0xa0 | valueLength;
+    for (let i = valueStart; i < messageEnd; i++) any |= out[to++] = bytes[i]!;
+    w.length = to;
+    if (any >= 0x80) {
+      if (!isWellFormedUtf8(bytes, keyStart, keyEnd)) this.reject(`${describeKey} key is not valid UTF-8`);
+      if (!isWellFormedUtf8(bytes, valueStart, messageEnd)) this.reject(`${describeKey} string_value is not valid UTF-8`);
+    }
     return true;
   }
 
