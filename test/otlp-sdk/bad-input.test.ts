@@ -6,7 +6,7 @@ import { ATTRIBUTE_NESTING_MAX, OTLP_REQUEST_BYTES_MAX_DEFAULT } from '../../src
 import type { SpanInput } from '../../src/batch/types.js';
 import { TraceClient } from '../../src/index.js';
 import { DaemonChild } from '../../scripts/testkit/daemon-child.js';
-import { ProtoWriter, exportRequest, exportRequestJson, jsonSpan, writeSpan } from '../helpers/otlp-request.js';
+import { ProtoWriter, exportRequest, exportRequestJson, jsonSpan, writeSpan } from '../../scripts/testkit/otlp-request.js';
 import { removeTempDirs, tempDir } from '../helpers/store-dir.js';
 import { grpcExporter, post, type HttpReply } from '../receiver/otlp-clients.js';
 

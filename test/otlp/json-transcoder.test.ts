@@ -5,7 +5,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BATCH_BYTES_MAX_DEFAULT, BATCH_SPANS_MAX_DEFAULT } from '../../src/constants.js';
 import { BatchEncoder, decodeBatch } from '../../src/batch/index.js';
 import { transcodeJson, transcodeProtobuf } from '../../src/otlp/index.js';
-import { exportRequest, exportRequestJson, jsonSpan } from '../helpers/otlp-request.js';
+import { exportRequest, exportRequestJson, jsonSpan } from '../../scripts/testkit/otlp-request.js';
 import { RICH_RESOURCE, RICH_SCOPE, catchTraceKvError, plainSpan, richSpan } from '../batch/samples.js';
 import { readableSpan } from '../../scripts/bench/otlp.js';
 

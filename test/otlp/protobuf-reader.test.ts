@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { PROTOBUF_NESTING_DEPTH_MAX } from '../../src/constants.js';
 import { TraceKvError } from '../../src/errors.js';
 import { ProtobufReader, WIRE_I32, WIRE_I64, WIRE_LEN, WIRE_VARINT } from '../../src/otlp/protobuf-reader.js';
-import { ProtoWriter } from '../helpers/otlp-request.js';
+import { ProtoWriter } from '../../scripts/testkit/otlp-request.js';
 import { makeRng, testSeed } from '../helpers/rng.js';
 
 /** The test schema: 1 varint, 2 fixed64, 3 bytes, 4 a nested message of this schema, 5 fixed32, 6 double; anything else skipped. */

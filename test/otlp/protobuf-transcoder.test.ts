@@ -4,7 +4,7 @@ import { BATCH_BYTES_MAX_DEFAULT, BATCH_SPANS_MAX_DEFAULT } from '../../src/cons
 import { BatchEncoder, decodeBatch } from '../../src/batch/index.js';
 import type { ResourceInput, ScopeInput, SpanInput } from '../../src/batch/types.js';
 import { transcodeProtobuf } from '../../src/otlp/index.js';
-import { ProtoWriter, exportRequest, writeSpan } from '../helpers/otlp-request.js';
+import { ProtoWriter, exportRequest, writeSpan } from '../../scripts/testkit/otlp-request.js';
 import { RICH_RESOURCE, RICH_SCOPE, catchTraceKvError, plainSpan, richSpan } from '../batch/samples.js';
 
 const LIMITS = { batchBytesMax: BATCH_BYTES_MAX_DEFAULT, batchSpansMax: BATCH_SPANS_MAX_DEFAULT };

@@ -5,7 +5,7 @@ import { BATCH_BYTES_MAX_DEFAULT, BATCH_SPANS_MAX_DEFAULT } from '../../src/cons
 import { BatchEncoder } from '../../src/batch/index.js';
 import type { ResourceInput, ScopeInput, SpanInput } from '../../src/batch/types.js';
 import { transcodeJson, transcodeProtobuf } from '../../src/otlp/index.js';
-import { exportRequest, exportRequestJson } from '../helpers/otlp-request.js';
+import { exportRequest, exportRequestJson } from '../../scripts/testkit/otlp-request.js';
 import { resource, scope, span } from '../helpers/span-arbitraries.js';
 
 const SEED = 20_261_204;

@@ -3,7 +3,7 @@ import { Metadata, status } from '@grpc/grpc-js';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Daemon } from '../../src/daemon/server.js';
-import { exportRequest } from '../helpers/otlp-request.js';
+import { exportRequest } from '../../scripts/testkit/otlp-request.js';
 import { removeTempDirs } from '../helpers/store-dir.js';
 import { plainSpan } from '../batch/samples.js';
 import { SyncGate, otlpDaemon, until } from './daemon-fixture.js';

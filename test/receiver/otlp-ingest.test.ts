@@ -1,7 +1,7 @@
 // Proves the ingest core both OTLP faces share: it answers ok only after every batch's append resolved, appends a request's batches together, stores nothing when refused (busy, undecodable, expired, closing), releases every byte it charged, and reports a store failure after a partial append as retryable, saying how many batches were stored.
 import { describe, expect, it } from 'vitest';
 import { OtlpCounters, OtlpIngest, TranscodePool, type IngestContext } from '../../src/receiver/index.js';
-import { exportRequest } from '../helpers/otlp-request.js';
+import { exportRequest } from '../../scripts/testkit/otlp-request.js';
 import { plainSpan } from '../batch/samples.js';
 
 /** A budget of `bytesMax` like the daemon's: anything fits when idle. */

@@ -2,7 +2,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { OTLP_TRANSCODE_INLINE_BYTES_MAX } from '../../src/constants.js';
 import { TranscodePool } from '../../src/receiver/index.js';
-import { exportRequest, exportRequestJson } from '../helpers/otlp-request.js';
+import { exportRequest, exportRequestJson } from '../../scripts/testkit/otlp-request.js';
 import { plainSpan, richSpan } from '../batch/samples.js';
 
 const LIMITS = { batchBytesMax: 1 << 20, batchSpansMax: 1000 };

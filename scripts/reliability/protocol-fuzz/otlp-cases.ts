@@ -15,7 +15,7 @@ import { FUZZ_TOKEN } from './corpus.js';
 import { FUZZ_OTLP_REQUEST_BYTES_MAX, type Expectations, type Expected, type OtlpFormat } from './otlp-expect.js';
 import { deeplyNestedJson, deeplyNestedProtobuf, deeplyNestedUnknownJson, mutateJsonText, mutateJsonValue, mutateProtobuf } from './otlp-mutate.js';
 import { largeRequest, otlpRequest, type OtlpRequestSpec } from './otlp-requests.js';
-import { exportRequest, exportRequestJson } from './otlp-writer.js';
+import { exportRequest, exportRequestJson } from '../../testkit/otlp-request.js';
 
 export const AUTHORIZATION = `Bearer ${FUZZ_TOKEN}`;
 /** AnyValue nesting depths of the hostile set: around the attribute limit, and far past the stack. */

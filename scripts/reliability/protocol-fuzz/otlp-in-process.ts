@@ -14,7 +14,7 @@ import type { FailureLog } from '../campaign.js';
 import { describeError } from './oracle.js';
 import { mutateJsonText, mutateJsonValue, mutateProtobuf } from './otlp-mutate.js';
 import { otlpRequest } from './otlp-requests.js';
-import { exportRequest, exportRequestJson } from './otlp-writer.js';
+import { exportRequest, exportRequestJson } from '../../testkit/otlp-request.js';
 
 /** Bodies made from one request before a fresh one is drawn: mutating is far cheaper than writing a request. */
 const MUTATIONS_PER_REQUEST = 16;

@@ -8,7 +8,7 @@
  */
 import type { Attributes, AttributeValue, SpanInput } from '../../../src/batch/types.js';
 import type { Rng } from '../../../src/workload/rng.js';
-import type { RequestGroup } from './otlp-writer.js';
+import type { RequestGroup } from '../../testkit/otlp-request.js';
 
 /** Groups per request: several, so requests cut into several batches. */
 const GROUPS_PER_REQUEST_MAX = 3;

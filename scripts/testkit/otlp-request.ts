@@ -1,8 +1,9 @@
 /**
- * A test-side OTLP protobuf writer: ExportTraceServiceRequest bytes from the span model, written
- * here independently of src/ (field numbers from opentelemetry-proto), so transcoder tests can say
- * exactly what went in, including what OTel JS cannot send (int64 values, nested kvlists, bytes,
- * unknown fields, fields out of order).
+ * An OTLP writer for tests and the protocol fuzz: ExportTraceServiceRequest bytes (protobuf) and
+ * objects (OTLP JSON) from the span model, written independently of src/otlp/ (field numbers from
+ * opentelemetry-proto), so that what the receivers must accept is not defined by the code under
+ * test, and tests can send what OTel JS cannot (int64 values, nested kvlists, bytes, unknown
+ * fields, fields out of order).
  */
 import type { AttributeValue, Attributes, ResourceInput, ScopeInput, SpanIdInput, SpanInput } from '../../src/batch/types.js';
 
