@@ -20,7 +20,7 @@
 import http from 'node:http';
 import readline from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Metadata, credentials, makeGenericClientConstructor, type ServiceError } from '@grpc/grpc-js';
+import { Metadata, credentials, makeGenericClientConstructor, status, type ServiceError } from '@grpc/grpc-js';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes, type Resource as OtelResource } from '@opentelemetry/resources';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
@@ -74,9 +74,6 @@ interface Prepared {
  * fdatasync among several requests. The same as the TCP benchmark's APPENDS_IN_FLIGHT.
  */
 export const OTLP_REQUESTS_IN_FLIGHT = 16;
-/** gRPC status codes the receiver answers for a retryable refusal. */
-const GRPC_RESOURCE_EXHAUSTED = 8;
-const GRPC_UNAVAILABLE = 14;
 /** Client-side ceiling on one call: far above any healthy export, so a stuck daemon fails the run instead of hanging it. */
 const CALL_TIMEOUT_MS = 120_000;
 /** Retries of one request before the run fails: a daemon that refuses this often is broken, not busy. */
@@ -189,7 +186,7 @@ function grpcSender(port: number): { send: SendOne; close(): void } {
           }
           return;
         }
-        if (error.code === GRPC_RESOURCE_EXHAUSTED || error.code === GRPC_UNAVAILABLE) {
+        if (error.code === status.RESOURCE_EXHAUSTED || error.code === status.UNAVAILABLE) {
           const pushback = Number(error.metadata?.get('grpc-retry-pushback-ms')[0]);
           resolve({ retryAfterMs: Number.isFinite(pushback) ? pushback : MS_PER_SECOND });
         } else reject(new Error(`OTLP/gRPC got code ${error.code} (${error.details}); want OK`));

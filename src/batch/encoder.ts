@@ -27,7 +27,7 @@ import { checkKnownOptions } from '../known-keys.js';
 import type { ResourceInput, ScopeInput, SpanIdInput, SpanInput, TraceIdInput } from './types.js';
 import { encodeCommon } from './common.js';
 import { writeBatchHeader } from './header.js';
-import { isZeroId, parseSpanId, parseTraceId } from './ids.js';
+import { parseSpanId, parseTraceId } from './ids.js';
 import { checkObject, checkUnixNano, describe, fail } from './input-checks.js';
 import { ENCODER_OPTION_KEYS } from './input-keys.js';
 import { u64Below, u64Hi, u64Lo, writeU32LE } from '../codec/little-endian.js';
@@ -124,7 +124,8 @@ export class BatchEncoder {
    */
   addRecord(record: Uint8Array, recordLength: number, ids: Uint8Array, startLo: number, startHi: number): void {
     assert(recordLength >= 1 && recordLength <= SPAN_RECORD_BYTES_MAX && recordLength <= record.length, `record of ${recordLength} bytes`);
-    assert(!isZeroId(ids, TRAILER_OFFSET.traceId, TRACE_ID_BYTES) && !isZeroId(ids, TRAILER_OFFSET.spanId, SPAN_ID_BYTES), 'addRecord with a zero id');
+    // Zero ids are not checked again here: the writers check them, and the store's §2.6 check
+    // refuses a batch holding one (ERR_BATCH_CORRUPT), so a writer's bug cannot store one.
     this.checkFits(recordLength);
     this.commit(ids, record, recordLength, startLo >>> 0, startHi >>> 0);
   }

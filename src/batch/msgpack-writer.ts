@@ -15,7 +15,11 @@
 import { isAscii } from 'node:buffer';
 import { assert } from '../errors.js';
 
-/** Below this many bytes a loop copies faster than set() on a subarray, and allocates no view. */
+/**
+ * Below this many bytes a loop copies faster than set() on a subarray, and allocates no view. Above
+ * it (a whole span record into its batch) the view is the cheaper of the two: copying records by
+ * loop made the OTLP transcoder 15% slower (measured on W1).
+ */
 const COPY_LOOP_BYTES_MAX = 64;
 /** Below this many bytes a loop copies and checks for ASCII faster than set() plus isAscii() on a view (measured on W1). */
 const ASCII_LOOP_BYTES_MAX = 16;

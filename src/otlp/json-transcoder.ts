@@ -90,7 +90,7 @@ export class JsonTranscoder {
     const w = this.out.common;
     w.reset();
     this.out.problem = '';
-    const fields = new Fields(w);
+    const fields = new Fields().start(w);
     const resourcePath = `${path}(resource)`;
     const resourceDropped = uint32(resource, 'droppedAttributesCount', 'dropped_attributes_count', resourcePath);
     const droppedResource = this.attributes(w, resource, 'attributes', resourcePath, 'resource attribute');
@@ -124,7 +124,7 @@ export class JsonTranscoder {
     const start = time(span, 'startTimeUnixNano', 'start_time_unix_nano', path);
     const end = time(span, 'endTimeUnixNano', 'end_time_unix_nano', path);
     const w = out.record;
-    const fields = new Fields(w);
+    const fields = new Fields().start(w);
     // 0 name
     this.requiredString(w, str(span, 'name', 'name', path), 'name');
     fields.keep(0, false);

@@ -22,7 +22,7 @@ import { invalidArgument } from '../errors.js';
 import { isZeroId } from '../batch/index.js';
 import { type MsgpackWriter, copyBytes } from '../batch/msgpack-writer.js';
 import { ProtobufReader, WIRE_I32, WIRE_I64, WIRE_LEN, WIRE_VARINT } from './protobuf-reader.js';
-import { RecordBatches, writeTimeDifference } from './record-batches.js';
+import { Fields, RecordBatches, writeTimeDifference } from './record-batches.js';
 import type { TranscodeLimits, TranscodeResult } from './transcode-types.js';
 import { isWellFormedUtf8 } from './utf8.js';
 
@@ -85,6 +85,8 @@ const SPAN_KIND_MAX = 5;
 const STATUS_CODE_MAX = 2;
 /** Span record (§2.5) fields, in order. */
 const RECORD_FIELDS = 13;
+/** The shortest string attribute the fast path reads: a length, then two tags and lengths around a one-byte key, then a tag and a length. */
+const STRING_ATTRIBUTE_BYTES_MIN = 7;
 /** Strings shorter than this take msgpack's one-byte fixstr header. */
 const FIXSTR_BYTES_LIMIT = 32;
 /** A range not seen in the message. */
@@ -99,6 +101,9 @@ interface Range {
 export class ProtobufTranscoder {
   private reader!: ProtobufReader;
   private readonly out: RecordBatches;
+  /** The record's and the common section's fields, reused for every span and group. */
+  private readonly recordFields = new Fields();
+  private readonly commonFields = new Fields();
   // Per-span scratch, reused: the first pass's findings.
   private readonly traceId: Range = { start: ABSENT, end: 0 };
   private readonly spanId: Range = { start: ABSENT, end: 0 };
@@ -222,15 +227,8 @@ export class ProtobufTranscoder {
     const reader = this.reader;
     const w = this.out.common;
     w.reset();
-    const mark = w.beginArray();
-    let kept = 0;
-    let keptEnd = w.length;
-    const keep = (field: number, isDefault: boolean) => {
-      if (!isDefault) {
-        kept = field + 1;
-        keptEnd = w.length;
-      }
-    };
+    const fields = this.commonFields.start(w);
+    const resourceAttributesAt = w.length;
     // Resource: attributes (1), dropped_attributes_count (2).
     let dropped = 0;
     if (resourceAt === ABSENT) w.endMap(w.beginMap(), 0);
@@ -250,11 +248,11 @@ export class ProtobufTranscoder {
       reader.leave(outer);
       reader.pos = resume;
     }
-    keep(0, w.length === keptEnd + 1);
+    fields.keep(0, w.length === resourceAttributesAt + 1);
     w.uint32(dropped);
-    keep(1, dropped === 0);
+    fields.keep(1, dropped === 0);
     this.optionalString(w, resourceSchemaUrl, 'resource schema_url');
-    keep(2, resourceSchemaUrl.start === ABSENT || resourceSchemaUrl.start === resourceSchemaUrl.end);
+    fields.keep(2, resourceSchemaUrl.start === ABSENT || resourceSchemaUrl.start === resourceSchemaUrl.end);
 
     // Scope: name (1), version (2), attributes (3), dropped_attributes_count (4).
     const name = this.scratch;
@@ -264,9 +262,9 @@ export class ProtobufTranscoder {
     let attributesStart = w.length;
     if (scopeAt === ABSENT) {
       w.nil();
-      keep(3, true);
+      fields.keep(3, true);
       w.nil();
-      keep(4, true);
+      fields.keep(4, true);
       attributesStart = w.length;
       w.endMap(w.beginMap(), 0);
     } else {
@@ -291,22 +289,21 @@ export class ProtobufTranscoder {
         }
       }
       this.optionalString(w, name, 'scope name');
-      keep(3, name.start === ABSENT || name.start === name.end);
+      fields.keep(3, name.start === ABSENT || name.start === name.end);
       this.optionalString(w, version, 'scope version');
-      keep(4, version.start === ABSENT || version.start === version.end);
+      fields.keep(4, version.start === ABSENT || version.start === version.end);
       reader.pos = messageStart;
       attributesStart = w.length;
       scopeDropped += this.attributes(w, SCOPE_ATTRIBUTES, 'InstrumentationScope.attributes', 'scope attribute');
       reader.leave(outer);
       reader.pos = resume;
     }
-    keep(5, w.length === attributesStart + 1);
+    fields.keep(5, w.length === attributesStart + 1);
     w.uint32(scopeDropped);
-    keep(6, scopeDropped === 0);
+    fields.keep(6, scopeDropped === 0);
     this.optionalString(w, scopeSchemaUrl, 'scope schema_url');
-    keep(7, scopeSchemaUrl.start === ABSENT || scopeSchemaUrl.start === scopeSchemaUrl.end);
-    w.truncate(keptEnd);
-    w.endArray(mark, kept);
+    fields.keep(7, scopeSchemaUrl.start === ABSENT || scopeSchemaUrl.start === scopeSchemaUrl.end);
+    fields.end();
   }
 
   // -------------------------------------------------------------------------------------------
@@ -419,26 +416,19 @@ export class ProtobufTranscoder {
     else copyBytes(bytes, spanId.start, spanId.end, this.out.ids, TRACE_ID_BYTES);
 
     const w = this.out.record;
-    const mark = w.beginArray();
-    let kept = 0;
-    let keptEnd = w.length;
+    const fields = this.recordFields.start(w);
     // 0 name
     this.requiredString(w, name, 'name');
-    kept = 1;
-    keptEnd = w.length;
+    fields.keep(0, false);
     // 1 kind
     if (kind < 0 || kind > SPAN_KIND_MAX) this.reject(`kind got ${kind}; want 0..${SPAN_KIND_MAX} (SPAN_KIND_UNSPECIFIED..SPAN_KIND_CONSUMER)`);
     w.uint32(kind < 0 || kind > SPAN_KIND_MAX ? 0 : kind);
-    if (kind !== 0) {
-      kept = 2;
-      keptEnd = w.length;
-    }
+    fields.keep(1, kind === 0);
     // 2 parentSpanId: empty (or all zeros, which some senders write for a root) is a root span.
     const parentLength = rangeLength(parent);
     if (parentLength === SPAN_ID_BYTES && !isZeroId(bytes, parent.start, SPAN_ID_BYTES)) {
       w.bin(bytes, parent.start, parent.end);
-      kept = 3;
-      keptEnd = w.length;
+      fields.keep(2, false);
     } else {
       if (parentLength !== 0 && parentLength !== SPAN_ID_BYTES) this.reject(`parent_span_id got ${parentLength} bytes; want 0 or ${SPAN_ID_BYTES}`);
       w.nil();
@@ -446,24 +436,15 @@ export class ProtobufTranscoder {
     // 3 duration = end − start, as a signed 64-bit difference.
     const durationAt = w.length;
     this.difference(w, endLo, endHi, startLo, startHi, 'end_time_unix_nano − start_time_unix_nano');
-    if (w.length !== durationAt + 1 || w.bytes[durationAt] !== 0) {
-      kept = 4;
-      keptEnd = w.length;
-    }
+    fields.keep(3, w.length === durationAt + 1 && w.bytes[durationAt] === 0);
     // 4 attributes, 5 dropped
     const attributesStart = w.length;
     this.narrow(0);
     droppedAttributes += this.attributes(w, SPAN_ATTRIBUTES, 'Span.attributes', 'attribute');
     reader.end = end;
-    if (w.length !== attributesStart + 1) {
-      kept = 5;
-      keptEnd = w.length;
-    }
+    fields.keep(4, w.length === attributesStart + 1);
     w.uint32(droppedAttributes >>> 0);
-    if (droppedAttributes !== 0) {
-      kept = 6;
-      keptEnd = w.length;
-    }
+    fields.keep(5, droppedAttributes === 0);
     // 6 events, 7 dropped
     this.narrow(2);
     const eventsMark = w.beginArray();
@@ -480,15 +461,9 @@ export class ProtobufTranscoder {
     }
     reader.end = end;
     w.endArray(eventsMark, events);
-    if (events !== 0) {
-      kept = 7;
-      keptEnd = w.length;
-    }
+    fields.keep(6, events === 0);
     w.uint32(droppedEvents);
-    if (droppedEvents !== 0) {
-      kept = 8;
-      keptEnd = w.length;
-    }
+    fields.keep(7, droppedEvents === 0);
     // 8 links, 9 dropped
     this.narrow(4);
     const linksMark = w.beginArray();
@@ -505,35 +480,25 @@ export class ProtobufTranscoder {
     }
     reader.end = end;
     w.endArray(linksMark, links);
-    if (links !== 0) {
-      kept = 9;
-      keptEnd = w.length;
-    }
+    fields.keep(8, links === 0);
     w.uint32(droppedLinks >>> 0);
-    if (droppedLinks !== 0) {
-      kept = 10;
-      keptEnd = w.length;
-    }
+    fields.keep(9, droppedLinks === 0);
     // 10 status
     if (this.status.start !== ABSENT && this.writeStatus(w, this.status.start)) {
-      kept = 11;
-      keptEnd = w.length;
+      fields.keep(10, false);
     } else w.nil();
     // 11 traceState
     if (rangeLength(traceState) > 0) {
       this.checkedString(w, traceState, 'trace_state');
-      kept = 12;
-      keptEnd = w.length;
+      fields.keep(11, false);
     } else w.nil();
     // 12 flags
     if (hasFlags) {
       w.uint32(flags);
-      kept = RECORD_FIELDS;
-      keptEnd = w.length;
+      fields.keep(RECORD_FIELDS - 1, false);
     }
     reader.pos = end;
-    w.truncate(keptEnd);
-    w.endArray(mark, kept);
+    fields.end();
     this.out.endSpan(startLo, startHi);
   }
 
@@ -733,7 +698,7 @@ export class ProtobufTranscoder {
     const reader = this.reader;
     const bytes = reader.bytes;
     const at = reader.pos;
-    if (at + 7 > reader.end) return false;
+    if (at + STRING_ATTRIBUTE_BYTES_MIN > reader.end) return false;
     const messageEnd = at + 1 + bytes[at]!;
     // Tag bytes: 0x0a is field 1 length-delimited, 0x12 field 2 length-delimited; a length byte < 0x80 is the whole varint.
     if (bytes[at]! >= 0x80 || messageEnd > reader.end || bytes[at + 1] !== 0x0a) return false;

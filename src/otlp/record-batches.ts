@@ -131,13 +131,18 @@ export function writeTimeDifference(w: MsgpackWriter, endLo: number, endHi: numb
  * common sections (§2.4, §2.5): after each field the writer says whether it held its default.
  */
 export class Fields {
-  private readonly mark: number;
+  private w!: MsgpackWriter;
+  private mark = 0;
   private kept = 0;
-  private keptEnd: number;
+  private keptEnd = 0;
 
-  constructor(private readonly w: MsgpackWriter) {
+  /** Starts an array in `w`; one Fields serves array after array. */
+  start(w: MsgpackWriter): this {
+    this.w = w;
     this.mark = w.beginArray();
+    this.kept = 0;
     this.keptEnd = w.length;
+    return this;
   }
 
   /** Call right after writing field `index`. */

@@ -3,7 +3,6 @@
  * expectations and ledger, and the tally of answers by class (which the quick-mode test reads to
  * know every class was reached).
  */
-import net from 'node:net';
 import type { DaemonChild } from '../../testkit/daemon-child.js';
 import type { FailureLog } from '../campaign.js';
 import type { Expectations } from './otlp-expect.js';
@@ -34,18 +33,3 @@ export class OtlpTally {
   }
 }
 
-/**
- * A port free right now, for a receiver of the daemon child (which reports only its own port):
- * the OS picks it, and the child binds it moments later. Another process may take it in between;
- * the caller retries the start then.
- */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
