@@ -2,18 +2,22 @@
  * Our OpenTelemetry exporter against @opentelemetry/exporter-trace-otlp-proto on the same spans
  * (W1 spans, started and ended through the SDK itself, so both exporters read real SpanImpl
  * objects: see w1SdkSpans): CPU per span in this process (the SDK's) and bytes on the wire per
- * span. Both send to a separate process, so this one's CPU is the exporter's alone:
- * - ours, TraceKvSpanExporter, to a `tracekv serve` child (durable: each batch fsynced before the
- *   export reports); and TraceKvSpanProcessor, fed span by span as onEnd() is, then flushed;
- * - OTLPTraceExporter (protobuf over HTTP, no compression: its default) to a sink child that reads
- *   each request body, counts it and answers an empty ExportTraceServiceResponse.
+ * span. Both send to one `tracekv serve` child, so this process's CPU is the exporters' alone, and
+ * both wait for the same thing, an fsynced store:
+ * - ours, TraceKvSpanExporter, over our TCP protocol; and TraceKvSpanProcessor, fed span by span
+ *   as onEnd() is, then flushed;
+ * - OTLPTraceExporter (protobuf over HTTP, no compression: its default) to the daemon's OTLP/HTTP
+ *   receiver, which also answers only once the spans are on disk.
+ * The same backend matters: on this shared VM a burst of work after an idle wait costs more CPU
+ * than the same work done back to back (measured: serializing 512 spans, then sleeping 1 ms, costs
+ * 1.6× the CPU per span of doing it without the sleeps), so a sink that answers at once would
+ * flatter the exporter waiting on it.
  * Spans go in exports of EXPORT_SPANS, one at a time (BatchSpanProcessor's way); CPU is
- * process.cpuUsage() (user + system) around a whole round, median of ROUNDS rounds after a
- * warm-up round. Bytes: request bodies for OTLP; batch bytes for ours (the frame adds 17 bytes
- * per batch).
+ * process.cpuUsage() (user + system) around a whole round. After one warm-up round of each, the
+ * three take turns for EXPORTER_ROUNDS rounds, so drift in the machine's speed reaches all three
+ * alike; the median round of each is reported. Bytes: request bodies for OTLP (the daemon's
+ * otlpHttp byte counter); batch bytes for ours (the frame adds 17 bytes per batch).
  */
-import { spawn } from 'node:child_process';
-import readline from 'node:readline';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { ROOT_CONTEXT, TraceFlags, trace as traceApi, type Attributes as OtelAttributes, type HrTime, type Tracer } from '@opentelemetry/api';
@@ -54,69 +58,91 @@ export interface ExporterFigures {
   otlpProto: ExporterSide;
   /** otlpProto.cpuMicrosPerSpan ÷ ours.cpuMicrosPerSpan (target ≥ 3). */
   cpuRatio: number;
+  /** otlpProto.cpuMicrosPerSpan ÷ processor.cpuMicrosPerSpan. */
+  processorCpuRatio: number;
   /** otlpProto.bytesPerSpan ÷ ours.bytesPerSpan. */
   bytesRatio: number;
 }
 
 export async function measureExporter(options: BenchOptions): Promise<ExporterFigures> {
   const spans = w1SdkSpans(Math.min(options.w1Spans, EXPORTER_SPANS_MAX), options.seed);
-  log(`exporter: ${spans.length} W1 spans as SDK spans; ours to a tracekv serve child, OTLP proto to an HTTP sink child`);
-  const { ours, processor } = await withTempDir('exporter', async (dir) => {
+  log(`exporter: ${spans.length} W1 spans as SDK spans, to a tracekv serve child: ours over TCP, OTLP proto to its OTLP/HTTP receiver`);
+  return withTempDir('exporter', async (dir) => {
     const daemon = await DaemonChild.start({ launch: { serve: { dir } } });
     try {
+      if (daemon.otlpHttpPort === null) throw new Error('the daemon serves no OTLP/HTTP receiver (listening event without its port)');
       const client = await TraceClient.connect({ port: daemon.port });
       const counting = countingClient(client);
+      const exporter = new TraceKvSpanExporter({ client: counting.client });
+      const kvProcessor = new TraceKvSpanProcessor({ client: counting.client, queueSpansMax: Math.max(spans.length, 65_536) });
+      const otlpExporter = new OTLPTraceExporter({ url: `http://127.0.0.1:${daemon.otlpHttpPort}/v1/traces` });
       try {
-        const exporter = new TraceKvSpanExporter({ client: counting.client });
-        const oursSide = await measureRounds(spans, () => runExports(exporter, spans), counting.bytes);
-        const kvProcessor = new TraceKvSpanProcessor({ client: counting.client, queueSpansMax: Math.max(spans.length, 65_536) });
-        const processorSide = await measureRounds(spans, () => runProcessor(kvProcessor, spans), counting.bytes);
+        const sides = await measureInTurns(spans, [
+          { round: () => runExports(exporter, spans), bytesSoFar: counting.bytes },
+          { round: () => runProcessor(kvProcessor, spans), bytesSoFar: counting.bytes },
+          { round: () => runExports(otlpExporter, spans), bytesSoFar: () => otlpHttpBytes(client) },
+        ]);
+        const [ours, processor, otlpProto] = sides as [ExporterSide, ExporterSide, ExporterSide];
+        const figures: ExporterFigures = {
+          spans: spans.length,
+          rounds: EXPORTER_ROUNDS,
+          spansPerExport: EXPORT_SPANS,
+          ours,
+          processor,
+          otlpProto,
+          cpuRatio: otlpProto.cpuMicrosPerSpan / ours.cpuMicrosPerSpan,
+          processorCpuRatio: otlpProto.cpuMicrosPerSpan / processor.cpuMicrosPerSpan,
+          bytesRatio: otlpProto.bytesPerSpan / ours.bytesPerSpan,
+        };
+        log(
+          `exporter: ours ${ours.cpuMicrosPerSpan.toFixed(2)} µs/span (${figures.cpuRatio.toFixed(2)}×), processor ${processor.cpuMicrosPerSpan.toFixed(2)} ` +
+            `(${figures.processorCpuRatio.toFixed(2)}×), OTLP proto ${otlpProto.cpuMicrosPerSpan.toFixed(2)} µs/span`,
+        );
+        return figures;
+      } finally {
         await exporter.shutdown();
         await kvProcessor.shutdown();
-        return { ours: oursSide, processor: processorSide };
-      } finally {
+        await otlpExporter.shutdown();
         await client.close();
       }
     } finally {
       await daemon.stop();
     }
   });
-  const sink = await HttpSink.start();
-  let otlpProto: ExporterSide;
-  try {
-    const exporter = new OTLPTraceExporter({ url: `http://127.0.0.1:${sink.port}/v1/traces` });
-    otlpProto = await measureRounds(spans, () => runExports(exporter, spans), () => sink.bytes());
-    await exporter.shutdown();
-  } finally {
-    await sink.stop();
-  }
-  const figures: ExporterFigures = {
-    spans: spans.length,
-    rounds: EXPORTER_ROUNDS,
-    spansPerExport: EXPORT_SPANS,
-    ours,
-    processor,
-    otlpProto,
-    cpuRatio: otlpProto.cpuMicrosPerSpan / ours.cpuMicrosPerSpan,
-    bytesRatio: otlpProto.bytesPerSpan / ours.bytesPerSpan,
-  };
-  log(`exporter: ours ${ours.cpuMicrosPerSpan.toFixed(2)} µs/span (processor ${processor.cpuMicrosPerSpan.toFixed(2)}), OTLP proto ${otlpProto.cpuMicrosPerSpan.toFixed(2)} µs/span: ${figures.cpuRatio.toFixed(2)}×`);
-  return figures;
 }
 
-/** One warm-up round, then EXPORTER_ROUNDS measured; bytes counted over the measured rounds. */
-async function measureRounds(spans: ReadableSpan[], round: () => Promise<void>, bytesSoFar: () => number | Promise<number>): Promise<ExporterSide> {
-  await round();
-  const bytesBefore = await bytesSoFar();
-  const cpuMicros: number[] = [];
-  for (let i = 0; i < EXPORTER_ROUNDS; i++) {
-    const before = process.cpuUsage();
-    await round();
-    const used = process.cpuUsage(before);
-    cpuMicros.push((used.user + used.system) / spans.length);
+interface Contender {
+  round: () => Promise<void>;
+  bytesSoFar: () => number | Promise<number>;
+}
+
+/**
+ * One warm-up round of each contender, then EXPORTER_ROUNDS turns in which each runs one round;
+ * CPU per span is the median of a contender's rounds, bytes are counted over its measured rounds.
+ */
+async function measureInTurns(spans: ReadableSpan[], contenders: Contender[]): Promise<ExporterSide[]> {
+  for (const contender of contenders) await contender.round();
+  const cpuMicros = contenders.map((): number[] => []);
+  const bytes = contenders.map(() => 0);
+  for (let turn = 0; turn < EXPORTER_ROUNDS; turn++) {
+    for (const [index, contender] of contenders.entries()) {
+      const bytesBefore = await contender.bytesSoFar();
+      const before = process.cpuUsage();
+      await contender.round();
+      const used = process.cpuUsage(before);
+      cpuMicros[index]!.push((used.user + used.system) / spans.length);
+      bytes[index]! += (await contender.bytesSoFar()) - bytesBefore;
+    }
   }
-  const bytes = (await bytesSoFar()) - bytesBefore;
-  return { cpuMicrosPerSpan: median(cpuMicros), bytesPerSpan: bytes / (spans.length * EXPORTER_ROUNDS) };
+  return contenders.map((_contender, index) => ({ cpuMicrosPerSpan: median(cpuMicros[index]!), bytesPerSpan: bytes[index]! / (spans.length * EXPORTER_ROUNDS) }));
+}
+
+/** The request body bytes the daemon's OTLP/HTTP receiver has read so far (its STATS counter). */
+async function otlpHttpBytes(client: TraceClient): Promise<number> {
+  const { server } = await client.stats();
+  const bytes = (server.otlpHttp as { bytes?: unknown } | undefined)?.bytes;
+  if (typeof bytes !== 'number') throw new Error(`STATS server.otlpHttp.bytes got ${String(bytes)}; want a number`);
+  return bytes;
 }
 
 async function runExports(exporter: SpanExporter, spans: ReadableSpan[]): Promise<void> {
@@ -227,50 +253,4 @@ function otelAttributes(attributes: Attributes | undefined): OtelAttributes {
   const out: OtelAttributes = {};
   for (const [key, value] of Object.entries(attributes ?? {})) out[key] = (typeof value === 'bigint' ? Number(value) : value) as OtelAttributes[string];
   return out;
-}
-
-/**
- * The OTLP/HTTP sink: a child process that reads each POST body, counts its bytes and answers 200
- * with an empty ExportTraceServiceResponse; GET /bytes returns the count.
- */
-const SINK_SOURCE = `
-const http = require('node:http');
-let bytes = 0;
-const server = http.createServer((request, response) => {
-  if (request.method === 'GET') { response.end(String(bytes)); return; }
-  request.on('data', (chunk) => { bytes += chunk.length; });
-  request.on('end', () => { response.writeHead(200, { 'content-type': 'application/x-protobuf', 'content-length': 0 }); response.end(); });
-});
-server.keepAliveTimeout = 60000;
-server.listen(0, '127.0.0.1', () => console.log(server.address().port));
-process.stdin.on('end', () => process.exit(0));
-process.stdin.resume();
-`;
-
-class HttpSink {
-  private constructor(
-    private readonly child: ReturnType<typeof spawn>,
-    readonly port: number,
-  ) {}
-
-  static async start(): Promise<HttpSink> {
-    const child = spawn(process.execPath, ['-e', SINK_SOURCE], { stdio: ['pipe', 'pipe', 'inherit'] });
-    const lines = readline.createInterface({ input: child.stdout! });
-    const port = await new Promise<number>((resolve, reject) => {
-      lines.once('line', (line) => resolve(Number(line)));
-      child.once('exit', (code) => reject(new Error(`OTLP sink exited with ${code} before listening`)));
-    });
-    return new HttpSink(child, port);
-  }
-
-  async bytes(): Promise<number> {
-    const response = await fetch(`http://127.0.0.1:${this.port}/bytes`);
-    return Number(await response.text());
-  }
-
-  async stop(): Promise<void> {
-    const exited = new Promise((resolve) => this.child.once('exit', resolve));
-    this.child.stdin!.end();
-    await exited;
-  }
 }

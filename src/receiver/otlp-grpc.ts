@@ -19,10 +19,11 @@
  * with a retry policy honour the pushback; the OpenTelemetry JS gRPC exporter retries nothing),
  * DEADLINE_EXCEEDED when the deadline passed before the first append (nothing was stored).
  */
+import type http2 from 'node:http2';
 import net from 'node:net';
 import { Metadata, Server, ServerCredentials, type ServerUnaryCall, type ServiceDefinition, type sendUnaryData } from '@grpc/grpc-js';
-import { OTLP_GRPC_EXPORT_PATH } from '../constants.js';
-import { ioError } from '../errors.js';
+import { OTLP_GRPC_CONNECTION_WINDOW_BYTES, OTLP_GRPC_EXPORT_PATH, OTLP_GRPC_STREAM_WINDOW_BYTES } from '../constants.js';
+import { assert, ioError } from '../errors.js';
 import { BearerToken } from './bearer-token.js';
 import { encodeExportResponseProtobuf, type PartialSuccess } from './export-response.js';
 import type { OtlpServer, OtlpServerOptions } from './otlp-http.js';
@@ -121,6 +122,7 @@ export async function startOtlpGrpc(
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(address, credentials, (error, bound) => (error === null ? resolve(bound) : reject(ioError(address, 'listen (OTLP/gRPC)', error))));
   });
+  widenFlowControlWindows(server);
   let closing: Promise<void> | null = null;
   return {
     port,
@@ -135,4 +137,22 @@ export async function startOtlpGrpc(
       return closing;
     },
   };
+}
+
+/**
+ * Opens every new HTTP/2 connection's flow-control windows wide (see OTLP_GRPC_CONNECTION_WINDOW_BYTES
+ * for why). grpc-js has no server option for them, and creates its http2 servers itself; the one way
+ * in is its private map of them (grpc-js 1.14). The assert turns a grpc-js that renamed it into a
+ * failing test (test/receiver/otlp-grpc.test.ts reads the windows a client is granted), not a
+ * silent return to 64 KiB windows.
+ */
+function widenFlowControlWindows(server: Server): void {
+  const http2Servers = (server as unknown as { http2Servers?: Map<http2.Http2Server, unknown> }).http2Servers;
+  assert(http2Servers instanceof Map && http2Servers.size > 0, 'grpc-js keeps its bound http2 servers in Server.http2Servers');
+  for (const http2Server of http2Servers.keys()) {
+    http2Server.on('session', (session: http2.ServerHttp2Session) => {
+      session.setLocalWindowSize(OTLP_GRPC_CONNECTION_WINDOW_BYTES);
+      session.settings({ initialWindowSize: OTLP_GRPC_STREAM_WINDOW_BYTES });
+    });
+  }
 }

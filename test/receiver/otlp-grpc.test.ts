@@ -1,7 +1,9 @@
-// Proves the OTLP/gRPC receiver serves TraceService/Export with our own codec: spans stored with or without gzip, partial_success in the response, UNAUTHENTICATED without the token, INVALID_ARGUMENT for an undecodable request, RESOURCE_EXHAUSTED with retry pushback and a RetryInfo over the in-flight budget, UNAVAILABLE on a store failure; and that the server stays up after each refusal with nothing of it stored.
+// Proves the OTLP/gRPC receiver serves TraceService/Export with our own codec: spans stored with or without gzip, partial_success in the response, UNAUTHENTICATED without the token, INVALID_ARGUMENT for an undecodable request, RESOURCE_EXHAUSTED with retry pushback and a RetryInfo over the in-flight budget, UNAVAILABLE on a store failure; that every connection is granted the wide HTTP/2 flow-control windows; and that the server stays up after each refusal with nothing of it stored.
+import http2 from 'node:http2';
 import { Metadata, status } from '@grpc/grpc-js';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { afterAll, describe, expect, it } from 'vitest';
+import { OTLP_GRPC_CONNECTION_WINDOW_BYTES, OTLP_GRPC_STREAM_WINDOW_BYTES } from '../../src/constants.js';
 import type { Daemon } from '../../src/daemon/server.js';
 import { exportRequest } from '../../scripts/testkit/otlp-request.js';
 import { removeTempDirs } from '../helpers/store-dir.js';
@@ -115,4 +117,19 @@ describe('OTLP/gRPC receiver', () => {
     exporter.close();
     await daemon.close().catch(() => {});
   });
+
+  it('grants each connection the wide flow-control windows, for the connection and for each stream', async () => {
+    const daemon = await otlpDaemon();
+    const session = http2.connect(`http://127.0.0.1:${daemon.otlpGrpcPort}`);
+    try {
+      // Both come just after the connection opens: the stream window in a second SETTINGS frame, the
+      // connection window in a WINDOW_UPDATE. Without them this waits until the test times out.
+      await until(() => session.remoteSettings?.initialWindowSize === OTLP_GRPC_STREAM_WINDOW_BYTES && (session.state.remoteWindowSize ?? 0) >= OTLP_GRPC_CONNECTION_WINDOW_BYTES);
+      expect(session.remoteSettings.initialWindowSize).toBe(OTLP_GRPC_STREAM_WINDOW_BYTES);
+      expect(session.state.remoteWindowSize).toBe(OTLP_GRPC_CONNECTION_WINDOW_BYTES);
+    } finally {
+      session.destroy();
+      await daemon.close();
+    }
+  }, 10_000);
 });
