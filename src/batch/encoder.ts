@@ -32,7 +32,7 @@ import { checkObject, checkUnixNano, describe, fail } from './input-checks.js';
 import { ENCODER_OPTION_KEYS } from './input-keys.js';
 import { u64Below, u64Hi, u64Lo, writeU32LE } from '../codec/little-endian.js';
 import { packSpanRecord } from './span-codec.js';
-import { copyBytes } from './msgpack-writer.js';
+import { MsgpackWriter, copyBytes } from './msgpack-writer.js';
 import { TRAILER_OFFSET } from './validate.js';
 
 import { BATCH_BYTES_MIN } from '../constants.js';
@@ -64,8 +64,14 @@ export class BatchEncoder {
   private common: Uint8Array;
   private readonly batchBytesMax: number;
   private readonly batchSpansMax: number;
-  private spans: Uint8Array;
+  /**
+   * The span records, back to back: [0, spansLength) are the batch's; anything after it is the
+   * record open for writing in place (beginRecord), not yet the batch's.
+   */
+  private readonly spans = new MsgpackWriter(SPANS_BUFFER_BYTES_INITIAL);
   private spansLength = 0;
+  /** A record is being written in place, from spansLength to the writer's length. */
+  private recordOpen = false;
   private trailer: Uint8Array;
   private count = 0;
   /** The smallest and largest start times so far, as u64 halves so that addRecord allocates nothing. */
@@ -84,7 +90,6 @@ export class BatchEncoder {
     // The common section is the same for every batch of this encoder, so it is encoded once.
     this.common = encodeCommon(options.resource, options.scope);
     this.checkCommonFits();
-    this.spans = new Uint8Array(Math.min(SPANS_BUFFER_BYTES_INITIAL, this.batchBytesMax));
     this.trailer = new Uint8Array(Math.min(TRAILER_ENTRIES_INITIAL, this.batchSpansMax) * TRAILER_ENTRY_BYTES);
   }
 
@@ -131,6 +136,43 @@ export class BatchEncoder {
   }
 
   /**
+   * Opens a record to be written in place: returns the writer holding the batch's records, at the
+   * end of them, so a writer that builds records itself (the OTLP transcoders) writes each one
+   * where the batch keeps it, never copied. Then endRecord() adds it, or abandonRecord() drops it.
+   */
+  beginRecord(): MsgpackWriter {
+    assert(!this.recordOpen, 'beginRecord with a record already open');
+    this.recordOpen = true;
+    return this.spans;
+  }
+
+  /** Bytes written so far into the record opened by beginRecord(). */
+  get openRecordLength(): number {
+    assert(this.recordOpen, 'openRecordLength without an open record');
+    return this.spans.length - this.spansLength;
+  }
+
+  /**
+   * Adds the open record (at least one byte, at most SPAN_RECORD_BYTES_MAX), as addRecord() would.
+   * ERR_BATCH_TOO_LARGE leaves it open: finish() then returns the batch without it and keeps it,
+   * as the first record of the next batch, for endRecord() again.
+   */
+  endRecord(ids: Uint8Array, startLo: number, startHi: number): void {
+    const recordLength = this.openRecordLength;
+    assert(recordLength >= 1 && recordLength <= SPAN_RECORD_BYTES_MAX, `record of ${recordLength} bytes`);
+    this.checkFits(recordLength);
+    this.recordOpen = false;
+    this.addTrailerEntry(ids, recordLength, startLo >>> 0, startHi >>> 0);
+  }
+
+  /** Drops what was written of the open record. */
+  abandonRecord(): void {
+    assert(this.recordOpen, 'abandonRecord without an open record');
+    this.spans.truncate(this.spansLength);
+    this.recordOpen = false;
+  }
+
+  /**
    * Starts the next batch with another common section, already encoded (data-format.md §2.4), for
    * writers that build it themselves: one encoder then serves every resource and scope group of an
    * OTLP request. Only between batches (spanCount 0). `common` is kept, not copied.
@@ -161,21 +203,28 @@ export class BatchEncoder {
     let at = BATCH_HEADER_BYTES;
     batch.set(this.common, at);
     at += this.common.length;
-    batch.set(this.spans.subarray(0, this.spansLength), at);
+    batch.set(this.spans.bytes.subarray(0, this.spansLength), at);
     at += this.spansLength;
     batch.set(this.trailer.subarray(0, trailerLength), at);
     at += trailerLength;
     writeU32LE(batch, at, crc32c(batch, 0, at));
     writeU32LE(batch, at + 4, BATCH_END_MAGIC);
     assert(at + BATCH_FOOTER_BYTES === total, `batch assembled to ${at + BATCH_FOOTER_BYTES} bytes; want ${total}`);
-    this.reset();
+    // An open record (endRecord found it too large for this batch) becomes the next batch's first.
+    const open = this.spans.length - this.spansLength;
+    if (this.recordOpen) this.spans.bytes.copyWithin(0, this.spansLength, this.spans.length);
+    this.count = 0;
+    this.spansLength = 0;
+    this.spans.length = this.recordOpen ? open : 0;
     return batch;
   }
 
-  /** Drops the spans added so far. Buffers keep their capacity for the next batch. */
+  /** Drops the spans added so far, and an open record. Buffers keep their capacity for the next batch. */
   reset(): void {
     this.count = 0;
     this.spansLength = 0;
+    this.spans.reset();
+    this.recordOpen = false;
   }
 
   private checkCommonFits(): void {
@@ -202,10 +251,18 @@ export class BatchEncoder {
 
   /** Copies one checked record and its trailer entry into the batch. */
   private commit(ids: Uint8Array, record: Uint8Array, recordLength: number, startLo: number, startHi: number): void {
+    assert(!this.recordOpen, 'add with a record open in place');
+    const spans = this.spans;
+    spans.ensure(recordLength);
+    copyBytes(record, 0, recordLength, spans.bytes, spans.length);
+    spans.length += recordLength;
+    this.addTrailerEntry(ids, recordLength, startLo, startHi);
+  }
+
+  /** Writes the trailer entry of the record at spansLength (already in the spans buffer) and counts it in. */
+  private addTrailerEntry(ids: Uint8Array, recordLength: number, startLo: number, startHi: number): void {
     const entry = this.count * TRAILER_ENTRY_BYTES;
     this.trailer = grown(this.trailer, entry + TRAILER_ENTRY_BYTES, this.batchSpansMax * TRAILER_ENTRY_BYTES);
-    this.spans = grown(this.spans, this.spansLength + recordLength, this.batchBytesMax);
-    copyBytes(record, 0, recordLength, this.spans, this.spansLength);
     copyBytes(ids, 0, TRACE_ID_BYTES + SPAN_ID_BYTES, this.trailer, entry);
     writeU32LE(this.trailer, entry + TRAILER_OFFSET.offset, this.spansLength);
     writeU32LE(this.trailer, entry + TRAILER_OFFSET.length, recordLength);

@@ -46,9 +46,13 @@ const FLOAT_BYTES = new Uint8Array(FLOAT_SCRATCH.buffer);
 assert(new Uint8Array(new Uint16Array([1]).buffer)[0] === 1, 'a big-endian platform: MsgpackWriter.number() assumes little-endian typed arrays');
 
 export class MsgpackWriter {
-  bytes = new Uint8Array(WRITER_BYTES_INITIAL);
+  bytes: Uint8Array;
   /** Bytes written so far. */
   length = 0;
+
+  constructor(initialBytes = WRITER_BYTES_INITIAL) {
+    this.bytes = new Uint8Array(initialBytes);
+  }
 
   reset(): void {
     this.length = 0;

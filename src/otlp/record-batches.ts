@@ -11,8 +11,8 @@ import { MsgpackWriter } from '../batch/msgpack-writer.js';
 import type { TranscodeLimits, TranscodeResult } from './transcode-types.js';
 
 export class RecordBatches {
-  /** The record of the span being transcoded. */
-  readonly record = new MsgpackWriter();
+  /** Where the span being transcoded is written: its batch's own records, in place (BatchEncoder.beginRecord). */
+  record: MsgpackWriter;
   /** The common section of the group being transcoded. */
   readonly common = new MsgpackWriter();
   /** Trace id at 0, span id at 16: what addRecord copies into the trailer entry. */
@@ -29,6 +29,8 @@ export class RecordBatches {
   constructor(private readonly limits: TranscodeLimits) {
     // Its common section is replaced by each group's before any span is added.
     this.encoder = new BatchEncoder({ resource: {}, batchBytesMax: limits.batchBytesMax, batchSpansMax: limits.batchSpansMax });
+    this.record = this.encoder.beginRecord();
+    this.encoder.abandonRecord();
   }
 
   /** Starts a request. */
@@ -63,32 +65,48 @@ export class RecordBatches {
     this.groupProblem = this.problem;
   }
 
-  /** Starts a span: its problems start as its group's. */
+  /** Starts a span, written into `this.record` from its current length: its problems start as its group's. */
   startSpan(): void {
     this.problem = this.groupProblem;
-    this.record.reset();
+    this.record = this.encoder.beginRecord();
   }
 
-  /** Ends a span whose record is in `this.record` and ids in `this.ids`: adds it, or counts it rejected. */
+  /** Ends a span whose record was written into `this.record` and ids into `this.ids`: adds it, or counts it rejected. */
   endSpan(startLo: number, startHi: number): void {
-    const w = this.record;
-    if (this.problem === '' && w.length > SPAN_RECORD_BYTES_MAX) this.reject(`encoded record got ${w.length} bytes; want ≤ ${SPAN_RECORD_BYTES_MAX}`);
+    const encoder = this.encoder;
+    const length = encoder.openRecordLength;
+    if (this.problem === '' && length > SPAN_RECORD_BYTES_MAX) this.reject(`encoded record got ${length} bytes; want ≤ ${SPAN_RECORD_BYTES_MAX}`);
     if (this.problem !== '') {
+      encoder.abandonRecord();
       this.rejectSpan(this.problem);
       return;
     }
-    try {
-      this.encoder.addRecord(w.bytes, w.length, this.ids, startLo, startHi);
-    } catch (error) {
-      if (!(error instanceof TraceKvError) || error.code !== 'ERR_BATCH_TOO_LARGE') throw error;
-      if (this.encoder.spanCount === 0) {
-        this.rejectSpan(`encoded record of ${w.length} bytes does not fit a batch of batchBytesMax ${this.limits.batchBytesMax}`);
+    if (!this.tryEndRecord(startLo, startHi)) {
+      if (encoder.spanCount === 0) {
+        encoder.abandonRecord();
+        this.rejectSpan(`encoded record of ${length} bytes does not fit a batch of batchBytesMax ${this.limits.batchBytesMax}`);
         return;
       }
-      this.batches.push(this.encoder.finish());
-      this.encoder.addRecord(w.bytes, w.length, this.ids, startLo, startHi);
+      // The batch is full: finish() keeps the open record as the first of the next one.
+      this.batches.push(encoder.finish());
+      if (!this.tryEndRecord(startLo, startHi)) {
+        encoder.abandonRecord();
+        this.rejectSpan(`encoded record of ${length} bytes does not fit a batch of batchBytesMax ${this.limits.batchBytesMax}`);
+        return;
+      }
     }
     this.spans++;
+  }
+
+  /** endRecord(); false, with the record still open, when it does not fit the batch. */
+  private tryEndRecord(startLo: number, startHi: number): boolean {
+    try {
+      this.encoder.endRecord(this.ids, startLo, startHi);
+      return true;
+    } catch (error) {
+      if (!(error instanceof TraceKvError) || error.code !== 'ERR_BATCH_TOO_LARGE') throw error;
+      return false;
+    }
   }
 
   endGroup(): void {
