@@ -128,7 +128,8 @@ export class BatchEncoder {
    * every field: it allocates nothing. The ids must be non-zero; ERR_BATCH_TOO_LARGE as for add().
    */
   addRecord(record: Uint8Array, recordLength: number, ids: Uint8Array, startLo: number, startHi: number): void {
-    assert(recordLength >= 1 && recordLength <= SPAN_RECORD_BYTES_MAX && recordLength <= record.length, `record of ${recordLength} bytes`);
+    // Messages are built only on failure, in this and the other per-span asserts.
+    if (!(recordLength >= 1 && recordLength <= SPAN_RECORD_BYTES_MAX && recordLength <= record.length)) assert(false, `record of ${recordLength} bytes`);
     // Zero ids are not checked again here: the writers check them, and the store's §2.6 check
     // refuses a batch holding one (ERR_BATCH_CORRUPT), so a writer's bug cannot store one.
     this.checkFits(recordLength);
@@ -159,7 +160,7 @@ export class BatchEncoder {
    */
   endRecord(ids: Uint8Array, startLo: number, startHi: number): void {
     const recordLength = this.openRecordLength;
-    assert(recordLength >= 1 && recordLength <= SPAN_RECORD_BYTES_MAX, `record of ${recordLength} bytes`);
+    if (!(recordLength >= 1 && recordLength <= SPAN_RECORD_BYTES_MAX)) assert(false, `record of ${recordLength} bytes`);
     this.checkFits(recordLength);
     this.recordOpen = false;
     this.addTrailerEntry(ids, recordLength, startLo >>> 0, startHi >>> 0);
@@ -309,7 +310,7 @@ function integerOption(value: unknown, name: string, fallback: number, min: numb
 /** `buffer` if it holds `needed` bytes, else a copy with capacity doubled (never past `limit`). */
 function grown(buffer: Uint8Array, needed: number, limit: number): Uint8Array {
   if (needed <= buffer.length) return buffer;
-  assert(needed <= limit, `buffer of ${needed} bytes requested past its limit ${limit}`);
+  if (needed > limit) assert(false, `buffer of ${needed} bytes requested past its limit ${limit}`);
   const next = new Uint8Array(Math.min(Math.max(needed, buffer.length * 2), limit));
   next.set(buffer);
   return next;

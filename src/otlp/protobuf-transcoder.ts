@@ -25,7 +25,7 @@
 import { ATTRIBUTE_NESTING_MAX, SPAN_ID_BYTES, TRACE_ID_BYTES } from '../constants.js';
 import { invalidArgument } from '../errors.js';
 import { isZeroId } from '../batch/index.js';
-import { type MsgpackWriter, copyBytes } from '../batch/msgpack-writer.js';
+import type { MsgpackWriter } from '../batch/msgpack-writer.js';
 import { ProtobufReader, WIRE_I32, WIRE_I64, WIRE_LEN, WIRE_VARINT } from './protobuf-reader.js';
 import { Fields, RecordBatches, writeTimeDifference } from './record-batches.js';
 import type { TranscodeLimits, TranscodeResult } from './transcode-types.js';
@@ -73,6 +73,8 @@ const LINK_DROPPED_ATTRIBUTES_COUNT = 5;
 const LINK_FLAGS = 6;
 const STATUS_MESSAGE = 2;
 const STATUS_CODE = 3;
+/** Status.code's tag byte: field 3, varint. */
+const STATUS_CODE_TAG = (STATUS_CODE << 3) | WIRE_VARINT;
 const KEY_VALUE_KEY = 1;
 const KEY_VALUE_VALUE = 2;
 const ANY_STRING = 1;
@@ -465,11 +467,9 @@ export class ProtobufTranscoder {
 
     // Ids go to the trailer entry; checked first, since a span without them cannot even be named.
     if (traceId.end - traceId.start !== TRACE_ID_BYTES || traceId.start === ABSENT) this.reject(`trace_id got ${rangeLength(traceId)} bytes; want ${TRACE_ID_BYTES}`);
-    else if (isZeroId(bytes, traceId.start, TRACE_ID_BYTES)) this.reject('trace_id got all zeros; want a non-zero id');
-    else copyBytes(bytes, traceId.start, traceId.end, this.out.ids, 0);
+    else if (!copyNonZeroId(bytes, traceId.start, TRACE_ID_BYTES, this.out.ids, 0)) this.reject('trace_id got all zeros; want a non-zero id');
     if (spanId.end - spanId.start !== SPAN_ID_BYTES || spanId.start === ABSENT) this.reject(`span_id got ${rangeLength(spanId)} bytes; want ${SPAN_ID_BYTES}`);
-    else if (isZeroId(bytes, spanId.start, SPAN_ID_BYTES)) this.reject('span_id got all zeros; want a non-zero id');
-    else copyBytes(bytes, spanId.start, spanId.end, this.out.ids, TRACE_ID_BYTES);
+    else if (!copyNonZeroId(bytes, spanId.start, SPAN_ID_BYTES, this.out.ids, TRACE_ID_BYTES)) this.reject('span_id got all zeros; want a non-zero id');
 
     const w = this.out.record;
     const fields = this.recordFields.start(w);
@@ -539,8 +539,10 @@ export class ProtobufTranscoder {
     fields.keep(8, links === 0);
     w.uint32(droppedLinks >>> 0);
     fields.keep(9, droppedLinks === 0);
-    // 10 status
-    if (this.status.start !== ABSENT && this.writeStatus(w, this.status.start)) {
+    // 10 status: nearly always UNSET, which senders write as an empty message or as code 0 alone.
+    const statusAt = this.status.start;
+    const unset = statusAt === ABSENT || bytes[statusAt] === 0 || (bytes[statusAt] === 2 && bytes[statusAt + 1] === STATUS_CODE_TAG && bytes[statusAt + 2] === 0);
+    if (!unset && this.writeStatus(w, statusAt)) {
       fields.keep(10, false);
     } else w.nil();
     // 11 traceState
@@ -1022,6 +1024,13 @@ export class ProtobufTranscoder {
   private reject(message: string): void {
     this.out.reject(message);
   }
+}
+
+/** Copies an id of `length` bytes into `into` at `at`; false when it is all zeros (OTLP's "no id"). */
+function copyNonZeroId(bytes: Uint8Array, start: number, length: number, into: Uint8Array, at: number): boolean {
+  let any = 0;
+  for (let i = 0; i < length; i++) any |= into[at + i] = bytes[start + i]!;
+  return any !== 0;
 }
 
 /** 4 little-endian bytes as a uint32. */

@@ -24,6 +24,18 @@ describe('transcodeProtobuf', () => {
     expect(Buffer.from(result.batches[0]!).equals(Buffer.from(encoded(RICH_RESOURCE, RICH_SCOPE, spans)))).toBe(true);
   });
 
+  it('writes the same bytes when lengths take more than one byte: long names, attribute values, trace state, status message', () => {
+    const long = (char: string, length: number) => char.repeat(length);
+    const spans = [
+      richSpan({ name: long('n', 200), traceState: `k=${long('v', 150)}`, status: { code: 2, message: long('m', 130) }, attributes: { [long('k', 140)]: long('x', 300), short: 'y', empty: '' } }),
+      plainSpan(2),
+      richSpan({ spanId: '0a0b0c0d0e0f0102', status: { code: 0 } }),
+    ];
+    const result = transcodeProtobuf(exportRequest([{ resource: RICH_RESOURCE, scope: RICH_SCOPE, spans }]), LIMITS);
+    expect(result).toMatchObject({ spans: 3, rejectedSpans: 0, errorMessage: '' });
+    expect(Buffer.from(result.batches[0]!).equals(Buffer.from(encoded(RICH_RESOURCE, RICH_SCOPE, spans)))).toBe(true);
+  });
+
   it('makes one batch per resource and scope group, and an empty request makes none', () => {
     const a = { resource: { attributes: { 'service.name': 'a' } }, spans: [plainSpan(0), plainSpan(1)] };
     const b = { resource: { attributes: { 'service.name': 'b' } }, scope: { name: 'lib' }, spans: [plainSpan(2)] };
