@@ -191,7 +191,10 @@ export class BatchEncoder {
   finish(): Uint8Array {
     if (this.count === 0) throw invalidArgument('finish: got a batch of 0 spans; want ≥ 1 (add a span first)');
     const total = this.byteLength;
-    const batch = new Uint8Array(total);
+    // Every byte is written below (the assert at the end counts them), so the buffer is not zeroed
+    // first: a memset of the whole batch was 1% of the OTLP receiver's thread. Its own memory, never
+    // a slice of Node's shared pool, so the caller may transfer it.
+    const batch = new Uint8Array(Buffer.allocUnsafeSlow(total).buffer, 0, total);
     const trailerLength = this.count * TRAILER_ENTRY_BYTES;
     writeBatchHeader(batch, {
       spanCount: this.count,
