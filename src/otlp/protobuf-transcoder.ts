@@ -731,12 +731,48 @@ export class ProtobufTranscoder {
     // Every attribute field number is under 16: its tag is one byte.
     const attributeTag = (field << 3) | WIRE_LEN;
     let pos = reader.pos;
+    // The writer's buffer and length in locals while attributes take the fixstr path below (most
+    // do: a key and a string value, both under 32 bytes), written back before anything else writes.
+    let out = w.bytes;
+    let to = w.length;
     while (pos < end) {
+      fixstr: if (bytes[pos] === attributeTag && pos + 1 + STRING_ATTRIBUTE_BYTES_MIN <= end) {
+        // `0a klen key 12 vlen+2 0a vlen value`, the KeyValue's length at `at`, every length one byte.
+        const at = pos + 1;
+        const messageEnd = at + 1 + bytes[at]!;
+        const keyLength = bytes[at + 2]!;
+        const keyStart = at + 3;
+        const keyEnd = keyStart + keyLength;
+        if (bytes[at]! >= 0x80 || messageEnd > end || bytes[at + 1] !== 0x0a || keyLength >= FIXSTR_BYTES_LIMIT || keyEnd + 4 > messageEnd) break fixstr;
+        const valueLength = bytes[keyEnd + 3]!;
+        const valueStart = keyEnd + 4;
+        if (bytes[keyEnd] !== 0x12 || bytes[keyEnd + 2] !== 0x0a || valueLength >= FIXSTR_BYTES_LIMIT || bytes[keyEnd + 1] !== valueLength + 2 || valueStart + valueLength !== messageEnd) break fixstr;
+        if (to + 2 + keyLength + valueLength > out.length) {
+          w.length = to;
+          w.ensure(2 + keyLength + valueLength);
+          out = w.bytes;
+        }
+        let any = 0;
+        out[to++] = 0xa0 | keyLength;
+        for (let i = keyStart; i < keyEnd; i++) any |= out[to++] = bytes[i]!;
+        out[to++] = 0xa0 | valueLength;
+        for (let i = valueStart; i < messageEnd; i++) any |= out[to++] = bytes[i]!;
+        if (any >= 0x80) {
+          if (!isWellFormedUtf8(bytes, keyStart, keyEnd)) this.reject(`${describeKey} key is not valid UTF-8`);
+          if (!isWellFormedUtf8(bytes, valueStart, messageEnd)) this.reject(`${describeKey} string_value is not valid UTF-8`);
+        }
+        pos = messageEnd;
+        count++;
+        continue;
+      }
+      w.length = to;
       if (bytes[pos] === attributeTag) {
         const next = this.stringAttribute(w, bytes, pos + 1, end, describeKey);
         if (next !== ABSENT) {
           pos = next;
           count++;
+          out = w.bytes;
+          to = w.length;
           continue;
         }
       }
@@ -753,18 +789,22 @@ export class ProtobufTranscoder {
       else empty++;
       reader.leave(outer);
       pos = reader.pos;
+      out = w.bytes;
+      to = w.length;
     }
+    w.length = to;
     reader.pos = pos;
     w.endMap(mark, count);
     return empty;
   }
 
   /**
-   * The fast path for the most common attribute, a key with a string value, every length under
-   * 128 so each is one byte: `KeyValue { 1: key, 2: AnyValue { 1: string_value } }` and nothing
-   * else, its length prefix at `at` in a message ending at `end`. It writes what keyValue would,
-   * without entering either message, and returns the position after it; ABSENT (reading and
-   * writing nothing) for any other shape, which keyValue then reads.
+   * A key with a string value, every length under 128 so each is one byte, at least one of the two
+   * strings 32 bytes or longer (attributes() writes the rest itself):
+   * `KeyValue { 1: key, 2: AnyValue { 1: string_value } }` and nothing else, its length prefix at
+   * `at` in a message ending at `end`. It writes what keyValue would, without entering either
+   * message, and returns the position after it; ABSENT (reading and writing nothing) for any other
+   * shape, which keyValue then reads.
    */
   private stringAttribute(w: MsgpackWriter, bytes: Uint8Array, at: number, end: number, describeKey: string): number {
     if (at + STRING_ATTRIBUTE_BYTES_MIN > end) return ABSENT;
@@ -777,27 +817,8 @@ export class ProtobufTranscoder {
     if (keyEnd + 2 + bytes[keyEnd + 1]! !== messageEnd || bytes[keyEnd + 2] !== 0x0a || bytes[keyEnd + 3]! >= 0x80) return ABSENT;
     const valueStart = keyEnd + 4;
     if (valueStart + bytes[keyEnd + 3]! !== messageEnd) return ABSENT;
-    const keyLength = keyEnd - keyStart;
-    const valueLength = messageEnd - valueStart;
-    if (keyLength >= FIXSTR_BYTES_LIMIT || valueLength >= FIXSTR_BYTES_LIMIT) {
-      this.checkedBytes(w, keyStart, keyEnd, describeKey, ' key');
-      this.checkedBytes(w, valueStart, messageEnd, describeKey, ' string_value');
-      return messageEnd;
-    }
-    // Both fit a fixstr: one bounds check and two plain loops, the most common attribute of all.
-    w.ensure(2 + keyLength + valueLength);
-    const out = w.bytes;
-    let to = w.length;
-    let any = 0;
-    out[to++] = 0xa0 | keyLength;
-    for (let i = keyStart; i < keyEnd; i++) any |= out[to++] = bytes[i]!;
-    out[to++] = 0xa0 | valueLength;
-    for (let i = valueStart; i < messageEnd; i++) any |= out[to++] = bytes[i]!;
-    w.length = to;
-    if (any >= 0x80) {
-      if (!isWellFormedUtf8(bytes, keyStart, keyEnd)) this.reject(`${describeKey} key is not valid UTF-8`);
-      if (!isWellFormedUtf8(bytes, valueStart, messageEnd)) this.reject(`${describeKey} string_value is not valid UTF-8`);
-    }
+    this.checkedBytes(w, keyStart, keyEnd, describeKey, ' key');
+    this.checkedBytes(w, valueStart, messageEnd, describeKey, ' string_value');
     return messageEnd;
   }
 
