@@ -371,31 +371,44 @@ export class ProtobufTranscoder {
         wire = reader.wireType;
         pos = reader.pos;
       }
+      // A length-delimited value's bounds, read before the switch: [valueStart, valueEnd).
+      let valueStart = pos;
+      let valueEnd = pos;
+      if (wire === WIRE_LEN) {
+        const length = pos < end ? bytes[pos]! : 0x80;
+        if (length < 0x80 && length < end - pos) {
+          valueStart = pos + 1;
+          valueEnd = valueStart + length;
+        } else {
+          valueStart = this.valueAt(bytes, pos, end);
+          valueEnd = this.valueEnd;
+        }
+      }
       switch (field) {
         case SPAN_TRACE_ID:
           if (wire !== WIRE_LEN) this.wrongWireType(field, wire, WIRE_LEN, 'Span.trace_id');
-          traceId.start = this.valueAt(bytes, pos, end);
-          pos = traceId.end = this.valueEnd;
+          traceId.start = valueStart;
+          pos = traceId.end = valueEnd;
           break;
         case SPAN_SPAN_ID:
           if (wire !== WIRE_LEN) this.wrongWireType(field, wire, WIRE_LEN, 'Span.span_id');
-          spanId.start = this.valueAt(bytes, pos, end);
-          pos = spanId.end = this.valueEnd;
+          spanId.start = valueStart;
+          pos = spanId.end = valueEnd;
           break;
         case SPAN_TRACE_STATE:
           if (wire !== WIRE_LEN) this.wrongWireType(field, wire, WIRE_LEN, 'Span.trace_state');
-          traceState.start = this.valueAt(bytes, pos, end);
-          pos = traceState.end = this.valueEnd;
+          traceState.start = valueStart;
+          pos = traceState.end = valueEnd;
           break;
         case SPAN_PARENT_SPAN_ID:
           if (wire !== WIRE_LEN) this.wrongWireType(field, wire, WIRE_LEN, 'Span.parent_span_id');
-          parent.start = this.valueAt(bytes, pos, end);
-          pos = parent.end = this.valueEnd;
+          parent.start = valueStart;
+          pos = parent.end = valueEnd;
           break;
         case SPAN_NAME:
           if (wire !== WIRE_LEN) this.wrongWireType(field, wire, WIRE_LEN, 'Span.name');
-          name.start = this.valueAt(bytes, pos, end);
-          pos = name.end = this.valueEnd;
+          name.start = valueStart;
+          pos = name.end = valueEnd;
           break;
         case SPAN_KIND:
           if (wire !== WIRE_VARINT) this.wrongWireType(field, wire, WIRE_VARINT, 'Span.kind');
@@ -405,15 +418,15 @@ export class ProtobufTranscoder {
         case SPAN_START_TIME:
           if (wire !== WIRE_I64) this.wrongWireType(field, wire, WIRE_I64, 'Span.start_time_unix_nano');
           if (end - pos < 8) this.readerAt(pos).readFixed64();
-          startLo = readU32(bytes, pos);
-          startHi = readU32(bytes, pos + 4);
+          startLo = (bytes[pos]! | (bytes[pos + 1]! << 8) | (bytes[pos + 2]! << 16) | (bytes[pos + 3]! << 24)) >>> 0;
+          startHi = (bytes[pos + 4]! | (bytes[pos + 5]! << 8) | (bytes[pos + 6]! << 16) | (bytes[pos + 7]! << 24)) >>> 0;
           pos += 8;
           break;
         case SPAN_END_TIME:
           if (wire !== WIRE_I64) this.wrongWireType(field, wire, WIRE_I64, 'Span.end_time_unix_nano');
           if (end - pos < 8) this.readerAt(pos).readFixed64();
-          endLo = readU32(bytes, pos);
-          endHi = readU32(bytes, pos + 4);
+          endLo = (bytes[pos]! | (bytes[pos + 1]! << 8) | (bytes[pos + 2]! << 16) | (bytes[pos + 3]! << 24)) >>> 0;
+          endHi = (bytes[pos + 4]! | (bytes[pos + 5]! << 8) | (bytes[pos + 6]! << 16) | (bytes[pos + 7]! << 24)) >>> 0;
           pos += 8;
           break;
         case SPAN_DROPPED_ATTRIBUTES_COUNT:
@@ -434,8 +447,7 @@ export class ProtobufTranscoder {
         case SPAN_STATUS:
           if (wire !== WIRE_LEN) this.wrongWireType(field, wire, WIRE_LEN, 'Span.status');
           status.start = pos;
-          this.valueAt(bytes, pos, end);
-          pos = this.valueEnd;
+          pos = valueEnd;
           break;
         case SPAN_FLAGS:
           if (wire !== WIRE_I32) this.wrongWireType(field, wire, WIRE_I32, 'Span.flags');
@@ -448,14 +460,17 @@ export class ProtobufTranscoder {
         case SPAN_EVENTS:
         case SPAN_LINKS: {
           if (wire !== WIRE_LEN) this.wrongWireType(field, wire, WIRE_LEN, field === SPAN_ATTRIBUTES ? 'Span.attributes' : field === SPAN_EVENTS ? 'Span.events' : 'Span.links');
-          this.valueAt(bytes, pos, end);
-          pos = this.valueEnd;
+          pos = valueEnd;
           const slot = field === SPAN_ATTRIBUTES ? 0 : field === SPAN_EVENTS ? 2 : 4;
           if (repeated[slot] === ABSENT) repeated[slot] = tagAt;
           repeated[slot + 1] = pos;
           break;
         }
         default: {
+          if (wire === WIRE_LEN) {
+            pos = valueEnd;
+            break;
+          }
           const skipper = this.readerAt(pos);
           skipper.wireType = wire;
           skipper.skipValue();
