@@ -29,6 +29,7 @@ export class RecordBatches {
   constructor(private readonly limits: TranscodeLimits) {
     // Its common section is replaced by each group's before any span is added.
     this.encoder = new BatchEncoder({ resource: {}, batchBytesMax: limits.batchBytesMax, batchSpansMax: limits.batchSpansMax });
+    // The encoder's records writer: the same object for every span, which startSpan() opens a record in.
     this.record = this.encoder.beginRecord();
     this.encoder.abandonRecord();
   }
@@ -82,13 +83,9 @@ export class RecordBatches {
       return;
     }
     if (!this.tryEndRecord(startLo, startHi)) {
-      if (encoder.spanCount === 0) {
-        encoder.abandonRecord();
-        this.rejectSpan(`encoded record of ${length} bytes does not fit a batch of batchBytesMax ${this.limits.batchBytesMax}`);
-        return;
-      }
-      // The batch is full: finish() keeps the open record as the first of the next one.
-      this.batches.push(encoder.finish());
+      // The batch is full: finish() keeps the open record as the first of the next one. A record
+      // that does not fit an empty batch either is left out.
+      if (encoder.spanCount > 0) this.batches.push(encoder.finish());
       if (!this.tryEndRecord(startLo, startHi)) {
         encoder.abandonRecord();
         this.rejectSpan(`encoded record of ${length} bytes does not fit a batch of batchBytesMax ${this.limits.batchBytesMax}`);
