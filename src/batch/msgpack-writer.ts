@@ -38,6 +38,8 @@ const WRITER_BYTES_INITIAL = 4 * 1024;
 /** Lengths that fit the 1-byte fix headers (fixarray, fixmap: < 16; fixstr: < 32). */
 const FIX_COLLECTION_COUNT_LIMIT = 16;
 const FIXSTR_BYTES_LIMIT = 32;
+/** Integers below this are msgpack's one-byte positive fixint. */
+const POSITIVE_FIXINT_LIMIT = 0x80;
 const UINT8_LIMIT = 0x100;
 const UINT16_LIMIT = 0x1_0000;
 /** Little-endian scratch for float64, written out big-endian as msgpack wants. */
@@ -94,21 +96,8 @@ export class MsgpackWriter {
   /** An integer in [0, 2^32). */
   uint32(value: number): void {
     this.ensure(5);
-    const bytes = this.bytes;
-    let at = this.length;
-    if (value < 0x80) bytes[at++] = value;
-    else if (value < UINT8_LIMIT) {
-      bytes[at++] = 0xcc;
-      bytes[at++] = value;
-    } else if (value < UINT16_LIMIT) {
-      bytes[at++] = 0xcd;
-      bytes[at++] = value >>> 8;
-      bytes[at++] = value & 0xff;
-    } else {
-      bytes[at++] = 0xce;
-      at = writeU32BE(bytes, at, value);
-    }
-    this.length = at;
+    // Positive fixint below 0x80, then uint8/16/32 (0xcc, 0xcd, 0xce).
+    this.length = writeSizedHeader(this.bytes, this.length, value, 0, POSITIVE_FIXINT_LIMIT, 0xcc);
   }
 
   /** An integer in [−2^31, 0). */
@@ -273,18 +262,8 @@ export class MsgpackWriter {
     const length = end - start;
     this.ensure(5 + length);
     const bytes = this.bytes;
-    let at = this.length;
-    if (length < UINT8_LIMIT) {
-      bytes[at++] = 0xc4;
-      bytes[at++] = length;
-    } else if (length < UINT16_LIMIT) {
-      bytes[at++] = 0xc5;
-      bytes[at++] = length >>> 8;
-      bytes[at++] = length & 0xff;
-    } else {
-      bytes[at++] = 0xc6;
-      at = writeU32BE(bytes, at, length);
-    }
+    // bin has no fix form: bin8/16/32 (0xc4, 0xc5, 0xc6).
+    const at = writeSizedHeader(bytes, this.length, length, 0, 0, 0xc4);
     copyBytes(source, start, end, bytes, at);
     this.length = at + length;
   }
@@ -339,22 +318,35 @@ export class MsgpackWriter {
 
   private strHeader(length: number): void {
     this.ensure(5);
-    const bytes = this.bytes;
-    let at = this.length;
-    if (length < FIXSTR_BYTES_LIMIT) bytes[at++] = 0xa0 | length;
-    else if (length < UINT8_LIMIT) {
-      bytes[at++] = 0xd9;
-      bytes[at++] = length;
-    } else if (length < UINT16_LIMIT) {
-      bytes[at++] = 0xda;
-      bytes[at++] = length >>> 8;
-      bytes[at++] = length & 0xff;
-    } else {
-      bytes[at++] = 0xdb;
-      at = writeU32BE(bytes, at, length);
-    }
-    this.length = at;
+    // fixstr (0xa0 | length) below 32, then str8/16/32 (0xd9, 0xda, 0xdb).
+    this.length = writeSizedHeader(this.bytes, this.length, length, 0xa0, FIXSTR_BYTES_LIMIT, 0xd9);
   }
+}
+
+/**
+ * Writes at `at` the header of a msgpack family whose size grows with `value` (uint, str, bin):
+ * the one-byte fix form `fixBase | value` below `fixLimit`, else `marker8` and 1 byte, `marker8 + 1`
+ * and 2, or `marker8 + 2` and 4 big-endian (msgpack numbers each family's 8/16/32-bit forms in a
+ * row). Returns the position after it; the caller has made room for 5 bytes.
+ */
+function writeSizedHeader(bytes: Uint8Array, at: number, value: number, fixBase: number, fixLimit: number, marker8: number): number {
+  if (value < fixLimit) {
+    bytes[at] = fixBase | value;
+    return at + 1;
+  }
+  if (value < UINT8_LIMIT) {
+    bytes[at] = marker8;
+    bytes[at + 1] = value;
+    return at + 2;
+  }
+  if (value < UINT16_LIMIT) {
+    bytes[at] = marker8 + 1;
+    bytes[at + 1] = value >>> 8;
+    bytes[at + 2] = value & 0xff;
+    return at + 3;
+  }
+  bytes[at] = marker8 + 2;
+  return writeU32BE(bytes, at + 1, value);
 }
 
 function strHeaderBytes(length: number): number {

@@ -25,6 +25,7 @@
  */
 import { ATTRIBUTE_NESTING_MAX, SPAN_ID_BYTES, TRACE_ID_BYTES } from '../constants.js';
 import { invalidArgument } from '../errors.js';
+import { readU32LE } from '../codec/little-endian.js';
 import { isZeroId } from '../batch/index.js';
 import type { MsgpackWriter } from '../batch/msgpack-writer.js';
 import { ProtobufReader, WIRE_I32, WIRE_I64, WIRE_LEN, WIRE_VARINT } from './protobuf-reader.js';
@@ -376,14 +377,8 @@ export class ProtobufTranscoder {
       let valueStart = pos;
       let valueEnd = pos;
       if (wire === WIRE_LEN) {
-        const length = pos < end ? bytes[pos]! : 0x80;
-        if (length < 0x80 && length < end - pos) {
-          valueStart = pos + 1;
-          valueEnd = valueStart + length;
-        } else {
-          valueStart = this.valueAt(bytes, pos, end);
-          valueEnd = this.valueEnd;
-        }
+        valueStart = this.valueAt(bytes, pos, end);
+        valueEnd = this.valueEnd;
       }
       switch (field) {
         case SPAN_TRACE_ID:
@@ -419,15 +414,15 @@ export class ProtobufTranscoder {
         case SPAN_START_TIME:
           if (wire !== WIRE_I64) this.wrongWireType(field, wire, WIRE_I64, 'Span.start_time_unix_nano');
           if (end - pos < 8) this.readerAt(pos).readFixed64();
-          startLo = (bytes[pos]! | (bytes[pos + 1]! << 8) | (bytes[pos + 2]! << 16) | (bytes[pos + 3]! << 24)) >>> 0;
-          startHi = (bytes[pos + 4]! | (bytes[pos + 5]! << 8) | (bytes[pos + 6]! << 16) | (bytes[pos + 7]! << 24)) >>> 0;
+          startLo = readU32LE(bytes, pos);
+          startHi = readU32LE(bytes, pos + 4);
           pos += 8;
           break;
         case SPAN_END_TIME:
           if (wire !== WIRE_I64) this.wrongWireType(field, wire, WIRE_I64, 'Span.end_time_unix_nano');
           if (end - pos < 8) this.readerAt(pos).readFixed64();
-          endLo = (bytes[pos]! | (bytes[pos + 1]! << 8) | (bytes[pos + 2]! << 16) | (bytes[pos + 3]! << 24)) >>> 0;
-          endHi = (bytes[pos + 4]! | (bytes[pos + 5]! << 8) | (bytes[pos + 6]! << 16) | (bytes[pos + 7]! << 24)) >>> 0;
+          endLo = readU32LE(bytes, pos);
+          endHi = readU32LE(bytes, pos + 4);
           pos += 8;
           break;
         case SPAN_DROPPED_ATTRIBUTES_COUNT:
@@ -453,7 +448,7 @@ export class ProtobufTranscoder {
         case SPAN_FLAGS:
           if (wire !== WIRE_I32) this.wrongWireType(field, wire, WIRE_I32, 'Span.flags');
           if (end - pos < 4) this.readerAt(pos).fixed32();
-          flags = readU32(bytes, pos);
+          flags = readU32LE(bytes, pos);
           hasFlags = true;
           pos += 4;
           break;
@@ -1068,11 +1063,6 @@ function copyNonZeroId(bytes: Uint8Array, start: number, length: number, into: U
   let any = 0;
   for (let i = 0; i < length; i++) any |= into[at + i] = bytes[start + i]!;
   return any !== 0;
-}
-
-/** 4 little-endian bytes as a uint32. */
-function readU32(bytes: Uint8Array, at: number): number {
-  return (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24)) >>> 0;
 }
 
 function rangeLength(range: Range): number {
