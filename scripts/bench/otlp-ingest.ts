@@ -8,7 +8,7 @@
  * it), the daemon's and the sender's CPU, retries; then the daemon's STATS must show exactly the
  * spans sent, appended and counted by that face, or the run fails.
  *
- * One sender: it uses 0.05–0.1 of a core over HTTP and 0.1–0.2 over gRPC at the daemon's rate
+ * One sender: it uses 0.15–0.2 of a core over either face at the daemon's rate
  * (measured; senderCpuCores in the results), so it does not limit the figure, and on this 2-core
  * machine a second would only take CPU from the daemon.
  *

@@ -13,6 +13,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import readline from 'node:readline';
+import { DAEMON_NODE_FLAGS } from '../../src/constants.js';
 import type { DaemonOptions } from '../../src/daemon/daemon-options.js';
 import { openSocketCount, procStatusBytes, type StatusSizeField } from './proc.js';
 
@@ -100,7 +101,8 @@ export class DaemonChild {
       : [ENTRY, JSON.stringify(launch.options), launch.quietLogs === true ? 'quiet' : 'all'];
     const built = 'serve' in launch ? CLI : SERVER_MODULE;
     if (!fs.existsSync(built)) throw new Error(`${built} is missing: run npm run build first (the daemon runs from dist/)`);
-    const child = spawn(process.execPath, [...(spec.nodeFlags ?? []), ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...spec.env } });
+    // The flags `tracekv` and `npm start` run the daemon with, so harnesses measure the daemon users run.
+    const child = spawn(process.execPath, [...DAEMON_NODE_FLAGS, ...(spec.nodeFlags ?? []), ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...spec.env } });
     const daemon = new DaemonChild(child);
     const listening = await daemon.nextEvent('listening', START_TIMEOUT_MS);
     if (typeof listening?.port !== 'number') {
