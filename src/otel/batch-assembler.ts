@@ -44,29 +44,45 @@ export class BatchAssembler {
     private readonly onBatch: BatchSink,
   ) {}
 
-  /** Serializes `span` into its group's open batch; false when it was dropped as invalid. */
+  /** Serializes `span` into its group's open batch, in place; false when it was dropped as invalid. */
   add(span: ReadableSpan): boolean {
-    const record = this.record;
-    if (!record.write(span)) return false;
     const group = this.groupOf(span.resource, span.instrumentationScope);
     const encoder = group.encoder;
     if (encoder === null) return false;
-    const w = record.writer;
+    let added = false;
     try {
-      encoder.addRecord(w.bytes, w.length, record.ids, record.startLo, record.startHi);
-    } catch (error) {
-      // The record does not fit this batch: seal it and start the next; alone, it never fits.
-      if (!(error instanceof TraceKvError && error.code === 'ERR_BATCH_TOO_LARGE') || encoder.spanCount === 0) return false;
-      this.seal(encoder);
-      try {
-        encoder.addRecord(w.bytes, w.length, record.ids, record.startLo, record.startHi);
-      } catch {
-        return false;
-      }
+      added = this.record.write(span, encoder.beginRecord()) && this.endRecord(encoder);
+    } finally {
+      // Dropped, or a throw from an SDK object of an unexpected shape: the encoder takes the next span.
+      if (!added) encoder.abandonRecord();
     }
+    if (!added) return false;
     this.openSpans++;
     if (encoder.spanCount >= this.limits.batchSpansMax) this.seal(encoder);
     return true;
+  }
+
+  /**
+   * Adds the open record: false, leaving it open, when it fits no batch. One that does not fit this
+   * batch goes into the next (finish() carries the open record over as its first).
+   */
+  private endRecord(encoder: BatchEncoder): boolean {
+    if (this.tryEndRecord(encoder)) return true;
+    if (encoder.spanCount === 0) return false;
+    this.seal(encoder);
+    return this.tryEndRecord(encoder);
+  }
+
+  /** endRecord(); false, with the record still open, when it does not fit the batch. */
+  private tryEndRecord(encoder: BatchEncoder): boolean {
+    const record = this.record;
+    try {
+      encoder.endRecord(record.ids, record.startLo, record.startHi);
+      return true;
+    } catch (error) {
+      if (error instanceof TraceKvError && error.code === 'ERR_BATCH_TOO_LARGE') return false;
+      throw error;
+    }
   }
 
   /** Seals every open batch, in the order the groups were first seen. */

@@ -2,7 +2,8 @@
  * SpanRecordWriter: one SDK `ReadableSpan` straight into a span record (data-format.md §2.5) and its
  * trailer fields, with no SpanInput, no hex-decoded id arrays and no bigint per span: ids are parsed
  * into one scratch array, times are split into u32 halves (hr-time.ts), and the record is written
- * field by field into one reused MsgpackWriter. BatchEncoder.addRecord then copies it into a batch.
+ * field by field at the end of a MsgpackWriter: the batch's own (BatchEncoder.beginRecord, as
+ * BatchAssembler does: never copied), or this writer's reused one.
  *
  * The fields are the ones the OpenTelemetry JS OTLP exporters send (@opentelemetry/otlp-transformer
  * trace serializer): kind is the API's plus one; flags are the W3C trace flags with bit 0x100 (has
@@ -54,10 +55,12 @@ export class SpanRecordWriter {
    */
   private parsedTraceId = '';
 
-  /** Writes `span`'s record into `writer` (from offset 0); false when the span must be dropped. */
-  write(span: ReadableSpan): boolean {
-    const w = this.writer;
-    w.reset();
+  /**
+   * Writes `span`'s record at the end of `w` (by default `writer`, emptied first); false when the
+   * span must be dropped, with part of the record written (the caller truncates it).
+   */
+  write(span: ReadableSpan, w: MsgpackWriter = this.resetWriter()): boolean {
+    const recordStart = w.length;
     const context = span.spanContext();
     if (context.traceId !== this.parsedTraceId) {
       this.parsedTraceId = '';
@@ -97,19 +100,23 @@ export class SpanRecordWriter {
     const emptyAttributes = writeAttributes(w, span.attributes);
     if (emptyAttributes === ATTRIBUTES_INVALID) return false;
     if (!writeCount(w, span.droppedAttributesCount + emptyAttributes)) return false;
-    if (!this.writeEvents(span.events, startLo, startHi)) return false;
+    if (!this.writeEvents(w, span.events, startLo, startHi)) return false;
     if (!writeCount(w, span.droppedEventsCount)) return false;
-    if (!this.writeLinks(span.links)) return false;
+    if (!this.writeLinks(w, span.links)) return false;
     if (!writeCount(w, span.droppedLinksCount)) return false;
     // 10 status, 11 traceState, 12 flags
     if (!writeStatus(w, span.status)) return false;
     if (!writeTraceState(w, context)) return false;
     w.uint32(spanFlags(context.traceFlags, parent?.isRemote === true));
-    return w.length <= SPAN_RECORD_BYTES_MAX;
+    return w.length - recordStart <= SPAN_RECORD_BYTES_MAX;
   }
 
-  private writeEvents(events: readonly OtelTimedEvent[] | undefined, startLo: number, startHi: number): boolean {
-    const w = this.writer;
+  private resetWriter(): MsgpackWriter {
+    this.writer.reset();
+    return this.writer;
+  }
+
+  private writeEvents(w: MsgpackWriter, events: readonly OtelTimedEvent[] | undefined, startLo: number, startHi: number): boolean {
     const count = events === undefined || events === null ? 0 : events.length;
     w.arrayHeader(count);
     for (let i = 0; i < count; i++) {
@@ -126,8 +133,7 @@ export class SpanRecordWriter {
     return true;
   }
 
-  private writeLinks(links: readonly OtelLink[] | undefined): boolean {
-    const w = this.writer;
+  private writeLinks(w: MsgpackWriter, links: readonly OtelLink[] | undefined): boolean {
     const count = links === undefined || links === null ? 0 : links.length;
     w.arrayHeader(count);
     for (let i = 0; i < count; i++) {

@@ -1,4 +1,4 @@
-// Proves BatchAssembler seals every span it accepted into a batch of its own resource and scope, also past OTEL_GROUPS_MAX groups, when it drops its encoders and starts over.
+// Proves BatchAssembler seals every span it accepted into a batch of its own resource and scope, also past OTEL_GROUPS_MAX groups, when it drops its encoders and starts over; and that a span it drops, or that throws mid-record, leaves no byte in the batch it was written into.
 import { describe, expect, it } from 'vitest';
 import { decodeBatch } from '../../src/batch/index.js';
 import { BatchAssembler, OTEL_GROUPS_MAX } from '../../src/otel/batch-assembler.js';
@@ -32,6 +32,49 @@ describe('BatchAssembler', () => {
     expect(services.filter((name) => name === `svc-${groups - 1}`)).toHaveLength(2);
   });
 });
+
+describe('BatchAssembler writes records in place', () => {
+  it('leaves no trace of a dropped span, nor of one whose object throws mid-record, and goes on', () => {
+    const { provider, captured } = providerWith([]);
+    emitTrace(provider);
+    const [first, second, third] = captured.getFinishedSpans() as [ReadableSpan, ReadableSpan, ReadableSpan];
+    const sealed: Uint8Array[] = [];
+    const assembler = new BatchAssembler(LIMITS, (batch) => sealed.push(batch));
+    expect(assembler.add(first)).toBe(true);
+    // Written as far as its attributes, then dropped: a lone surrogate in a value.
+    expect(assembler.add(withProperties(second, { attributes: { ok: 'yes', bad: 'x\ud800' } }))).toBe(false);
+    // Throws from inside the record: events is read after the attributes are written.
+    const throwing = withProperties(second, {});
+    Object.defineProperty(throwing, 'events', { get: () => { throw new Error('an SDK object of another shape'); } });
+    expect(() => assembler.add(throwing)).toThrow('another shape');
+    expect(assembler.add(third)).toBe(true);
+    assembler.sealAll();
+    expect(sealed).toHaveLength(1);
+    const decoded = decodeBatch(sealed[0]!);
+    expect(decoded.spans.map((span) => span.name)).toEqual([first.name, third.name]);
+    expect(assembler.openSpans).toBe(0);
+  });
+
+  it('moves a record that does not fit its batch into the next one, and drops one that fits no batch', () => {
+    const { provider, captured } = providerWith([]);
+    emitTrace(provider);
+    const template = captured.getFinishedSpans()[0]!;
+    const sealed: Uint8Array[] = [];
+    const limits = { batchBytesMax: 4096, batchSpansMax: 1000 };
+    const assembler = new BatchAssembler(limits, (batch) => sealed.push(batch));
+    const spans = Array.from({ length: 12 }, (_, i) => withProperties(template, { name: `span-${i}`, attributes: { pad: 'p'.repeat(600) } }));
+    for (const span of spans) expect(assembler.add(span)).toBe(true);
+    expect(assembler.add(withProperties(template, { attributes: { pad: 'p'.repeat(8192) } }))).toBe(false);
+    assembler.sealAll();
+    expect(sealed.length).toBeGreaterThan(1);
+    for (const batch of sealed) expect(batch.length).toBeLessThanOrEqual(limits.batchBytesMax);
+    expect(sealed.flatMap((batch) => decodeBatch(batch).spans.map((span) => span.name))).toEqual(spans.map((span) => span.name));
+  });
+});
+
+function withProperties(span: ReadableSpan, properties: Partial<Record<keyof ReadableSpan, unknown>>): ReadableSpan {
+  return Object.assign(Object.create(Object.getPrototypeOf(span) as object) as ReadableSpan, span, properties);
+}
 
 function withResource(span: ReadableSpan, resource: ReadableSpan['resource']): ReadableSpan {
   return Object.assign(Object.create(Object.getPrototypeOf(span) as object) as ReadableSpan, span, { resource });
