@@ -358,10 +358,10 @@ export const OTLP_TRANSCODE_THREADS_LIMIT = 64;
 /**
  * V8's old-generation allocation limit at startup, in MiB, set by the flags the daemon is launched
  * with (DAEMON_NODE_FLAGS). V8 sizes that limit from the live heap, and the daemon's is small
- * (~10 MB: spans live in Buffers, not JS objects), so the limit sits ~10 MB above it; V8 starts
- * incremental marking whenever the room left is under the young generation's capacity (16 MiB once
- * ingest grows it), so under OTLP ingest it marked and compacted 15–20 times a second (43 major
- * GCs in 2.4 s, measured with --trace-gc). Configured, the limit does not fall below this floor:
+ * (~10 MB: spans live in Buffers, not JS objects), so the limit sat 10–15 MB above it, and V8
+ * began incremental marking with that much room still left (--trace-incremental-marking: "Start
+ * (allocation limit) 10MB / 20MB"): under OTLP ingest it marked and compacted 15–20 times a second
+ * (43 major GCs in 2.4 s, --trace-gc). Configured, the limit does not fall below this floor:
  * 3–4 major GCs in the same run, and OTLP/HTTP went from 430k to 500k spans/s (same run,
  * alternating). The cost is old-space garbage kept up to this size between collections; peak RSS
  * moved by less than the run-to-run noise (140–148 MB either way). Not settable at run time (V8

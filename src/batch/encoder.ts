@@ -166,6 +166,16 @@ export class BatchEncoder {
     this.addTrailerEntry(ids, recordLength, startLo >>> 0, startHi >>> 0);
   }
 
+  /**
+   * endRecord() for writers that handle a full batch themselves: false, with the record still open,
+   * where endRecord() would throw ERR_BATCH_TOO_LARGE.
+   */
+  tryEndRecord(ids: Uint8Array, startLo: number, startHi: number): boolean {
+    if (!this.fits(this.openRecordLength)) return false;
+    this.endRecord(ids, startLo, startHi);
+    return true;
+  }
+
   /** Drops what was written of the open record. */
   abandonRecord(): void {
     assert(this.recordOpen, 'abandonRecord without an open record');
@@ -284,7 +294,12 @@ export class BatchEncoder {
     this.count++;
   }
 
+  private fits(recordLength: number): boolean {
+    return this.count + 1 <= this.batchSpansMax && this.byteLength + recordLength + TRAILER_ENTRY_BYTES <= this.batchBytesMax;
+  }
+
   private checkFits(recordLength: number): void {
+    if (this.fits(recordLength)) return;
     if (this.count + 1 > this.batchSpansMax) {
       throw new TraceKvError(
         'ERR_BATCH_TOO_LARGE',

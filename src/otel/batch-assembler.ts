@@ -67,22 +67,11 @@ export class BatchAssembler {
    * batch goes into the next (finish() carries the open record over as its first).
    */
   private endRecord(encoder: BatchEncoder): boolean {
-    if (this.tryEndRecord(encoder)) return true;
+    const { ids, startLo, startHi } = this.record;
+    if (encoder.tryEndRecord(ids, startLo, startHi)) return true;
     if (encoder.spanCount === 0) return false;
     this.seal(encoder);
-    return this.tryEndRecord(encoder);
-  }
-
-  /** endRecord(); false, with the record still open, when it does not fit the batch. */
-  private tryEndRecord(encoder: BatchEncoder): boolean {
-    const record = this.record;
-    try {
-      encoder.endRecord(record.ids, record.startLo, record.startHi);
-      return true;
-    } catch (error) {
-      if (error instanceof TraceKvError && error.code === 'ERR_BATCH_TOO_LARGE') return false;
-      throw error;
-    }
+    return encoder.tryEndRecord(ids, startLo, startHi);
   }
 
   /** Seals every open batch, in the order the groups were first seen. */

@@ -82,28 +82,17 @@ export class RecordBatches {
       this.rejectSpan(this.problem);
       return;
     }
-    if (!this.tryEndRecord(startLo, startHi)) {
+    if (!encoder.tryEndRecord(this.ids, startLo, startHi)) {
       // The batch is full: finish() keeps the open record as the first of the next one. A record
       // that does not fit an empty batch either is left out.
       if (encoder.spanCount > 0) this.batches.push(encoder.finish());
-      if (!this.tryEndRecord(startLo, startHi)) {
+      if (!encoder.tryEndRecord(this.ids, startLo, startHi)) {
         encoder.abandonRecord();
         this.rejectSpan(`encoded record of ${length} bytes does not fit a batch of batchBytesMax ${this.limits.batchBytesMax}`);
         return;
       }
     }
     this.spans++;
-  }
-
-  /** endRecord(); false, with the record still open, when it does not fit the batch. */
-  private tryEndRecord(startLo: number, startHi: number): boolean {
-    try {
-      this.encoder.endRecord(this.ids, startLo, startHi);
-      return true;
-    } catch (error) {
-      if (!(error instanceof TraceKvError) || error.code !== 'ERR_BATCH_TOO_LARGE') throw error;
-      return false;
-    }
   }
 
   endGroup(): void {

@@ -143,10 +143,13 @@ describe('encoder limits', () => {
     parseSpanId(spans[3]!.spanId, ids, 16, 'spanId');
     const start = spans[3]!.startTimeUnixNano;
     expect(catchTraceKvError(() => byWriter.endRecord(ids, Number(start & 0xffff_ffffn), Number(start >> 32n))).code).toBe('ERR_BATCH_TOO_LARGE');
+    // tryEndRecord says the same without a throw, and also leaves the record open.
+    expect(byWriter.tryEndRecord(ids, Number(start & 0xffff_ffffn), Number(start >> 32n))).toBe(false);
+    expect(byWriter.openRecordLength).toBe(fourth.length);
     const first = byWriter.finish();
     expect(Buffer.from(first)).toEqual(Buffer.from(byAdd.finish()));
     expectBatchHolds(first, spans.slice(0, 3));
-    byWriter.endRecord(ids, Number(start & 0xffff_ffffn), Number(start >> 32n));
+    expect(byWriter.tryEndRecord(ids, Number(start & 0xffff_ffffn), Number(start >> 32n))).toBe(true);
     inPlace(byWriter, spans[4]!);
     expectBatchHolds(byWriter.finish(), spans.slice(3));
   });
