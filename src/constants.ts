@@ -314,6 +314,11 @@ export const UNIX_NANO_MAX = (1n << 64n) - 1n;
 export const OTLP_HTTP_PORT_DEFAULT = 4318;
 /** OTLP/gRPC's port in the OTLP specification. */
 export const OTLP_GRPC_PORT_DEFAULT = 4317;
+/** The query server's port (data-format.md §8): Tempo's HTTP port, where Grafana's Tempo data source looks. */
+export const QUERY_PORT_DEFAULT = 3200;
+/** How long a query client may take to send its request headers, and its whole request (a GET has no body to wait for). */
+export const QUERY_HEADERS_TIMEOUT_MS = 10_000;
+export const QUERY_REQUEST_TIMEOUT_MS = 60_000;
 /** The one OTLP/HTTP path for traces (OTLP specification, "OTLP/HTTP Request"). */
 export const OTLP_HTTP_TRACES_PATH = '/v1/traces';
 /** The one OTLP/gRPC method for traces: service opentelemetry.proto.collector.trace.v1.TraceService, method Export. */

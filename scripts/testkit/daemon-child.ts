@@ -62,6 +62,7 @@ interface ChildEvent {
   port?: number;
   otlpHttpPort?: number | null;
   otlpGrpcPort?: number | null;
+  queryPort?: number | null;
   memoryUsage?: unknown;
 }
 
@@ -70,6 +71,7 @@ export class DaemonChild {
   /** The OTLP receivers' ports from the handshake; null when the daemon serves no OTLP (--no-otlp). */
   otlpHttpPort: number | null = null;
   otlpGrpcPort: number | null = null;
+  queryPort: number | null = null;
   exit: DaemonExit | null = null;
   /** Resolves when the child has exited, however. */
   readonly exited: Promise<DaemonExit>;
@@ -113,6 +115,7 @@ export class DaemonChild {
     daemon.port = listening.port;
     daemon.otlpHttpPort = listening.otlpHttpPort ?? null;
     daemon.otlpGrpcPort = listening.otlpGrpcPort ?? null;
+    daemon.queryPort = listening.queryPort ?? null;
     return daemon;
   }
 

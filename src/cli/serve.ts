@@ -1,11 +1,11 @@
 /**
- * `tracekv serve`: the daemon, with its OTLP/HTTP and OTLP/gRPC receivers. Settings come from
+ * `tracekv serve`: the daemon, with its OTLP/HTTP and OTLP/gRPC receivers and its query server. Settings come from
  * flags, else from TRACEKV_* environment variables, else the defaults. SIGTERM and SIGINT stop it gracefully: stop accepting, finish
  * in-flight appends, sync and close the store, exit 0.
  */
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import { DAEMON_DIR_DEFAULT, DAEMON_HOST_DEFAULT, DAEMON_PORT_DEFAULT, OTLP_GRPC_PORT_DEFAULT, OTLP_HTTP_PORT_DEFAULT } from '../constants.js';
+import { DAEMON_DIR_DEFAULT, DAEMON_HOST_DEFAULT, DAEMON_PORT_DEFAULT, OTLP_GRPC_PORT_DEFAULT, OTLP_HTTP_PORT_DEFAULT, QUERY_PORT_DEFAULT } from '../constants.js';
 import { TraceKvError, invalidOption } from '../errors.js';
 import { startDaemon } from '../daemon/server.js';
 import type { DaemonOptions } from '../daemon/daemon-options.js';
@@ -23,6 +23,9 @@ interface ServeFlags {
   otlpGrpcPort?: string;
   /** commander's `--no-otlp`: false when given. */
   otlp?: boolean;
+  queryPort?: string;
+  /** commander's `--no-query`: false when given. */
+  query?: boolean;
 }
 
 function portOf(value: string, option = 'port'): number {
@@ -31,14 +34,14 @@ function portOf(value: string, option = 'port'): number {
   return port;
 }
 
-/** TRACEKV_OTLP=false (or 0, off, no) is --no-otlp; anything else keeps the receivers on. */
-function otlpEnabled(flag: boolean | undefined, env: string | undefined): boolean {
+/** TRACEKV_OTLP=false (TRACEKV_QUERY=false; or 0, off, no) is --no-otlp (--no-query); anything else keeps the face on. */
+function faceEnabled(flag: boolean | undefined, env: string | undefined, option: 'otlp' | 'query'): boolean {
   if (flag === false) return false;
   if (env === undefined) return true;
   const value = env.trim().toLowerCase();
   if (['false', '0', 'off', 'no'].includes(value)) return false;
   if (['true', '1', 'on', 'yes', ''].includes(value)) return true;
-  throw invalidOption('otlp', `TRACEKV_OTLP got ${env}; want true or false`);
+  throw invalidOption(option, `TRACEKV_${option.toUpperCase()} got ${env}; want true or false`);
 }
 
 export function daemonOptionsFrom(flags: ServeFlags, env: NodeJS.ProcessEnv): DaemonOptions {
@@ -47,13 +50,16 @@ export function daemonOptionsFrom(flags: ServeFlags, env: NodeJS.ProcessEnv): Da
     host: flags.host ?? env.TRACEKV_HOST ?? DAEMON_HOST_DEFAULT,
     port: portOf(flags.port ?? env.TRACEKV_PORT ?? String(DAEMON_PORT_DEFAULT)),
     insecure: flags.insecure === true,
-    otlp: otlpEnabled(flags.otlp, env.TRACEKV_OTLP),
+    otlp: faceEnabled(flags.otlp, env.TRACEKV_OTLP, 'otlp'),
+    query: faceEnabled(flags.query, env.TRACEKV_QUERY, 'query'),
   };
   // Unset, the OTLP ports are 4318 and 4317, or 0 when --port is 0 (see daemon-options.ts).
   const otlpHttpPort = flags.otlpHttpPort ?? env.TRACEKV_OTLP_HTTP_PORT;
   const otlpGrpcPort = flags.otlpGrpcPort ?? env.TRACEKV_OTLP_GRPC_PORT;
   if (otlpHttpPort !== undefined) options.otlpHttpPort = portOf(otlpHttpPort, 'otlpHttpPort');
   if (otlpGrpcPort !== undefined) options.otlpGrpcPort = portOf(otlpGrpcPort, 'otlpGrpcPort');
+  const queryPort = flags.queryPort ?? env.TRACEKV_QUERY_PORT;
+  if (queryPort !== undefined) options.queryPort = portOf(queryPort, 'queryPort');
   const retention = flags.retentionHours ?? env.TRACEKV_RETENTION_HOURS;
   const readers = flags.readerThreads ?? env.TRACEKV_READER_THREADS;
   // Store options are validated, with the option named, when the store opens.
@@ -85,6 +91,8 @@ export function registerServe(program: Command): void {
     .option('--otlp-http-port <port>', `OTLP/HTTP receiver port (env TRACEKV_OTLP_HTTP_PORT, default ${OTLP_HTTP_PORT_DEFAULT}; 0 when --port is 0)`)
     .option('--otlp-grpc-port <port>', `OTLP/gRPC receiver port (env TRACEKV_OTLP_GRPC_PORT, default ${OTLP_GRPC_PORT_DEFAULT}; 0 when --port is 0)`)
     .option('--no-otlp', 'serve no OTLP receivers (env TRACEKV_OTLP=false)')
+    .option('--query-port <port>', `HTTP query server port: Tempo's API (env TRACEKV_QUERY_PORT, default ${QUERY_PORT_DEFAULT}; 0 when --port is 0)`)
+    .option('--no-query', 'serve no query server (env TRACEKV_QUERY=false)')
     .action(async (flags: ServeFlags) => {
       // A log reader that went away (a closed pipe) must not take the daemon down with EPIPE.
       process.stdout.on('error', () => {});

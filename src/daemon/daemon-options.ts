@@ -24,6 +24,7 @@ import {
   IN_FLIGHT_BYTES_MAX_DEFAULT,
   OTLP_GRPC_PORT_DEFAULT,
   OTLP_HTTP_PORT_DEFAULT,
+  QUERY_PORT_DEFAULT,
   OTLP_REQUEST_BYTES_LIMIT,
   OTLP_TRANSCODE_THREADS_LIMIT,
   OTLP_REQUEST_BYTES_MAX_DEFAULT,
@@ -73,6 +74,10 @@ export interface DaemonOptions {
   otlpRequestBytesMax?: number;
   /** Worker threads that transcode OTLP requests; 0 (the default) transcodes on the daemon's thread. */
   otlpTranscodeThreads?: number;
+  /** Serve the HTTP query server (data-format.md §8). */
+  query?: boolean;
+  /** Query server port; 0 lets the OS choose. Unset: 3200, or 0 when `port` is 0. */
+  queryPort?: number;
   logger?: Logger;
 }
 
@@ -101,6 +106,8 @@ export const DAEMON_DEFAULTS: Omit<ResolvedDaemonOptions, 'token' | 'tls'> = {
   // spans/s against 270k–360k inline, scripts/bench/otlp-ingest.ts): cloning bodies and batches
   // across threads cost more than the second core gave, with zstd already on the threadpool.
   otlpTranscodeThreads: 0,
+  query: true,
+  queryPort: QUERY_PORT_DEFAULT,
   logger: (event) => process.stdout.write(`${JSON.stringify(event)}\n`),
 };
 
@@ -119,15 +126,18 @@ export function isLoopback(host: string): boolean {
   return false;
 }
 
-function checkOtlp(merged: ResolvedDaemonOptions): void {
+function checkFaces(merged: ResolvedDaemonOptions): void {
   if (typeof merged.otlp !== 'boolean') throw invalidOption('otlp', `got ${String(merged.otlp)}; want true or false`);
+  if (typeof merged.query !== 'boolean') throw invalidOption('query', `got ${String(merged.query)}; want true or false`);
   integerIn('otlpHttpPort', merged.otlpHttpPort, 0, 65_535);
   integerIn('otlpGrpcPort', merged.otlpGrpcPort, 0, 65_535);
+  integerIn('queryPort', merged.queryPort, 0, 65_535);
   integerIn('otlpRequestBytesMax', merged.otlpRequestBytesMax, 1, OTLP_REQUEST_BYTES_LIMIT);
   integerIn('otlpTranscodeThreads', merged.otlpTranscodeThreads, 0, OTLP_TRANSCODE_THREADS_LIMIT);
-  if (!merged.otlp) return;
   // Two listeners on one port: the second would fail with EADDRINUSE, after the store had opened.
-  const ports: [string, number][] = [['port', merged.port], ['otlpHttpPort', merged.otlpHttpPort], ['otlpGrpcPort', merged.otlpGrpcPort]];
+  const ports: [string, number][] = [['port', merged.port]];
+  if (merged.otlp) ports.push(['otlpHttpPort', merged.otlpHttpPort], ['otlpGrpcPort', merged.otlpGrpcPort]);
+  if (merged.query) ports.push(['queryPort', merged.queryPort]);
   for (const [i, [name, port]] of ports.entries()) {
     const clash = ports.slice(0, i).find(([, other]) => other === port && port !== 0);
     if (clash !== undefined) throw invalidOption(name, `got ${port}, the same as ${clash[0]}; want a port of its own (or 0)`);
@@ -141,6 +151,7 @@ export function resolveDaemonOptions(input: DaemonOptions): ResolvedDaemonOption
   for (const [key, value] of Object.entries(input)) if (value !== undefined) (merged as unknown as Record<string, unknown>)[key] = value;
   if (merged.port === 0 && input.otlpHttpPort === undefined) merged.otlpHttpPort = 0;
   if (merged.port === 0 && input.otlpGrpcPort === undefined) merged.otlpGrpcPort = 0;
+  if (merged.port === 0 && input.queryPort === undefined) merged.queryPort = 0;
   if (typeof merged.dir !== 'string' || merged.dir === '') throw invalidOption('dir', 'want a non-empty path');
   if (typeof merged.host !== 'string' || merged.host === '') throw invalidOption('host', 'want a host name or address');
   integerIn('port', merged.port, 0, 65_535);
@@ -159,7 +170,7 @@ export function resolveDaemonOptions(input: DaemonOptions): ResolvedDaemonOption
   integerIn('idleTimeoutMs', merged.idleTimeoutMs, 1, 24 * 3_600_000);
   integerIn('writeDeadlineMs', merged.writeDeadlineMs, 1, 3_600_000);
   integerIn('pendingOutputBytesMax', merged.pendingOutputBytesMax, 1, Number.MAX_SAFE_INTEGER);
-  checkOtlp(merged);
+  checkFaces(merged);
   if (!isLoopback(merged.host) && merged.token === undefined && merged.insecure !== true) {
     throw invalidOption('host', `${merged.host} is not a loopback address; set a token (TRACEKV_TOKEN) or pass --insecure explicitly`);
   }

@@ -14,6 +14,7 @@ import type { EmbeddedTraceStoreApi, RecoveryReport } from '../api/index.js';
 // The composition root: the one place the daemon names the store implementation, to open it.
 import { TraceStore } from '../store/trace-store.js';
 import { OtlpIngest, TranscodePool, startOtlpGrpc, startOtlpHttp, type IngestContext, type OtlpServer, type OtlpServerOptions } from '../receiver/index.js';
+import { startQueryServer, type QueryServer } from '../query/index.js';
 import { Connection, type ConnectionContext } from './connection.js';
 import { resolveDaemonOptions, type DaemonOptions, type ResolvedDaemonOptions } from './daemon-options.js';
 import { InFlightBudget } from './in-flight-budget.js';
@@ -25,6 +26,8 @@ export interface Daemon {
   /** Where the OTLP receivers listen; null when `otlp` is false. */
   readonly otlpHttpPort: number | null;
   readonly otlpGrpcPort: number | null;
+  /** Where the query server listens (data-format.md §8); null when `query` is false. */
+  readonly queryPort: number | null;
   readonly store: EmbeddedTraceStoreApi;
   readonly metrics: DaemonMetrics;
   /** Graceful: stop accepting, finish in-flight requests, close the store. Idempotent. */
@@ -167,6 +170,19 @@ async function listen(options: ResolvedDaemonOptions, store: EmbeddedTraceStoreA
     await new Promise<void>((resolve) => server.close(() => resolve()));
     throw error;
   }
+  let query: QueryServer | null = null;
+  try {
+    if (options.query) {
+      const { host, token, tls, idleTimeoutMs, maxConnections } = options;
+      query = await startQueryServer(store, { host, port: options.queryPort, token, tls, idleTimeoutMs, maxConnections, closeGraceMs: options.writeDeadlineMs }, options.logger);
+    }
+  } catch (error) {
+    await Promise.allSettled([receivers.http?.close(), receivers.grpc?.close()]);
+    await receivers.transcoder?.close();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    throw error;
+  }
+  const queryPort = query?.port ?? null;
   server.on('error', (error) => options.logger({ event: 'server_error', error: String(error) }));
   const address = server.address() as net.AddressInfo;
   const otlpHttpPort = receivers.http?.port ?? null;
@@ -178,6 +194,7 @@ async function listen(options: ResolvedDaemonOptions, store: EmbeddedTraceStoreA
     port: address.port,
     otlpHttpPort,
     otlpGrpcPort,
+    queryPort,
     dir: options.dir,
     tls: options.tls !== undefined,
     auth: options.token !== undefined,
@@ -189,14 +206,16 @@ async function listen(options: ResolvedDaemonOptions, store: EmbeddedTraceStoreA
     port: address.port,
     otlpHttpPort,
     otlpGrpcPort,
+    queryPort,
     store,
     metrics,
     close() {
       closing ??= (async () => {
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
         for (const connection of connections) connection.shutdown();
-        // The receivers answer what they hold (their appends are in `appends` too) and stop first.
-        await Promise.allSettled([receivers.http?.close(), receivers.grpc?.close()]);
+        // The receivers answer what they hold (their appends are in `appends` too) and stop first,
+        // with the query server, whose reads need the store open.
+        await Promise.allSettled([receivers.http?.close(), receivers.grpc?.close(), query?.close()]);
         await receivers.transcoder?.close();
         await Promise.allSettled([...appends]);
         await store.close();

@@ -24,7 +24,7 @@ import net from 'node:net';
 import { Metadata, Server, ServerCredentials, type ServerUnaryCall, type ServiceDefinition, type sendUnaryData } from '@grpc/grpc-js';
 import { OTLP_GRPC_CONNECTION_WINDOW_BYTES, OTLP_GRPC_EXPORT_PATH, OTLP_GRPC_STREAM_WINDOW_BYTES } from '../constants.js';
 import { assert, ioError } from '../errors.js';
-import { BearerToken } from './bearer-token.js';
+import { BearerToken } from '../protocol/bearer-token.js';
 import { encodeExportResponseProtobuf, type PartialSuccess } from './export-response.js';
 import type { OtlpServer, OtlpServerOptions } from './otlp-http.js';
 import type { IngestOutcome, OtlpIngest } from './otlp-ingest.js';

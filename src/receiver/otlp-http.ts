@@ -7,12 +7,11 @@
  * (Retry-After), 500 bug. A refusal made before the body was read whole also closes the
  * connection (`Connection: close`): the unread rest of the body cannot be trusted to be small.
  */
-import http from 'node:http';
-import https from 'node:https';
-import type net from 'node:net';
+import type http from 'node:http';
 import { OTLP_HTTP_HEADERS_TIMEOUT_MS, OTLP_HTTP_REQUEST_TIMEOUT_MS, OTLP_HTTP_TRACES_PATH } from '../constants.js';
-import { TraceKvError, ioError } from '../errors.js';
-import { BearerToken } from './bearer-token.js';
+import { TraceKvError } from '../errors.js';
+import { BearerToken } from '../protocol/bearer-token.js';
+import { listenHttp } from '../protocol/http-listener.js';
 import { encodeExportResponseJson, encodeExportResponseProtobuf } from './export-response.js';
 import type { IngestOutcome, OtlpFormat, OtlpIngest } from './otlp-ingest.js';
 import type { OtlpCounters } from './otlp-metrics.js';
@@ -200,45 +199,12 @@ export async function startOtlpHttp(
   logger: (event: Record<string, unknown>) => void,
 ): Promise<OtlpServer> {
   const handler = new OtlpHttpHandler(ingest, counters, options, logger);
-  const serverOptions: http.ServerOptions = {
-    headersTimeout: OTLP_HTTP_HEADERS_TIMEOUT_MS,
-    requestTimeout: OTLP_HTTP_REQUEST_TIMEOUT_MS,
-    keepAliveTimeout: options.idleTimeoutMs,
-  };
-  const onRequest = (request: http.IncomingMessage, response: http.ServerResponse) => {
-    handler.handle(request, response).catch((error: unknown) => handler.onUnexpected(response, error));
-  };
-  const server =
-    options.tls === undefined
-      ? http.createServer(serverOptions, onRequest)
-      : https.createServer({ ...serverOptions, cert: options.tls.cert, key: options.tls.key, minVersion: 'TLSv1.2' }, onRequest);
-  server.maxConnections = options.maxConnections;
-  // A client that fails the TLS handshake or sends a malformed request is its own problem.
-  server.on('tlsClientError', () => {});
-  server.on('clientError', (_error: Error, socket: net.Socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-    else socket.destroy();
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (error) => reject(ioError(`${options.host}:${options.port}`, 'listen (OTLP/HTTP)', error)));
-    server.listen(options.port, options.host, () => resolve());
-  });
-  server.on('error', (error) => logger({ event: 'server_error', face: 'otlpHttp', error: String(error) }));
-  const port = (server.address() as net.AddressInfo).port;
-  let closing: Promise<void> | null = null;
-  return {
-    port,
-    close() {
-      closing ??= (async () => {
-        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeIdleConnections();
-        await ingest.close();
-        server.closeIdleConnections();
-        const grace = new Promise<void>((resolve) => setTimeout(resolve, options.closeGraceMs).unref());
-        await Promise.race([stopped, grace]);
-        server.closeAllConnections();
-      })();
-      return closing;
+  const listener = await listenHttp(
+    { ...options, headersTimeoutMs: OTLP_HTTP_HEADERS_TIMEOUT_MS, requestTimeoutMs: OTLP_HTTP_REQUEST_TIMEOUT_MS, face: 'OTLP/HTTP' },
+    (request, response) => {
+      handler.handle(request, response).catch((error: unknown) => handler.onUnexpected(response, error));
     },
-  };
+    logger,
+  );
+  return { port: listener.port, close: () => listener.close(() => ingest.close()) };
 }

@@ -1,6 +1,7 @@
 /**
- * The daemon's token as OTLP sends it: `Authorization: Bearer <token>` (an HTTP header, or gRPC
- * `authorization` metadata). Compared in constant time, as the TCP HELLO is.
+ * The daemon's token as its HTTP faces take it: `Authorization: Bearer <token>` (an HTTP header,
+ * or gRPC `authorization` metadata), on the OTLP receivers and the query server. Compared in
+ * constant time, as the TCP HELLO is.
  */
 import crypto from 'node:crypto';
 

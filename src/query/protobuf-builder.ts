@@ -1,0 +1,186 @@
+/**
+ * A protobuf writer for whole messages with nested messages, into one growing buffer, for the
+ * query faces' replies (a trace of thousands of spans). A nested message's length is unknown until
+ * it ends: begin() reserves LENGTH_RESERVED_BYTES for it and end() writes the varint there, moving
+ * the body only when the varint is of another size (a body under 128 bytes moves one byte left; one
+ * of 16 KiB or more moves right). Nothing is allocated per field or per message, only when the
+ * buffer grows. Wire format: the protobuf encoding specification (varints little-endian base 128,
+ * int64 in two's complement over 10 bytes, fixed64/double little-endian).
+ */
+import { assert } from '../errors.js';
+
+const WIRE_VARINT = 0;
+const WIRE_I64 = 1;
+const WIRE_LEN = 2;
+const WIRE_I32 = 5;
+/** Room reserved for a nested message's length: two varint bytes hold lengths up to 16,383. */
+const LENGTH_RESERVED_BYTES = 2;
+/** Nested messages open at once, at most (a span's attributes nest a few levels; §2.5 bounds it). */
+const NESTING_MAX = 64;
+const INITIAL_BYTES = 64 * 1024;
+/** A buffer grown past this for one large reply is dropped at the next reset, not kept for good. */
+const KEPT_BYTES_MAX = 4 * 1024 * 1024;
+const TWO_32 = 0x1_0000_0000;
+
+export class ProtobufBuilder {
+  bytes: Buffer = Buffer.allocUnsafe(INITIAL_BYTES);
+  length = 0;
+  /** Where each open message's body starts, innermost last. */
+  private readonly starts = new Int32Array(NESTING_MAX);
+  private depth = 0;
+
+  /** Starts over: the buffer is kept for the next message, unless one large reply grew it past KEPT_BYTES_MAX. */
+  reset(): void {
+    if (this.bytes.length > KEPT_BYTES_MAX) this.bytes = Buffer.allocUnsafe(INITIAL_BYTES);
+    this.length = 0;
+    this.depth = 0;
+  }
+
+  /** The message so far, as a new Buffer of its own. */
+  finish(): Buffer {
+    assert(this.depth === 0, `finish with ${this.depth} messages still open`);
+    return Buffer.from(this.bytes.subarray(0, this.length));
+  }
+
+  /** Opens embedded message `field`; end() closes it. */
+  begin(field: number): void {
+    assert(this.depth < NESTING_MAX, `protobuf messages nested past ${NESTING_MAX}`);
+    this.tag(field, WIRE_LEN);
+    this.ensure(LENGTH_RESERVED_BYTES);
+    this.length += LENGTH_RESERVED_BYTES;
+    this.starts[this.depth++] = this.length;
+  }
+
+  end(): void {
+    assert(this.depth > 0, 'end without begin');
+    const start = this.starts[--this.depth]!;
+    const bodyLength = this.length - start;
+    const lengthBytes = varintBytes(bodyLength);
+    if (lengthBytes !== LENGTH_RESERVED_BYTES) {
+      const shift = lengthBytes - LENGTH_RESERVED_BYTES;
+      if (shift > 0) this.ensure(shift);
+      this.bytes.copyWithin(start + shift, start, this.length);
+      this.length += shift;
+    }
+    this.writeVarintAt(start - LENGTH_RESERVED_BYTES, bodyLength);
+  }
+
+  /** A varint field (uint32, uint64 below 2^53, enum); 0 is left out, as proto3 does, unless `present` (a oneof member). */
+  uint(field: number, value: number, present = false): void {
+    if (value === 0 && !present) return;
+    this.tag(field, WIRE_VARINT);
+    this.varint(value);
+  }
+
+  /** An int64 field from a bigint, two's complement; 0 is left out unless `present` (a oneof member). */
+  int64(field: number, value: bigint, present = false): void {
+    if (value === 0n && !present) return;
+    this.tag(field, WIRE_VARINT);
+    let rest = BigInt.asUintN(64, value);
+    this.ensure(10);
+    while (rest >= 0x80n) {
+      this.bytes[this.length++] = Number(rest & 0x7fn) | 0x80;
+      rest >>= 7n;
+    }
+    this.bytes[this.length++] = Number(rest);
+  }
+
+  /** A fixed64 field from a non-negative bigint below 2^64; 0 is left out. */
+  fixed64(field: number, value: bigint): void {
+    if (value === 0n) return;
+    this.tag(field, WIRE_I64);
+    this.ensure(8);
+    this.bytes.writeBigUInt64LE(value, this.length);
+    this.length += 8;
+  }
+
+  /** A fixed32 field; 0 is left out unless `present` (a stored value that was sent, such as span flags 0). */
+  fixed32(field: number, value: number, present = false): void {
+    if (value === 0 && !present) return;
+    this.tag(field, WIRE_I32);
+    this.ensure(4);
+    this.bytes.writeUInt32LE(value >>> 0, this.length);
+    this.length += 4;
+  }
+
+  /** A double field, always written when present (an AnyValue's double_value 0 is still set). */
+  double(field: number, value: number): void {
+    this.tag(field, WIRE_I64);
+    this.ensure(8);
+    this.bytes.writeDoubleLE(value, this.length);
+    this.length += 8;
+  }
+
+  /** A string field in UTF-8, written even when empty (callers leave out what proto3 would). */
+  string(field: number, value: string): void {
+    this.tag(field, WIRE_LEN);
+    // At most 3 bytes per UTF-16 unit; the length varint is written once the size is known.
+    const most = value.length * 3;
+    this.ensure(5 + most);
+    const lengthAt = this.length;
+    const lengthBytes = varintBytes(most);
+    const written = this.bytes.write(value, lengthAt + lengthBytes, 'utf8');
+    const exact = varintBytes(written);
+    if (exact !== lengthBytes) this.bytes.copyWithin(lengthAt + exact, lengthAt + lengthBytes, lengthAt + lengthBytes + written);
+    this.writeVarintAt(lengthAt, written);
+    this.length = lengthAt + exact + written;
+  }
+
+  /** A bytes field, written even when empty. */
+  bytesField(field: number, value: Uint8Array): void {
+    this.tag(field, WIRE_LEN);
+    this.varint(value.length);
+    this.ensure(value.length);
+    this.bytes.set(value, this.length);
+    this.length += value.length;
+  }
+
+  /** A bytes field from lowercase or uppercase hex (a stored id), without an intermediate array. */
+  hexBytes(field: number, hex: string): void {
+    const count = hex.length >>> 1;
+    this.tag(field, WIRE_LEN);
+    this.varint(count);
+    this.ensure(count);
+    const written = this.bytes.write(hex, this.length, count, 'hex');
+    assert(written === count && hex.length === count * 2, `hex id ${hex}`);
+    this.length += written;
+  }
+
+  private tag(field: number, wireType: number): void {
+    this.varint(field * 8 + wireType);
+  }
+
+  private varint(value: number): void {
+    this.ensure(10);
+    this.length = this.writeVarintAt(this.length, value);
+  }
+
+  /** Writes `value` (a safe non-negative integer) at `at`; returns the position after it. */
+  private writeVarintAt(at: number, value: number): number {
+    const bytes = this.bytes;
+    let rest = value;
+    while (rest >= 0x80) {
+      bytes[at++] = (rest % 0x80) | 0x80;
+      rest = rest >= TWO_32 ? Math.floor(rest / 0x80) : rest >>> 7;
+    }
+    bytes[at++] = rest;
+    return at;
+  }
+
+  private ensure(extra: number): void {
+    const needed = this.length + extra;
+    if (needed <= this.bytes.length) return;
+    let size = this.bytes.length * 2;
+    while (size < needed) size *= 2;
+    const grown = Buffer.allocUnsafe(size);
+    this.bytes.copy(grown, 0, 0, this.length);
+    this.bytes = grown;
+  }
+}
+
+/** Bytes of `value` as a varint. */
+function varintBytes(value: number): number {
+  let bytes = 1;
+  for (let rest = value; rest >= 0x80; rest = Math.floor(rest / 0x80)) bytes++;
+  return bytes;
+}

@@ -1,0 +1,86 @@
+/**
+ * Tempo's trace-by-ID API, as Grafana's Tempo data source calls it (data-format.md §8.2):
+ * `GET /api/v2/traces/<id>` answers a TraceByIDResponse, `GET /api/traces/<id>` a Trace, each in
+ * protobuf when the request accepts `application/protobuf` (Grafana's backend does) and in
+ * Tempo's proto JSON otherwise. A missing trace is 404 on both: Grafana retries v1 after a v2 404.
+ * A trace past the store's traceBytesMax comes back with the spans that fit, marked PARTIAL in v2.
+ */
+import type { Span, TimeBoundsInput, Trace } from '../api/index.js';
+import { TRACE_ID_BYTES } from '../constants.js';
+import { ProtobufBuilder } from './protobuf-builder.js';
+import { resourceSpansJson } from './trace-json.js';
+import { writeTracesData } from './trace-protobuf.js';
+
+/** TraceByIDResponse fields (Tempo's tempopb): trace 1, metrics 2, status 3, message 4. */
+const TRACE_BY_ID_TRACE = 1;
+const TRACE_BY_ID_STATUS = 3;
+const TRACE_BY_ID_MESSAGE = 4;
+/** TraceByIDResponse.PartialStatus: COMPLETE is 0. */
+const PARTIAL_STATUS_PARTIAL = 1;
+const NANOS_PER_SECOND = 1_000_000_000n;
+/** Unix seconds in a query string: at most this many digits (the year 33658). */
+const UNIX_SECONDS_DIGITS_MAX = 12;
+
+export type TraceApiVersion = 'v1' | 'v2';
+export type ReplyFormat = 'protobuf' | 'json';
+
+export const PROTOBUF_CONTENT_TYPE = 'application/protobuf';
+export const JSON_CONTENT_TYPE = 'application/json';
+
+/** The reply format an Accept header asks for: protobuf only when it names it. */
+export function replyFormatOf(accept: string | undefined): ReplyFormat {
+  return accept !== undefined && /application\/(x-)?protobuf/i.test(accept) ? 'protobuf' : 'json';
+}
+
+/**
+ * A trace id as Tempo takes it: 1–32 hex digits, left-padded with zeros to 16 bytes (Tempo
+ * accepts ids shorter than 32 digits, as some clients drop leading zeros). Null when it is not one.
+ */
+export function parseTempoTraceId(text: string): string | null {
+  if (!/^[0-9a-fA-F]{1,32}$/.test(text)) return null;
+  const hex = text.toLowerCase().padStart(TRACE_ID_BYTES * 2, '0');
+  return /^0+$/.test(hex) ? null : hex;
+}
+
+/**
+ * `start` and `end` (Unix seconds, either optional) as read bounds over span start times:
+ * [start s, end s + 1 s). A string naming the bad parameter when they are not.
+ */
+export function parseTimeRange(params: URLSearchParams): TimeBoundsInput | string {
+  const bounds: TimeBoundsInput = {};
+  const start = params.get('start');
+  const end = params.get('end');
+  for (const [name, value] of [['start', start], ['end', end]] as const) {
+    if (value !== null && value !== '' && !new RegExp(`^\\d{1,${UNIX_SECONDS_DIGITS_MAX}}$`).test(value)) {
+      return `${name} got ${JSON.stringify(value)}; want Unix seconds (an integer ≥ 0)`;
+    }
+  }
+  if (start !== null && start !== '' && start !== '0') bounds.startTimeUnixNano = BigInt(start) * NANOS_PER_SECOND;
+  if (end !== null && end !== '' && end !== '0') bounds.endTimeUnixNano = (BigInt(end) + 1n) * NANOS_PER_SECOND - 1n;
+  if (bounds.startTimeUnixNano !== undefined && bounds.endTimeUnixNano !== undefined && bounds.startTimeUnixNano > bounds.endTimeUnixNano) {
+    return `start got ${start}, after end ${end}; want start ≤ end`;
+  }
+  return bounds;
+}
+
+/** The body of a found trace's reply. */
+export function traceReplyBody(trace: Trace<Span>, version: TraceApiVersion, format: ReplyFormat, builder: ProtobufBuilder): Buffer {
+  const message = trace.partial === true ? `trace exceeds traceBytesMax; only part of it is returned: ${trace.partialReason ?? ''}`.trimEnd() : undefined;
+  if (format === 'protobuf') {
+    builder.reset();
+    if (version === 'v1') writeTracesData(builder, trace.spans);
+    else {
+      builder.begin(TRACE_BY_ID_TRACE);
+      writeTracesData(builder, trace.spans);
+      builder.end();
+      if (message !== undefined) {
+        builder.uint(TRACE_BY_ID_STATUS, PARTIAL_STATUS_PARTIAL);
+        builder.string(TRACE_BY_ID_MESSAGE, message);
+      }
+    }
+    return builder.finish();
+  }
+  const resourceSpans = resourceSpansJson(trace.spans, 'base64');
+  if (version === 'v1') return Buffer.from(JSON.stringify({ batches: resourceSpans }));
+  return Buffer.from(JSON.stringify(message === undefined ? { trace: { resourceSpans } } : { trace: { resourceSpans }, status: 'PARTIAL', message }));
+}

@@ -1,0 +1,167 @@
+/**
+ * A stored trace as OTLP protobuf `TracesData` (data-format.md §8.2), the body Tempo's
+ * trace-by-ID API nests in its replies. Spans are grouped into one ResourceSpans per resource and
+ * one ScopeSpans per scope, in the order each was first met; decoded spans of one batch share
+ * their resource and scope objects, so the grouping is by identity, with no comparison of
+ * attributes. Every span field the store keeps is written (§7.1 is the mapping in the other
+ * direction); proto3 defaults are left out, except a span's status, which is always written, as
+ * the OpenTelemetry exporters do, and flags the store holds (0 included: a sender wrote them), so
+ * that writing a stored span as OTLP and reading it back gives the same record.
+ */
+import type { AttributeValue, Attributes, Resource, Scope, Span } from '../batch/types.js';
+import {
+  ANY_VALUE,
+  EVENT,
+  KEY_VALUE_KEY,
+  KEY_VALUE_VALUE,
+  LINK,
+  LIST_VALUES,
+  RESOURCE_ATTRIBUTES,
+  RESOURCE_DROPPED_ATTRIBUTES_COUNT,
+  RESOURCE_SPANS_RESOURCE,
+  RESOURCE_SPANS_SCHEMA_URL,
+  RESOURCE_SPANS_SCOPE_SPANS,
+  SCOPE_ATTRIBUTES,
+  SCOPE_DROPPED_ATTRIBUTES_COUNT,
+  SCOPE_NAME,
+  SCOPE_SPANS_SCHEMA_URL,
+  SCOPE_SPANS_SCOPE,
+  SCOPE_SPANS_SPANS,
+  SCOPE_VERSION,
+  SPAN,
+  STATUS,
+  TRACES_DATA_RESOURCE_SPANS,
+} from '../otlp/otlp-fields.js';
+import type { ProtobufBuilder } from './protobuf-builder.js';
+
+/** One resource's spans, by scope: what a ResourceSpans holds. */
+export interface ResourceGroup {
+  resource: Resource;
+  scopes: { scope: Scope; spans: Span[] }[];
+}
+
+/** The spans grouped by resource, then scope, by object identity, in first-seen order. */
+export function groupSpans(spans: readonly Span[]): ResourceGroup[] {
+  const groups = new Map<Resource, { group: ResourceGroup; byScope: Map<Scope, Span[]> }>();
+  for (const span of spans) {
+    let entry = groups.get(span.resource);
+    if (entry === undefined) {
+      entry = { group: { resource: span.resource, scopes: [] }, byScope: new Map() };
+      groups.set(span.resource, entry);
+    }
+    let scoped = entry.byScope.get(span.scope);
+    if (scoped === undefined) {
+      scoped = [];
+      entry.byScope.set(span.scope, scoped);
+      entry.group.scopes.push({ scope: span.scope, spans: scoped });
+    }
+    scoped.push(span);
+  }
+  return [...groups.values()].map((entry) => entry.group);
+}
+
+/** Writes the fields of a TracesData (or Tempo's wire-identical Trace) into `out`, at its current message level. */
+export function writeTracesData(out: ProtobufBuilder, spans: readonly Span[]): void {
+  for (const group of groupSpans(spans)) {
+    out.begin(TRACES_DATA_RESOURCE_SPANS);
+    out.begin(RESOURCE_SPANS_RESOURCE);
+    writeAttributes(out, RESOURCE_ATTRIBUTES, group.resource.attributes);
+    out.uint(RESOURCE_DROPPED_ATTRIBUTES_COUNT, group.resource.droppedAttributesCount);
+    out.end();
+    for (const { scope, spans: scoped } of group.scopes) {
+      out.begin(RESOURCE_SPANS_SCOPE_SPANS);
+      out.begin(SCOPE_SPANS_SCOPE);
+      if (scope.name) out.string(SCOPE_NAME, scope.name);
+      if (scope.version) out.string(SCOPE_VERSION, scope.version);
+      writeAttributes(out, SCOPE_ATTRIBUTES, scope.attributes);
+      out.uint(SCOPE_DROPPED_ATTRIBUTES_COUNT, scope.droppedAttributesCount);
+      out.end();
+      for (const span of scoped) writeSpan(out, span);
+      if (scope.schemaUrl) out.string(SCOPE_SPANS_SCHEMA_URL, scope.schemaUrl);
+      out.end();
+    }
+    if (group.resource.schemaUrl) out.string(RESOURCE_SPANS_SCHEMA_URL, group.resource.schemaUrl);
+    out.end();
+  }
+}
+
+function writeSpan(out: ProtobufBuilder, span: Span): void {
+  out.begin(SCOPE_SPANS_SPANS);
+  out.hexBytes(SPAN.traceId, span.traceId);
+  out.hexBytes(SPAN.spanId, span.spanId);
+  if (span.traceState) out.string(SPAN.traceState, span.traceState);
+  if (span.parentSpanId !== undefined) out.hexBytes(SPAN.parentSpanId, span.parentSpanId);
+  out.string(SPAN.name, span.name);
+  out.uint(SPAN.kind, span.kind);
+  out.fixed64(SPAN.startTimeUnixNano, span.startTimeUnixNano);
+  out.fixed64(SPAN.endTimeUnixNano, span.endTimeUnixNano);
+  writeAttributes(out, SPAN.attributes, span.attributes);
+  out.uint(SPAN.droppedAttributesCount, span.droppedAttributesCount);
+  for (const event of span.events) {
+    out.begin(SPAN.events);
+    out.fixed64(EVENT.timeUnixNano, event.timeUnixNano);
+    out.string(EVENT.name, event.name);
+    writeAttributes(out, EVENT.attributes, event.attributes);
+    out.uint(EVENT.droppedAttributesCount, event.droppedAttributesCount);
+    out.end();
+  }
+  out.uint(SPAN.droppedEventsCount, span.droppedEventsCount);
+  for (const link of span.links) {
+    out.begin(SPAN.links);
+    out.hexBytes(LINK.traceId, link.traceId);
+    out.hexBytes(LINK.spanId, link.spanId);
+    if (link.traceState) out.string(LINK.traceState, link.traceState);
+    writeAttributes(out, LINK.attributes, link.attributes);
+    out.uint(LINK.droppedAttributesCount, link.droppedAttributesCount);
+    if (link.flags !== undefined) out.fixed32(LINK.flags, link.flags, true);
+    out.end();
+  }
+  out.uint(SPAN.droppedLinksCount, span.droppedLinksCount);
+  out.begin(SPAN.status);
+  if (span.status.message) out.string(STATUS.message, span.status.message);
+  out.uint(STATUS.code, span.status.code);
+  out.end();
+  if (span.flags !== undefined) out.fixed32(SPAN.flags, span.flags, true);
+  out.end();
+}
+
+/** Repeated KeyValue `field`, one per attribute, in the map's order. */
+function writeAttributes(out: ProtobufBuilder, field: number, attributes: Attributes): void {
+  for (const key in attributes) {
+    out.begin(field);
+    out.string(KEY_VALUE_KEY, key);
+    writeAnyValue(out, KEY_VALUE_VALUE, attributes[key]!);
+    out.end();
+  }
+}
+
+function writeAnyValue(out: ProtobufBuilder, field: number, value: AttributeValue): void {
+  out.begin(field);
+  switch (typeof value) {
+    case 'string':
+      out.string(ANY_VALUE.string, value);
+      break;
+    // A oneof member is written even at its default: it says which value is set.
+    case 'boolean':
+      out.uint(ANY_VALUE.bool, value ? 1 : 0, true);
+      break;
+    case 'bigint':
+      out.int64(ANY_VALUE.int, value, true);
+      break;
+    case 'number':
+      out.double(ANY_VALUE.double, value);
+      break;
+    default:
+      if (value instanceof Uint8Array) out.bytesField(ANY_VALUE.bytes, value);
+      else if (Array.isArray(value)) {
+        out.begin(ANY_VALUE.array);
+        for (const item of value) writeAnyValue(out, LIST_VALUES, item);
+        out.end();
+      } else {
+        out.begin(ANY_VALUE.kvlist);
+        writeAttributes(out, LIST_VALUES, value);
+        out.end();
+      }
+  }
+  out.end();
+}
