@@ -319,6 +319,12 @@ export const QUERY_PORT_DEFAULT = 3200;
 /** How long a query client may take to send its request headers, and its whole request (a GET has no body to wait for). */
 export const QUERY_HEADERS_TIMEOUT_MS = 10_000;
 export const QUERY_REQUEST_TIMEOUT_MS = 60_000;
+/**
+ * Largest body of the query server's bulk read (`POST /api/v2/traces:batch`): room for the ids of
+ * requestTracesMax's default (10,000 × 35 bytes as JSON strings) with slack, and small enough that
+ * parsing it is no burden; the ids, not the body, are the real bound.
+ */
+export const QUERY_BATCH_BODY_BYTES_MAX = 1024 * 1024;
 /** The one OTLP/HTTP path for traces (OTLP specification, "OTLP/HTTP Request"). */
 export const OTLP_HTTP_TRACES_PATH = '/v1/traces';
 /** The one OTLP/gRPC method for traces: service opentelemetry.proto.collector.trace.v1.TraceService, method Export. */

@@ -135,12 +135,14 @@ export interface TraceStoreApi {
 
 /**
  * The embedded store's side of the interface, which the daemon serves: `stats()` answers at once,
- * and reads take options whose `raw` is only known at run time (it comes off the wire). The daemon
- * needs nothing else of the store.
+ * reads take options whose `raw` is only known at run time (it comes off the wire), and the query
+ * server's bulk read streams. The daemon needs nothing else of the store.
  */
 export interface EmbeddedTraceStoreApi extends TraceStoreApi {
   getTraces(traceIds: (TraceIdInput | TraceQuery)[], options: ReadOptions & { raw: true }): Promise<(Trace<RawSpan> | null)[]>;
   getTraces(traceIds: (TraceIdInput | TraceQuery)[], options?: ReadOptions & { raw?: false }): Promise<(Trace<Span> | null)[]>;
   getTraces(traceIds: (TraceIdInput | TraceQuery)[], options?: ReadOptions): Promise<(Trace<Span | RawSpan> | null)[]>;
+  getTracesStream(traceIds: Iterable<TraceIdInput | TraceQuery>, options: ReadOptions & { raw: true }): AsyncGenerator<StreamedTrace<RawSpan>>;
+  getTracesStream(traceIds: Iterable<TraceIdInput | TraceQuery>, options?: ReadOptions & { raw?: false }): AsyncGenerator<StreamedTrace<Span>>;
   stats(): StoreStats;
 }

@@ -174,7 +174,8 @@ async function listen(options: ResolvedDaemonOptions, store: EmbeddedTraceStoreA
   try {
     if (options.query) {
       const { host, token, tls, idleTimeoutMs, maxConnections } = options;
-      query = await startQueryServer(store, { host, port: options.queryPort, token, tls, idleTimeoutMs, maxConnections, closeGraceMs: options.writeDeadlineMs }, options.logger);
+      const requestTracesMax = options.store.requestTracesMax ?? REQUEST_TRACES_MAX_DEFAULT;
+      query = await startQueryServer(store, { host, port: options.queryPort, token, tls, idleTimeoutMs, maxConnections, closeGraceMs: options.writeDeadlineMs, requestTracesMax }, options.logger);
     }
   } catch (error) {
     await Promise.allSettled([receivers.http?.close(), receivers.grpc?.close()]);

@@ -2,20 +2,22 @@
  * The query server of `tracekv serve` (data-format.md §8): HTTP on port 3200 by default (Tempo's),
  * bound like the daemon, with its TLS and token. Routes:
  * - `GET /api/v2/traces/<id>`, `GET /api/traces/<id>`: Tempo's trace-by-ID (tempo-api.ts);
+ * - `POST /api/v2/traces:batch`: many traces at once, NDJSON in input order (Tempo has none);
  * - `GET /api/echo` (Grafana's "Save & test"), `GET /api/status/buildinfo`;
  * - `GET /ready`, the one route open without the token: a health probe carries none.
  *
- * node:http, not a framework: five GET routes matched on a split path need no router, the OTLP
+ * node:http, not a framework: six routes matched on the path need no router, the OTLP
  * receiver already runs on node:http with the same limits and close (protocol/http-listener.ts),
  * and a trace reply is one Buffer written once.
  */
 import type http from 'node:http';
 import { createRequire } from 'node:module';
-import type { Span, TimeBoundsInput, Trace } from '../api/index.js';
-import { QUERY_HEADERS_TIMEOUT_MS, QUERY_REQUEST_TIMEOUT_MS } from '../constants.js';
+import type { Span, StreamedTrace, TimeBoundsInput, Trace } from '../api/index.js';
+import { QUERY_BATCH_BODY_BYTES_MAX, QUERY_HEADERS_TIMEOUT_MS, QUERY_REQUEST_TIMEOUT_MS } from '../constants.js';
 import { TraceKvError } from '../errors.js';
 import { BearerToken } from '../protocol/bearer-token.js';
 import { listenHttp, type HttpListener } from '../protocol/http-listener.js';
+import { readRequestBody } from '../protocol/request-body.js';
 import { ProtobufBuilder } from './protobuf-builder.js';
 import {
   JSON_CONTENT_TYPE,
@@ -23,13 +25,15 @@ import {
   parseTempoTraceId,
   parseTimeRange,
   replyFormatOf,
+  traceByIdJson,
   traceReplyBody,
   type TraceApiVersion,
 } from './tempo-api.js';
 
-/** What the query server reads through: the daemon's store (getTrace, with its time bounds). */
+/** What the query server reads through: the daemon's store (getTrace and getTracesStream, with time bounds). */
 export interface QueryStore {
   getTrace(traceId: string, options: TimeBoundsInput): Promise<Trace<Span> | null>;
+  getTracesStream(traceIds: Iterable<string>, options: TimeBoundsInput): AsyncGenerator<StreamedTrace<Span>>;
 }
 
 export interface QueryServerOptions {
@@ -40,6 +44,8 @@ export interface QueryServerOptions {
   idleTimeoutMs: number;
   maxConnections: number;
   closeGraceMs: number;
+  /** Most ids one bulk read may ask for: the store's requestTracesMax. */
+  requestTracesMax: number;
 }
 
 export interface QueryCounters {
@@ -57,6 +63,8 @@ export interface QueryServer {
 const TEXT_CONTENT_TYPE = 'text/plain; charset=utf-8';
 const TRACES_V2_PREFIX = '/api/v2/traces/';
 const TRACES_V1_PREFIX = '/api/traces/';
+const TRACES_BATCH_PATH = '/api/v2/traces:batch';
+const NDJSON_CONTENT_TYPE = 'application/x-ndjson';
 
 interface Reply {
   status: number;
@@ -83,6 +91,7 @@ class QueryHandler {
   constructor(
     private readonly store: QueryStore,
     token: string | undefined,
+    private readonly requestTracesMax: number,
     private readonly logger: (event: Record<string, unknown>) => void,
   ) {
     this.token = new BearerToken(token);
@@ -90,8 +99,10 @@ class QueryHandler {
 
   handle(request: http.IncomingMessage, response: http.ServerResponse): void {
     this.counters.requests++;
-    const work = this.reply(request).then(
-      (reply) => this.send(response, reply),
+    const work = this.reply(request, response).then(
+      (reply) => {
+        if (reply !== null) this.send(response, reply);
+      },
       (error: unknown) => {
         this.logger({ event: 'query_internal_error', error: String(error) });
         this.send(response, text(500, `internal error: ${String(error)}`));
@@ -105,16 +116,20 @@ class QueryHandler {
     await Promise.allSettled([...this.inFlight]);
   }
 
-  private async reply(request: http.IncomingMessage): Promise<Reply> {
+  /** The reply, or null when the route streamed its own (the bulk read). */
+  private async reply(request: http.IncomingMessage, response: http.ServerResponse): Promise<Reply | null> {
     const url = new URL(request.url ?? '/', 'http://query');
     const path = url.pathname;
-    const route = path === '/ready' || path === '/api/echo' || path === '/api/status/buildinfo' || path.startsWith(TRACES_V2_PREFIX) || path.startsWith(TRACES_V1_PREFIX);
+    const route = path === '/ready' || path === '/api/echo' || path === '/api/status/buildinfo' || path === TRACES_BATCH_PATH || path.startsWith(TRACES_V2_PREFIX) || path.startsWith(TRACES_V1_PREFIX);
     if (!route) return text(404, `no route for ${path}`);
-    if (request.method !== 'GET') return text(405, `method got ${request.method}; want GET`, { allow: 'GET' });
+    const method = path === TRACES_BATCH_PATH ? 'POST' : 'GET';
+    // Refused before the body is read: the connection closes rather than drain an unread body.
+    if (request.method !== method) return text(405, `method got ${request.method}; want ${method}`, { allow: method, connection: 'close' });
     if (path === '/ready') return text(200, 'ready');
     if (!this.token.allows(request.headers.authorization)) {
-      return text(401, 'wrong or missing token; want Authorization: Bearer <TRACEKV_TOKEN>', { 'www-authenticate': 'Bearer' });
+      return text(401, 'wrong or missing token; want Authorization: Bearer <TRACEKV_TOKEN>', { 'www-authenticate': 'Bearer', connection: 'close' });
     }
+    if (path === TRACES_BATCH_PATH) return this.bulk(request, response);
     if (path === '/api/echo') return { status: 200, contentType: TEXT_CONTENT_TYPE, body: 'echo' };
     if (path === '/api/status/buildinfo') return { status: 200, contentType: JSON_CONTENT_TYPE, body: this.buildInfo };
     const version: TraceApiVersion = path.startsWith(TRACES_V2_PREFIX) ? 'v2' : 'v1';
@@ -137,9 +152,80 @@ class QueryHandler {
     return { status: 200, contentType: format === 'protobuf' ? PROTOBUF_CONTENT_TYPE : JSON_CONTENT_TYPE, body: traceReplyBody(trace, version, format, this.builder) };
   }
 
-  private send(response: http.ServerResponse, reply: Reply): void {
-    const key = String(reply.status);
+  /**
+   * `POST /api/v2/traces:batch` with `{"ids": [...], "start"?, "end"?}`: NDJSON, one line per id in
+   * input order, the v2 JSON reply of its trace or `null` for a miss (data-format.md §8.4). The
+   * first traces are read before the status line, so a store that cannot read at all still gets
+   * its status code; a failure after that ends the reply with an `{"error": …}` line instead.
+   */
+  private async bulk(request: http.IncomingMessage, response: http.ServerResponse): Promise<Reply | null> {
+    const parsed = await this.bulkRequest(request);
+    if ('status' in parsed) return parsed;
+    const traces = this.store.getTracesStream(parsed.ids, parsed.bounds);
+    let first: IteratorResult<StreamedTrace<Span>>;
+    try {
+      first = await traces.next();
+    } catch (error) {
+      return storeErrorReply(error);
+    }
+    this.count(200);
+    response.writeHead(200, { 'content-type': NDJSON_CONTENT_TYPE });
+    try {
+      for (let item = first; item.done !== true; item = await traces.next()) {
+        if (response.destroyed) break;
+        const line = item.value.trace === null ? 'null\n' : `${JSON.stringify(traceByIdJson(item.value.trace))}\n`;
+        if (!response.write(line)) await new Promise<void>((resolve) => response.once('drain', resolve).once('close', resolve));
+      }
+    } catch (error) {
+      const failure = error instanceof TraceKvError ? { code: error.code, message: error.message } : { code: 'ERR_INTERNAL', message: String(error) };
+      if (!(error instanceof TraceKvError)) this.logger({ event: 'query_internal_error', error: String(error) });
+      response.write(`${JSON.stringify({ error: failure })}\n`);
+    } finally {
+      await traces.return(undefined);
+    }
+    response.end();
+    return null;
+  }
+
+  /** The bulk read's ids and bounds, or the reply that refuses them. */
+  private async bulkRequest(request: http.IncomingMessage): Promise<{ ids: string[]; bounds: TimeBoundsInput } | Reply> {
+    if (!/^application\/json\b/i.test(request.headers['content-type'] ?? '')) return text(415, `Content-Type got ${request.headers['content-type'] ?? 'none'}; want application/json`, { connection: 'close' });
+    let body: Buffer;
+    try {
+      const length = Number(request.headers['content-length']);
+      body = await readRequestBody(request, 'identity', { bytesMax: QUERY_BATCH_BODY_BYTES_MAX, name: 'QUERY_BATCH_BODY_BYTES_MAX' }, Number.isSafeInteger(length) ? length : undefined);
+    } catch (error) {
+      if (error instanceof TraceKvError && error.code === 'ERR_REQUEST_TOO_LARGE') return text(413, error.message, { connection: 'close' });
+      throw error;
+    }
+    let input: unknown;
+    try {
+      input = JSON.parse(body.toString('utf8'));
+    } catch (error) {
+      return text(400, `body is not JSON: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    const { ids, start, end } = (input ?? {}) as { ids?: unknown; start?: unknown; end?: unknown };
+    if (input === null || typeof input !== 'object' || !Array.isArray(ids)) return text(400, 'body got no "ids" array; want {"ids": ["<hex trace id>", …], "start"?: s, "end"?: s}');
+    if (ids.length === 0 || ids.length > this.requestTracesMax) return text(ids.length === 0 ? 400 : 413, `ids got ${ids.length}; want 1 to requestTracesMax (${this.requestTracesMax})`);
+    const parsedIds: string[] = [];
+    for (const [index, id] of ids.entries()) {
+      const parsed = typeof id === 'string' ? parseTempoTraceId(id) : null;
+      if (parsed === null) return text(400, `ids[${index}] got ${JSON.stringify(id)}; want 1 to 32 hex digits, not all zero`);
+      parsedIds.push(parsed);
+    }
+    const seconds = (value: unknown) => (value === undefined || value === null ? null : typeof value === 'number' || typeof value === 'string' ? String(value) : '?');
+    const bounds = parseTimeRange({ get: (name) => seconds(name === 'start' ? start : end) });
+    if (typeof bounds === 'string') return text(400, bounds);
+    return { ids: parsedIds, bounds };
+  }
+
+  private count(status: number): void {
+    const key = String(status);
     this.counters.replies[key] = (this.counters.replies[key] ?? 0) + 1;
+  }
+
+  private send(response: http.ServerResponse, reply: Reply): void {
+    this.count(reply.status);
     if (response.destroyed || response.headersSent) return;
     response.writeHead(reply.status, { ...reply.headers, 'content-type': reply.contentType, 'content-length': Buffer.byteLength(reply.body) });
     response.end(reply.body);
@@ -165,7 +251,7 @@ function storeErrorReply(error: unknown): Reply {
 }
 
 export async function startQueryServer(store: QueryStore, options: QueryServerOptions, logger: (event: Record<string, unknown>) => void): Promise<QueryServer> {
-  const handler = new QueryHandler(store, options.token, logger);
+  const handler = new QueryHandler(store, options.token, options.requestTracesMax, logger);
   const listener: HttpListener = await listenHttp(
     { ...options, headersTimeoutMs: QUERY_HEADERS_TIMEOUT_MS, requestTimeoutMs: QUERY_REQUEST_TIMEOUT_MS, face: 'query' },
     (request, response) => handler.handle(request, response),

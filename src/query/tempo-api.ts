@@ -46,7 +46,7 @@ export function parseTempoTraceId(text: string): string | null {
  * `start` and `end` (Unix seconds, either optional) as read bounds over span start times:
  * [start s, end s + 1 s). A string naming the bad parameter when they are not.
  */
-export function parseTimeRange(params: URLSearchParams): TimeBoundsInput | string {
+export function parseTimeRange(params: { get(name: 'start' | 'end'): string | null }): TimeBoundsInput | string {
   const bounds: TimeBoundsInput = {};
   const start = params.get('start');
   const end = params.get('end');
@@ -63,9 +63,20 @@ export function parseTimeRange(params: URLSearchParams): TimeBoundsInput | strin
   return bounds;
 }
 
+/** The v2 JSON reply of a found trace, as an object (the bulk read writes one per line). */
+export function traceByIdJson(trace: Trace<Span>): object {
+  const resourceSpans = resourceSpansJson(trace.spans, 'base64');
+  const message = partialMessage(trace);
+  return message === undefined ? { trace: { resourceSpans } } : { trace: { resourceSpans }, status: 'PARTIAL', message };
+}
+
+function partialMessage(trace: Trace<Span>): string | undefined {
+  return trace.partial === true ? `trace exceeds traceBytesMax; only part of it is returned: ${trace.partialReason ?? ''}`.trimEnd() : undefined;
+}
+
 /** The body of a found trace's reply. */
 export function traceReplyBody(trace: Trace<Span>, version: TraceApiVersion, format: ReplyFormat, builder: ProtobufBuilder): Buffer {
-  const message = trace.partial === true ? `trace exceeds traceBytesMax; only part of it is returned: ${trace.partialReason ?? ''}`.trimEnd() : undefined;
+  const message = partialMessage(trace);
   if (format === 'protobuf') {
     builder.reset();
     if (version === 'v1') writeTracesData(builder, trace.spans);
@@ -80,7 +91,6 @@ export function traceReplyBody(trace: Trace<Span>, version: TraceApiVersion, for
     }
     return builder.finish();
   }
-  const resourceSpans = resourceSpansJson(trace.spans, 'base64');
-  if (version === 'v1') return Buffer.from(JSON.stringify({ batches: resourceSpans }));
-  return Buffer.from(JSON.stringify(message === undefined ? { trace: { resourceSpans } } : { trace: { resourceSpans }, status: 'PARTIAL', message }));
+  if (version === 'v1') return Buffer.from(JSON.stringify({ batches: resourceSpansJson(trace.spans, 'base64') }));
+  return Buffer.from(JSON.stringify(traceByIdJson(trace)));
 }

@@ -15,7 +15,7 @@ import { listenHttp } from '../protocol/http-listener.js';
 import { encodeExportResponseJson, encodeExportResponseProtobuf } from './export-response.js';
 import type { IngestOutcome, OtlpFormat, OtlpIngest } from './otlp-ingest.js';
 import type { OtlpCounters } from './otlp-metrics.js';
-import { readRequestBody, type ContentEncoding } from './request-body.js';
+import { readRequestBody, type ContentEncoding } from '../protocol/request-body.js';
 import { GrpcCode, encodeRpcStatusJson, encodeRpcStatusProtobuf, type RpcStatus } from './rpc-status.js';
 
 export interface OtlpServerOptions {
@@ -96,7 +96,7 @@ class OtlpHttpHandler {
     }
     let body: Buffer;
     try {
-      body = await readRequestBody(request, encodingOf(request.headers['content-encoding'])!, this.options.requestBytesMax, contentLengthOf(request.headers['content-length']));
+      body = await readRequestBody(request, encodingOf(request.headers['content-encoding'])!, { bytesMax: this.options.requestBytesMax, name: 'otlpRequestBytesMax' }, contentLengthOf(request.headers['content-length']));
     } catch (error) {
       this.bodyFailed(response, format!, error);
       return;

@@ -5,6 +5,7 @@ import { formatTime } from '../../src/cli/output.js';
 import { formatDuration, formatTraceTree } from '../../src/cli/trace-format.js';
 import { startDaemon } from '../../src/daemon/server.js';
 import { runCli } from '../helpers/cli.js';
+import { decodedSpan } from '../helpers/decoded-span.js';
 import { removeTempDirs, tempDir } from '../helpers/store-dir.js';
 
 const TRACE = '5b8efff798038103d269b633813fc60c';
@@ -178,24 +179,15 @@ describe('tracekv get', () => {
 
 describe('the tree format', () => {
   function treeSpan(spanId: string, parentSpanId: string | undefined, startNs: bigint, name: string): Span {
-    return {
+    return decodedSpan({
       traceId: TRACE,
       spanId,
       ...(parentSpanId !== undefined && { parentSpanId }),
       name,
-      kind: 0,
       startTimeUnixNano: startNs,
       endTimeUnixNano: startNs + 1500n,
-      attributes: {},
-      droppedAttributesCount: 0,
-      events: [],
-      droppedEventsCount: 0,
-      links: [],
-      droppedLinksCount: 0,
-      status: { code: 0 },
       resource: { attributes: { 'service.name': 'svc' }, droppedAttributesCount: 0 },
-      scope: { attributes: {}, droppedAttributesCount: 0 },
-    };
+    });
   }
 
   it('nests shared span ids (Zipkin client/server) and prints spans of a parent cycle once each', () => {

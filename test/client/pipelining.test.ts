@@ -4,6 +4,7 @@ import { nextRequestId } from '../../src/client/connection.js';
 import { CLIENT_REQUESTS_IN_FLIGHT_MAX } from '../../src/constants.js';
 import { TraceClient } from '../../src/client/trace-client.js';
 import { Opcode } from '../../src/protocol/frame.js';
+import { decodedSpan } from '../helpers/decoded-span.js';
 import { FakeServer, type FakeRequest, SPAN_ID, TRACE_ID, until } from './fake-server.js';
 
 const servers: FakeServer[] = [];
@@ -32,23 +33,7 @@ function hex(bytes: unknown): string {
 
 /** A decoded-shape span as the daemon would send it. */
 function spanOf(traceId: string, name: string) {
-  return {
-    traceId,
-    spanId: SPAN_ID,
-    name,
-    kind: 0,
-    startTimeUnixNano: 1n,
-    endTimeUnixNano: 2n,
-    attributes: {},
-    droppedAttributesCount: 0,
-    events: [],
-    droppedEventsCount: 0,
-    links: [],
-    droppedLinksCount: 0,
-    status: { code: 0 },
-    resource: { attributes: {}, droppedAttributesCount: 0 },
-    scope: { attributes: {}, droppedAttributesCount: 0 },
-  };
+  return decodedSpan({ traceId, spanId: SPAN_ID, name });
 }
 
 describe('pipelining', () => {

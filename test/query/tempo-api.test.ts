@@ -192,6 +192,42 @@ describe("Tempo's trace-by-ID API", () => {
     }
   });
 
+  it('the bulk read answers NDJSON in input order, a line per id, null for a miss, each line the v2 JSON reply', async () => {
+    const missing = 'e'.repeat(32);
+    const ids = [traceIds[2]!, missing, traceIds[0]!, traceIds[2]!.slice(4)];
+    const reply = await post(daemon.queryPort!, { path: '/api/v2/traces:batch', headers: { ...AUTH, 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify({ ids })) });
+    expect(reply.status).toBe(200);
+    expect(reply.headers['content-type']).toBe('application/x-ndjson');
+    const lines = reply.body.toString().split('\n');
+    expect(lines.pop()).toBe('');
+    expect(lines).toHaveLength(ids.length);
+    const one = async (id: string) => JSON.parse((await get(`/api/v2/traces/${id}`)).body.toString()) as unknown;
+    expect(JSON.parse(lines[0]!)).toEqual(await one(traceIds[2]!));
+    expect(lines[1]).toBe('null');
+    expect(JSON.parse(lines[2]!)).toEqual(await one(traceIds[0]!));
+    // A short id means the left-padded one, not this trace.
+    expect(lines[3]).toBe('null');
+    // Time bounds apply to every id: no trace starts in this range.
+    const bounded = await post(daemon.queryPort!, { path: '/api/v2/traces:batch', headers: { ...AUTH, 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify({ ids: traceIds, start: 1500000000, end: '1600000000' })) });
+    expect(bounded.body.toString()).toBe('null\n'.repeat(traceIds.length));
+  });
+
+  it('the bulk read refuses what it cannot serve before reading any trace, with the status that says why', async () => {
+    const bulk = (body: string | Uint8Array, headers: Record<string, string> = { ...AUTH, 'content-type': 'application/json' }) => post(daemon.queryPort!, { path: '/api/v2/traces:batch', headers, body: typeof body === 'string' ? Buffer.from(body) : body });
+    expect((await bulk('{"ids": []}')).status).toBe(400);
+    expect((await bulk('{"ids": "abc"}')).status).toBe(400);
+    expect((await bulk('not json')).status).toBe(400);
+    expect((await bulk('{"ids": ["xyz"]}')).status).toBe(400);
+    expect((await bulk(JSON.stringify({ ids: [traceIds[0]], start: 'soon' }))).status).toBe(400);
+    expect((await bulk('{"ids": []}', { ...AUTH, 'content-type': 'text/plain' })).status).toBe(415);
+    expect((await bulk('{"ids": []}', { 'content-type': 'application/json' })).status).toBe(401);
+    expect((await bulk(new Uint8Array(2 * 1024 * 1024).fill(0x20))).status).toBe(413);
+    const tooMany = JSON.stringify({ ids: Array.from({ length: 10_001 }, (_, i) => (i + 1).toString(16)) });
+    const refused = await bulk(tooMany);
+    expect([refused.status, refused.body.toString()]).toEqual([413, 'ids got 10001; want 1 to requestTracesMax (10000)\n']);
+    expect((await get('/api/v2/traces:batch')).status).toBe(405);
+  });
+
   it('requires the token everywhere but /ready; answers /api/echo and buildinfo; 404 and 405 elsewhere', async () => {
     expect((await get(`/api/v2/traces/${traceIds[0]}`, {})).status).toBe(401);
     expect((await get('/api/echo', { authorization: 'Bearer wrong' })).status).toBe(401);

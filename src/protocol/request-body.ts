@@ -1,5 +1,6 @@
 /**
- * Reads an OTLP/HTTP request body under a byte limit counted twice: on the wire, and after gunzip.
+ * Reads an HTTP request body (OTLP/HTTP exports, the query server's bulk reads) under a byte limit
+ * counted twice: on the wire, and after gunzip.
  * The gunzip output is counted as it comes and the inflater destroyed the moment the count passes
  * the limit, so a gzip bomb (1 GiB of zeros is ~1 MB of gzip) costs at most the limit in memory,
  * never what it would inflate to. Too large is ERR_REQUEST_TOO_LARGE (413); gzip that is truncated
@@ -12,8 +13,8 @@ import { TraceKvError, invalidArgument } from '../errors.js';
 
 export type ContentEncoding = 'identity' | 'gzip';
 
-function tooLarge(what: string, bytesMax: number): TraceKvError {
-  return new TraceKvError('ERR_REQUEST_TOO_LARGE', `request body ${what}: got more than ${bytesMax} bytes; want ≤ otlpRequestBytesMax (${bytesMax})`);
+function tooLarge(what: string, bytesMax: number, limitName: string): TraceKvError {
+  return new TraceKvError('ERR_REQUEST_TOO_LARGE', `request body ${what}: got more than ${bytesMax} bytes; want ≤ ${limitName} (${bytesMax})`);
 }
 
 /** Collects chunks up to bytesMax; past it, reports once and collects nothing more. */
@@ -39,8 +40,15 @@ class BoundedChunks {
  * The whole body of `request`, decompressed. `contentLength` (when the header gave one) is checked
  * first, so a body declared too large is refused before a byte of it is read.
  */
-export function readRequestBody(request: Readable, encoding: ContentEncoding, bytesMax: number, contentLength: number | undefined): Promise<Buffer> {
-  if (contentLength !== undefined && contentLength > bytesMax) return Promise.reject(tooLarge('(Content-Length)', bytesMax));
+/** The body's limit: its size in bytes, and the option that sets it (named in the error). */
+export interface BodyLimit {
+  bytesMax: number;
+  name: string;
+}
+
+export function readRequestBody(request: Readable, encoding: ContentEncoding, limit: BodyLimit, contentLength: number | undefined): Promise<Buffer> {
+  const { bytesMax } = limit;
+  if (contentLength !== undefined && contentLength > bytesMax) return Promise.reject(tooLarge('(Content-Length)', bytesMax, limit.name));
   return new Promise<Buffer>((resolve, reject) => {
     const wire = new BoundedChunks(bytesMax);
     const inflated = new BoundedChunks(bytesMax);
@@ -60,13 +68,13 @@ export function readRequestBody(request: Readable, encoding: ContentEncoding, by
     };
     const onData = (chunk: Buffer) => {
       if (gunzip === null) {
-        if (!wire.push(chunk)) finish(tooLarge('on the wire', bytesMax));
+        if (!wire.push(chunk)) finish(tooLarge('on the wire', bytesMax, limit.name));
         return;
       }
       // Only the count matters on the wire: the compressed bytes go straight to the inflater.
       wire.length += chunk.length;
       if (wire.length > bytesMax) {
-        finish(tooLarge('on the wire', bytesMax));
+        finish(tooLarge('on the wire', bytesMax, limit.name));
         return;
       }
       if (!gunzip.write(chunk)) {
@@ -89,7 +97,7 @@ export function readRequestBody(request: Readable, encoding: ContentEncoding, by
     };
     if (gunzip !== null) {
       gunzip.on('data', (chunk: Buffer) => {
-        if (!settled && !inflated.push(chunk)) finish(tooLarge('after gunzip', bytesMax));
+        if (!settled && !inflated.push(chunk)) finish(tooLarge('after gunzip', bytesMax, limit.name));
       });
       gunzip.on('end', () => finish(null, inflated.join()));
       gunzip.on('error', (error) => finish(invalidArgument(`request body: got invalid or truncated gzip (${error.message}); want a complete gzip stream (Content-Encoding: gzip)`)));
