@@ -316,6 +316,8 @@ export const OTLP_HTTP_PORT_DEFAULT = 4318;
 export const OTLP_GRPC_PORT_DEFAULT = 4317;
 /** The query server's port (data-format.md §8): Tempo's HTTP port, where Grafana's Tempo data source looks. */
 export const QUERY_PORT_DEFAULT = 3200;
+/** The Jaeger query API's port (data-format.md §8.5): Jaeger's, where the Jaeger UI's query service listens. It has a port of its own because its /api/traces/<id> is not Tempo's. */
+export const JAEGER_PORT_DEFAULT = 16686;
 /** How long a query client may take to send its request headers, and its whole request (a GET has no body to wait for). */
 export const QUERY_HEADERS_TIMEOUT_MS = 10_000;
 export const QUERY_REQUEST_TIMEOUT_MS = 60_000;

@@ -63,6 +63,7 @@ interface ChildEvent {
   otlpHttpPort?: number | null;
   otlpGrpcPort?: number | null;
   queryPort?: number | null;
+  jaegerPort?: number | null;
   memoryUsage?: unknown;
 }
 
@@ -72,6 +73,7 @@ export class DaemonChild {
   otlpHttpPort: number | null = null;
   otlpGrpcPort: number | null = null;
   queryPort: number | null = null;
+  jaegerPort: number | null = null;
   exit: DaemonExit | null = null;
   /** Resolves when the child has exited, however. */
   readonly exited: Promise<DaemonExit>;
@@ -116,6 +118,7 @@ export class DaemonChild {
     daemon.otlpHttpPort = listening.otlpHttpPort ?? null;
     daemon.otlpGrpcPort = listening.otlpGrpcPort ?? null;
     daemon.queryPort = listening.queryPort ?? null;
+    daemon.jaegerPort = listening.jaegerPort ?? null;
     return daemon;
   }
 

@@ -1,11 +1,11 @@
 /**
- * `tracekv serve`: the daemon, with its OTLP/HTTP and OTLP/gRPC receivers and its query server. Settings come from
+ * `tracekv serve`: the daemon, with its OTLP/HTTP and OTLP/gRPC receivers and its query servers (Tempo's API, Jaeger's). Settings come from
  * flags, else from TRACEKV_* environment variables, else the defaults. SIGTERM and SIGINT stop it gracefully: stop accepting, finish
  * in-flight appends, sync and close the store, exit 0.
  */
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import { DAEMON_DIR_DEFAULT, DAEMON_HOST_DEFAULT, DAEMON_PORT_DEFAULT, OTLP_GRPC_PORT_DEFAULT, OTLP_HTTP_PORT_DEFAULT, QUERY_PORT_DEFAULT } from '../constants.js';
+import { DAEMON_DIR_DEFAULT, DAEMON_HOST_DEFAULT, DAEMON_PORT_DEFAULT, OTLP_GRPC_PORT_DEFAULT, OTLP_HTTP_PORT_DEFAULT, QUERY_PORT_DEFAULT, JAEGER_PORT_DEFAULT } from '../constants.js';
 import { TraceKvError, invalidOption } from '../errors.js';
 import { startDaemon } from '../daemon/server.js';
 import type { DaemonOptions } from '../daemon/daemon-options.js';
@@ -26,6 +26,9 @@ interface ServeFlags {
   queryPort?: string;
   /** commander's `--no-query`: false when given. */
   query?: boolean;
+  jaegerPort?: string;
+  /** commander's `--no-jaeger`: false when given. */
+  jaeger?: boolean;
 }
 
 function portOf(value: string, option = 'port'): number {
@@ -34,8 +37,8 @@ function portOf(value: string, option = 'port'): number {
   return port;
 }
 
-/** TRACEKV_OTLP=false (TRACEKV_QUERY=false; or 0, off, no) is --no-otlp (--no-query); anything else keeps the face on. */
-function faceEnabled(flag: boolean | undefined, env: string | undefined, option: 'otlp' | 'query'): boolean {
+/** TRACEKV_OTLP=false (TRACEKV_QUERY, TRACEKV_JAEGER; or 0, off, no) is --no-otlp (--no-query, --no-jaeger); anything else keeps the face on. */
+function faceEnabled(flag: boolean | undefined, env: string | undefined, option: 'otlp' | 'query' | 'jaeger'): boolean {
   if (flag === false) return false;
   if (env === undefined) return true;
   const value = env.trim().toLowerCase();
@@ -52,6 +55,7 @@ export function daemonOptionsFrom(flags: ServeFlags, env: NodeJS.ProcessEnv): Da
     insecure: flags.insecure === true,
     otlp: faceEnabled(flags.otlp, env.TRACEKV_OTLP, 'otlp'),
     query: faceEnabled(flags.query, env.TRACEKV_QUERY, 'query'),
+    jaeger: faceEnabled(flags.jaeger, env.TRACEKV_JAEGER, 'jaeger'),
   };
   // Unset, the OTLP ports are 4318 and 4317, or 0 when --port is 0 (see daemon-options.ts).
   const otlpHttpPort = flags.otlpHttpPort ?? env.TRACEKV_OTLP_HTTP_PORT;
@@ -60,6 +64,8 @@ export function daemonOptionsFrom(flags: ServeFlags, env: NodeJS.ProcessEnv): Da
   if (otlpGrpcPort !== undefined) options.otlpGrpcPort = portOf(otlpGrpcPort, 'otlpGrpcPort');
   const queryPort = flags.queryPort ?? env.TRACEKV_QUERY_PORT;
   if (queryPort !== undefined) options.queryPort = portOf(queryPort, 'queryPort');
+  const jaegerPort = flags.jaegerPort ?? env.TRACEKV_JAEGER_PORT;
+  if (jaegerPort !== undefined) options.jaegerPort = portOf(jaegerPort, 'jaegerPort');
   const retention = flags.retentionHours ?? env.TRACEKV_RETENTION_HOURS;
   const readers = flags.readerThreads ?? env.TRACEKV_READER_THREADS;
   // Store options are validated, with the option named, when the store opens.
@@ -93,6 +99,8 @@ export function registerServe(program: Command): void {
     .option('--no-otlp', 'serve no OTLP receivers (env TRACEKV_OTLP=false)')
     .option('--query-port <port>', `HTTP query server port: Tempo's API (env TRACEKV_QUERY_PORT, default ${QUERY_PORT_DEFAULT}; 0 when --port is 0)`)
     .option('--no-query', 'serve no query server (env TRACEKV_QUERY=false)')
+    .option('--jaeger-port <port>', `Jaeger query API port (env TRACEKV_JAEGER_PORT, default ${JAEGER_PORT_DEFAULT}; 0 when --port is 0)`)
+    .option('--no-jaeger', 'serve no Jaeger query API (env TRACEKV_JAEGER=false)')
     .action(async (flags: ServeFlags) => {
       // A log reader that went away (a closed pipe) must not take the daemon down with EPIPE.
       process.stdout.on('error', () => {});

@@ -25,6 +25,7 @@ import {
   OTLP_GRPC_PORT_DEFAULT,
   OTLP_HTTP_PORT_DEFAULT,
   QUERY_PORT_DEFAULT,
+  JAEGER_PORT_DEFAULT,
   OTLP_REQUEST_BYTES_LIMIT,
   OTLP_TRANSCODE_THREADS_LIMIT,
   OTLP_REQUEST_BYTES_MAX_DEFAULT,
@@ -78,6 +79,10 @@ export interface DaemonOptions {
   query?: boolean;
   /** Query server port; 0 lets the OS choose. Unset: 3200, or 0 when `port` is 0. */
   queryPort?: number;
+  /** Serve Jaeger's query API by id (data-format.md §8.5). */
+  jaeger?: boolean;
+  /** Jaeger API port; 0 lets the OS choose. Unset: 16686, or 0 when `port` is 0. */
+  jaegerPort?: number;
   logger?: Logger;
 }
 
@@ -108,6 +113,8 @@ export const DAEMON_DEFAULTS: Omit<ResolvedDaemonOptions, 'token' | 'tls'> = {
   otlpTranscodeThreads: 0,
   query: true,
   queryPort: QUERY_PORT_DEFAULT,
+  jaeger: true,
+  jaegerPort: JAEGER_PORT_DEFAULT,
   logger: (event) => process.stdout.write(`${JSON.stringify(event)}\n`),
 };
 
@@ -129,15 +136,18 @@ export function isLoopback(host: string): boolean {
 function checkFaces(merged: ResolvedDaemonOptions): void {
   if (typeof merged.otlp !== 'boolean') throw invalidOption('otlp', `got ${String(merged.otlp)}; want true or false`);
   if (typeof merged.query !== 'boolean') throw invalidOption('query', `got ${String(merged.query)}; want true or false`);
+  if (typeof merged.jaeger !== 'boolean') throw invalidOption('jaeger', `got ${String(merged.jaeger)}; want true or false`);
   integerIn('otlpHttpPort', merged.otlpHttpPort, 0, 65_535);
   integerIn('otlpGrpcPort', merged.otlpGrpcPort, 0, 65_535);
   integerIn('queryPort', merged.queryPort, 0, 65_535);
+  integerIn('jaegerPort', merged.jaegerPort, 0, 65_535);
   integerIn('otlpRequestBytesMax', merged.otlpRequestBytesMax, 1, OTLP_REQUEST_BYTES_LIMIT);
   integerIn('otlpTranscodeThreads', merged.otlpTranscodeThreads, 0, OTLP_TRANSCODE_THREADS_LIMIT);
   // Two listeners on one port: the second would fail with EADDRINUSE, after the store had opened.
   const ports: [string, number][] = [['port', merged.port]];
   if (merged.otlp) ports.push(['otlpHttpPort', merged.otlpHttpPort], ['otlpGrpcPort', merged.otlpGrpcPort]);
   if (merged.query) ports.push(['queryPort', merged.queryPort]);
+  if (merged.jaeger) ports.push(['jaegerPort', merged.jaegerPort]);
   for (const [i, [name, port]] of ports.entries()) {
     const clash = ports.slice(0, i).find(([, other]) => other === port && port !== 0);
     if (clash !== undefined) throw invalidOption(name, `got ${port}, the same as ${clash[0]}; want a port of its own (or 0)`);
@@ -152,6 +162,7 @@ export function resolveDaemonOptions(input: DaemonOptions): ResolvedDaemonOption
   if (merged.port === 0 && input.otlpHttpPort === undefined) merged.otlpHttpPort = 0;
   if (merged.port === 0 && input.otlpGrpcPort === undefined) merged.otlpGrpcPort = 0;
   if (merged.port === 0 && input.queryPort === undefined) merged.queryPort = 0;
+  if (merged.port === 0 && input.jaegerPort === undefined) merged.jaegerPort = 0;
   if (typeof merged.dir !== 'string' || merged.dir === '') throw invalidOption('dir', 'want a non-empty path');
   if (typeof merged.host !== 'string' || merged.host === '') throw invalidOption('host', 'want a host name or address');
   integerIn('port', merged.port, 0, 65_535);

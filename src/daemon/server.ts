@@ -14,7 +14,7 @@ import type { EmbeddedTraceStoreApi, RecoveryReport } from '../api/index.js';
 // The composition root: the one place the daemon names the store implementation, to open it.
 import { TraceStore } from '../store/trace-store.js';
 import { OtlpIngest, TranscodePool, startOtlpGrpc, startOtlpHttp, type IngestContext, type OtlpServer, type OtlpServerOptions } from '../receiver/index.js';
-import { startQueryServer, type QueryServer } from '../query/index.js';
+import { startQueryServer, type QueryFace, type QueryServer } from '../query/index.js';
 import { Connection, type ConnectionContext } from './connection.js';
 import { resolveDaemonOptions, type DaemonOptions, type ResolvedDaemonOptions } from './daemon-options.js';
 import { InFlightBudget } from './in-flight-budget.js';
@@ -28,6 +28,8 @@ export interface Daemon {
   readonly otlpGrpcPort: number | null;
   /** Where the query server listens (data-format.md §8); null when `query` is false. */
   readonly queryPort: number | null;
+  /** Where Jaeger's query API listens (§8.5); null when `jaeger` is false. */
+  readonly jaegerPort: number | null;
   readonly store: EmbeddedTraceStoreApi;
   readonly metrics: DaemonMetrics;
   /** Graceful: stop accepting, finish in-flight requests, close the store. Idempotent. */
@@ -171,19 +173,21 @@ async function listen(options: ResolvedDaemonOptions, store: EmbeddedTraceStoreA
     throw error;
   }
   let query: QueryServer | null = null;
+  let jaeger: QueryServer | null = null;
   try {
-    if (options.query) {
-      const { host, token, tls, idleTimeoutMs, maxConnections } = options;
-      const requestTracesMax = options.store.requestTracesMax ?? REQUEST_TRACES_MAX_DEFAULT;
-      query = await startQueryServer(store, { host, port: options.queryPort, token, tls, idleTimeoutMs, maxConnections, closeGraceMs: options.writeDeadlineMs, requestTracesMax }, options.logger);
-    }
+    const { host, token, tls, idleTimeoutMs, maxConnections } = options;
+    const requestTracesMax = options.store.requestTracesMax ?? REQUEST_TRACES_MAX_DEFAULT;
+    const queryOptions = (face: QueryFace, port: number) => ({ host, port, token, tls, idleTimeoutMs, maxConnections, closeGraceMs: options.writeDeadlineMs, requestTracesMax, face });
+    if (options.query) query = await startQueryServer(store, queryOptions('tempo', options.queryPort), options.logger);
+    if (options.jaeger) jaeger = await startQueryServer(store, queryOptions('jaeger', options.jaegerPort), options.logger);
   } catch (error) {
-    await Promise.allSettled([receivers.http?.close(), receivers.grpc?.close()]);
+    await Promise.allSettled([receivers.http?.close(), receivers.grpc?.close(), query?.close()]);
     await receivers.transcoder?.close();
     await new Promise<void>((resolve) => server.close(() => resolve()));
     throw error;
   }
   const queryPort = query?.port ?? null;
+  const jaegerPort = jaeger?.port ?? null;
   server.on('error', (error) => options.logger({ event: 'server_error', error: String(error) }));
   const address = server.address() as net.AddressInfo;
   const otlpHttpPort = receivers.http?.port ?? null;
@@ -196,6 +200,7 @@ async function listen(options: ResolvedDaemonOptions, store: EmbeddedTraceStoreA
     otlpHttpPort,
     otlpGrpcPort,
     queryPort,
+    jaegerPort,
     dir: options.dir,
     tls: options.tls !== undefined,
     auth: options.token !== undefined,
@@ -208,6 +213,7 @@ async function listen(options: ResolvedDaemonOptions, store: EmbeddedTraceStoreA
     otlpHttpPort,
     otlpGrpcPort,
     queryPort,
+    jaegerPort,
     store,
     metrics,
     close() {
@@ -216,7 +222,7 @@ async function listen(options: ResolvedDaemonOptions, store: EmbeddedTraceStoreA
         for (const connection of connections) connection.shutdown();
         // The receivers answer what they hold (their appends are in `appends` too) and stop first,
         // with the query server, whose reads need the store open.
-        await Promise.allSettled([receivers.http?.close(), receivers.grpc?.close(), query?.close()]);
+        await Promise.allSettled([receivers.http?.close(), receivers.grpc?.close(), query?.close(), jaeger?.close()]);
         await receivers.transcoder?.close();
         await Promise.allSettled([...appends]);
         await store.close();

@@ -1,6 +1,7 @@
-/** The query faces of the daemon (data-format.md §8): the HTTP query server, Tempo's trace-by-ID API, and stored traces written as OTLP protobuf and proto JSON. */
-export { startQueryServer, type QueryCounters, type QueryServer, type QueryServerOptions, type QueryStore } from './query-server.js';
+/** The query faces of the daemon (data-format.md §8): the HTTP query servers, Tempo's and Jaeger's trace-by-ID APIs, and stored traces written as OTLP protobuf, proto JSON and Jaeger's JSON. */
+export { startQueryServer, type QueryCounters, type QueryFace, type QueryServer, type QueryServerOptions, type QueryStore } from './query-server.js';
 export { ProtobufBuilder } from './protobuf-builder.js';
-export { resourceSpansJson, type IdEncoding } from './trace-json.js';
+export { resourceSpansJson, type JsonDialect } from './trace-json.js';
+export { jaegerTraceId, jaegerTraceJson } from './jaeger-json.js';
 export { groupSpans, writeTracesData } from './trace-protobuf.js';
 export { parseTempoTraceId, parseTimeRange, replyFormatOf, traceReplyBody } from './tempo-api.js';

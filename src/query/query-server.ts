@@ -1,12 +1,13 @@
 /**
- * The query server of `tracekv serve` (data-format.md §8): HTTP on port 3200 by default (Tempo's),
- * bound like the daemon, with its TLS and token. Routes:
+ * The query servers of `tracekv serve` (data-format.md §8), HTTP, bound like the daemon, with its
+ * TLS and token: one speaks Tempo's API (port 3200 by default), one Jaeger's query API by id
+ * (16686; `/api/traces/<id>` and `/api/v3/traces/<id>`, §8.5, jaeger-json.ts). Tempo's routes:
  * - `GET /api/v2/traces/<id>`, `GET /api/traces/<id>`: Tempo's trace-by-ID (tempo-api.ts);
  * - `POST /api/v2/traces:batch`: many traces at once, NDJSON in input order (Tempo has none);
  * - `GET /api/echo` (Grafana's "Save & test"), `GET /api/status/buildinfo`;
  * - `GET /ready`, the one route open without the token: a health probe carries none.
  *
- * node:http, not a framework: six routes matched on the path need no router, the OTLP
+ * node:http, not a framework: a handful of routes matched on the path need no router, the OTLP
  * receiver already runs on node:http with the same limits and close (protocol/http-listener.ts),
  * and a trace reply is one Buffer written once.
  */
@@ -18,7 +19,9 @@ import { TraceKvError } from '../errors.js';
 import { BearerToken } from '../protocol/bearer-token.js';
 import { listenHttp, type HttpListener } from '../protocol/http-listener.js';
 import { readRequestBody } from '../protocol/request-body.js';
+import { jaegerTraceJson } from './jaeger-json.js';
 import { ProtobufBuilder } from './protobuf-builder.js';
+import { resourceSpansJson } from './trace-json.js';
 import {
   JSON_CONTENT_TYPE,
   PROTOBUF_CONTENT_TYPE,
@@ -46,7 +49,11 @@ export interface QueryServerOptions {
   closeGraceMs: number;
   /** Most ids one bulk read may ask for: the store's requestTracesMax. */
   requestTracesMax: number;
+  /** Which API this server speaks: Tempo's (port 3200) or Jaeger's query API (port 16686), whose /api/traces/<id> differs. */
+  face: QueryFace;
 }
+
+export type QueryFace = 'tempo' | 'jaeger';
 
 export interface QueryCounters {
   requests: number;
@@ -64,6 +71,7 @@ const TEXT_CONTENT_TYPE = 'text/plain; charset=utf-8';
 const TRACES_V2_PREFIX = '/api/v2/traces/';
 const TRACES_V1_PREFIX = '/api/traces/';
 const TRACES_BATCH_PATH = '/api/v2/traces:batch';
+const JAEGER_V3_PREFIX = '/api/v3/traces/';
 const NDJSON_CONTENT_TYPE = 'application/x-ndjson';
 
 interface Reply {
@@ -92,6 +100,7 @@ class QueryHandler {
     private readonly store: QueryStore,
     token: string | undefined,
     private readonly requestTracesMax: number,
+    private readonly face: QueryFace,
     private readonly logger: (event: Record<string, unknown>) => void,
   ) {
     this.token = new BearerToken(token);
@@ -120,7 +129,10 @@ class QueryHandler {
   private async reply(request: http.IncomingMessage, response: http.ServerResponse): Promise<Reply | null> {
     const url = new URL(request.url ?? '/', 'http://query');
     const path = url.pathname;
-    const route = path === '/ready' || path === '/api/echo' || path === '/api/status/buildinfo' || path === TRACES_BATCH_PATH || path.startsWith(TRACES_V2_PREFIX) || path.startsWith(TRACES_V1_PREFIX);
+    const route =
+      path === '/ready' ||
+      path.startsWith(TRACES_V1_PREFIX) ||
+      (this.face === 'tempo' ? path === '/api/echo' || path === '/api/status/buildinfo' || path === TRACES_BATCH_PATH || path.startsWith(TRACES_V2_PREFIX) : path.startsWith(JAEGER_V3_PREFIX));
     if (!route) return text(404, `no route for ${path}`);
     const method = path === TRACES_BATCH_PATH ? 'POST' : 'GET';
     // Refused before the body is read: the connection closes rather than drain an unread body.
@@ -129,11 +141,38 @@ class QueryHandler {
     if (!this.token.allows(request.headers.authorization)) {
       return text(401, 'wrong or missing token; want Authorization: Bearer <TRACEKV_TOKEN>', { 'www-authenticate': 'Bearer', connection: 'close' });
     }
+    if (this.face === 'jaeger') return this.jaegerTrace(path);
     if (path === TRACES_BATCH_PATH) return this.bulk(request, response);
     if (path === '/api/echo') return { status: 200, contentType: TEXT_CONTENT_TYPE, body: 'echo' };
     if (path === '/api/status/buildinfo') return { status: 200, contentType: JSON_CONTENT_TYPE, body: this.buildInfo };
     const version: TraceApiVersion = path.startsWith(TRACES_V2_PREFIX) ? 'v2' : 'v1';
     return this.traceById(path.slice(version === 'v2' ? TRACES_V2_PREFIX.length : TRACES_V1_PREFIX.length), url.searchParams, version, request.headers.accept);
+  }
+
+  /**
+   * Jaeger's query API by id: `/api/traces/<id>` in Jaeger's internal JSON (the envelope the UI
+   * reads), `/api/v3/traces/<id>` in OTLP JSON under `result`. Jaeger takes `start` and `end` too,
+   * in Unix microseconds on the first and RFC 3339 on v3; tracekv reads neither and returns the
+   * whole trace (§8.5).
+   */
+  private async jaegerTrace(path: string): Promise<Reply> {
+    const v3 = path.startsWith(JAEGER_V3_PREFIX);
+    const idText = path.slice(v3 ? JAEGER_V3_PREFIX.length : TRACES_V1_PREFIX.length);
+    const traceId = parseTempoTraceId(idText);
+    const json = (status: number, body: object): Reply => ({ status, contentType: JSON_CONTENT_TYPE, body: JSON.stringify(body) });
+    const failure = (status: number, message: string): Reply =>
+      v3 ? json(status, { error: { httpCode: status, message } }) : json(status, { data: null, total: 0, limit: 0, offset: 0, errors: [{ code: status, msg: message }] });
+    if (traceId === null) return failure(400, `trace id got ${JSON.stringify(idText)}; want 1 to 32 hex digits, not all zero`);
+    let trace: Trace<Span> | null;
+    try {
+      trace = await this.store.getTrace(traceId, {});
+    } catch (error) {
+      const reply = storeErrorReply(error);
+      return failure(reply.status, String(reply.body).trimEnd());
+    }
+    if (trace === null) return failure(404, 'trace not found');
+    if (v3) return json(200, { result: { resourceSpans: resourceSpansJson(trace.spans, 'otlp') } });
+    return json(200, { data: [jaegerTraceJson(trace)], total: 0, limit: 0, offset: 0, errors: null });
   }
 
   private async traceById(idText: string, params: URLSearchParams, version: TraceApiVersion, accept: string | undefined): Promise<Reply> {
@@ -251,9 +290,9 @@ function storeErrorReply(error: unknown): Reply {
 }
 
 export async function startQueryServer(store: QueryStore, options: QueryServerOptions, logger: (event: Record<string, unknown>) => void): Promise<QueryServer> {
-  const handler = new QueryHandler(store, options.token, options.requestTracesMax, logger);
+  const handler = new QueryHandler(store, options.token, options.requestTracesMax, options.face, logger);
   const listener: HttpListener = await listenHttp(
-    { ...options, headersTimeoutMs: QUERY_HEADERS_TIMEOUT_MS, requestTimeoutMs: QUERY_REQUEST_TIMEOUT_MS, face: 'query' },
+    { ...options, headersTimeoutMs: QUERY_HEADERS_TIMEOUT_MS, requestTimeoutMs: QUERY_REQUEST_TIMEOUT_MS, face: options.face === 'tempo' ? 'query (Tempo API)' : 'query (Jaeger API)' },
     (request, response) => handler.handle(request, response),
     logger,
   );

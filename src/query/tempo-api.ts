@@ -65,7 +65,7 @@ export function parseTimeRange(params: { get(name: 'start' | 'end'): string | nu
 
 /** The v2 JSON reply of a found trace, as an object (the bulk read writes one per line). */
 export function traceByIdJson(trace: Trace<Span>): object {
-  const resourceSpans = resourceSpansJson(trace.spans, 'base64');
+  const resourceSpans = resourceSpansJson(trace.spans, 'tempo');
   const message = partialMessage(trace);
   return message === undefined ? { trace: { resourceSpans } } : { trace: { resourceSpans }, status: 'PARTIAL', message };
 }
@@ -91,6 +91,6 @@ export function traceReplyBody(trace: Trace<Span>, version: TraceApiVersion, for
     }
     return builder.finish();
   }
-  if (version === 'v1') return Buffer.from(JSON.stringify({ batches: resourceSpansJson(trace.spans, 'base64') }));
+  if (version === 'v1') return Buffer.from(JSON.stringify({ batches: resourceSpansJson(trace.spans, 'tempo') }));
   return Buffer.from(JSON.stringify(traceByIdJson(trace)));
 }

@@ -1,22 +1,23 @@
 /**
  * A stored trace as proto JSON ResourceSpans (data-format.md §8.3), as Tempo writes them (gogo
  * jsonpb: lowerCamelCase names, enums by name, 64-bit integers as decimal strings, bytes in
- * base64, default values left out) and as OTLP JSON writes them (ids in hex; the OTLP JSON rule,
- * for Jaeger's /api/v3). A oneof member is written even at its default (`"boolValue": false`), and
+ * base64, default values left out) and as OTLP JSON writes them (the same, but ids in hex and
+ * enums as numbers: the OTLP JSON rules, for Jaeger's /api/v3). A oneof member is written even at its default (`"boolValue": false`), and
  * a span's status always (`{}` when unset), as both do.
  */
 import type { AttributeValue, Attributes, Span } from '../batch/types.js';
 import { SPAN_KIND_NAMES, STATUS_CODE_NAMES } from '../otlp/otlp-fields.js';
 import { groupSpans } from './trace-protobuf.js';
 
-/** How ids are spelled: Tempo's proto JSON uses base64, OTLP JSON hex. */
-export type IdEncoding = 'base64' | 'hex';
+/** Tempo's proto JSON: base64 ids, enums by name. OTLP JSON (Jaeger's /api/v3): hex ids, enums as numbers. */
+export type JsonDialect = 'tempo' | 'otlp';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 /** The ResourceSpans of `spans`, as plain objects ready for JSON.stringify. */
-export function resourceSpansJson(spans: readonly Span[], ids: IdEncoding): Json[] {
-  const id = ids === 'hex' ? (hex: string) => hex : (hex: string) => Buffer.from(hex, 'hex').toString('base64');
+export function resourceSpansJson(spans: readonly Span[], dialect: JsonDialect): Json[] {
+  const otlp = dialect === 'otlp';
+  const id = otlp ? (hex: string) => hex : (hex: string) => Buffer.from(hex, 'hex').toString('base64');
   return groupSpans(spans).map(({ resource, scopes }) => {
     const out: { [key: string]: Json } = { resource: withCount(optionalAttributes(resource.attributes), resource.droppedAttributesCount) };
     out.scopeSpans = scopes.map(({ scope, spans: scoped }) => {
@@ -24,7 +25,7 @@ export function resourceSpansJson(spans: readonly Span[], ids: IdEncoding): Json
       if (scope.name) scopeJson.name = scope.name;
       if (scope.version) scopeJson.version = scope.version;
       const scopeSpans: { [key: string]: Json } = { scope: withCount(Object.assign(scopeJson, optionalAttributes(scope.attributes)), scope.droppedAttributesCount) };
-      scopeSpans.spans = scoped.map((span) => spanJson(span, id));
+      scopeSpans.spans = scoped.map((span) => spanJson(span, id, otlp));
       if (scope.schemaUrl) scopeSpans.schemaUrl = scope.schemaUrl;
       return scopeSpans;
     });
@@ -33,13 +34,13 @@ export function resourceSpansJson(spans: readonly Span[], ids: IdEncoding): Json
   });
 }
 
-function spanJson(span: Span, id: (hex: string) => string): Json {
+function spanJson(span: Span, id: (hex: string) => string, enumNumbers: boolean): Json {
   const out: { [key: string]: Json } = { traceId: id(span.traceId), spanId: id(span.spanId) };
   if (span.traceState) out.traceState = span.traceState;
   if (span.parentSpanId !== undefined) out.parentSpanId = id(span.parentSpanId);
   if (span.flags !== undefined) out.flags = span.flags;
   out.name = span.name;
-  if (span.kind !== 0) out.kind = SPAN_KIND_NAMES[span.kind] ?? span.kind;
+  if (span.kind !== 0) out.kind = enumNumbers ? span.kind : (SPAN_KIND_NAMES[span.kind] ?? span.kind);
   if (span.startTimeUnixNano !== 0n) out.startTimeUnixNano = String(span.startTimeUnixNano);
   if (span.endTimeUnixNano !== 0n) out.endTimeUnixNano = String(span.endTimeUnixNano);
   Object.assign(out, optionalAttributes(span.attributes));
@@ -66,7 +67,7 @@ function spanJson(span: Span, id: (hex: string) => string): Json {
   if (span.droppedLinksCount) out.droppedLinksCount = span.droppedLinksCount;
   const status: { [key: string]: Json } = {};
   if (span.status.message) status.message = span.status.message;
-  if (span.status.code !== 0) status.code = STATUS_CODE_NAMES[span.status.code] ?? span.status.code;
+  if (span.status.code !== 0) status.code = enumNumbers ? span.status.code : (STATUS_CODE_NAMES[span.status.code] ?? span.status.code);
   out.status = status;
   return out;
 }

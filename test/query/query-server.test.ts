@@ -35,7 +35,7 @@ afterEach(async () => {
 });
 
 async function bulk(store: QueryStore, ids: string[]) {
-  server = await startQueryServer(store, { host: '127.0.0.1', port: 0, token: undefined, tls: undefined, idleTimeoutMs: 5_000, maxConnections: 16, closeGraceMs: 1_000, requestTracesMax: 100 }, () => {});
+  server = await startQueryServer(store, { host: '127.0.0.1', port: 0, token: undefined, tls: undefined, idleTimeoutMs: 5_000, maxConnections: 16, closeGraceMs: 1_000, requestTracesMax: 100, face: 'tempo' }, () => {});
   return post(server.port, { path: '/api/v2/traces:batch', headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify({ ids })) });
 }
 
