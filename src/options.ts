@@ -40,6 +40,12 @@ export type TraceTooLarge = 'truncate' | 'reject';
 /** One structured log line; recovery passes and lifecycle events are reported through it. */
 export type Logger = (event: Record<string, unknown>) => void;
 
+/**
+ * Told how long each append took (append() called → resolved, compression, write and sync
+ * included) and each group commit's fdatasync, in seconds: the daemon's /metrics histograms.
+ */
+export type LatencyObserver = (what: 'append' | 'fsync', seconds: number) => void;
+
 export interface TraceStoreOptions {
   /** Store directory; created if absent. */
   dir: string;
@@ -88,6 +94,8 @@ export interface TraceStoreOptions {
   clock?: () => number;
   /** Receives recovery and lifecycle events; silent by default. */
   logger?: Logger;
+  /** Receives append and fdatasync latencies; none by default. */
+  latencyObserver?: LatencyObserver;
 }
 
 export type ResolvedOptions = Required<TraceStoreOptions>;
@@ -114,6 +122,7 @@ export const DEFAULT_OPTIONS: Omit<ResolvedOptions, 'dir'> = {
   fileLayer: nodeFileLayer,
   clock: Date.now,
   logger: () => {},
+  latencyObserver: () => {},
 };
 
 const KNOWN_OPTIONS = knownKeys('TraceStore.open', ['dir', ...Object.keys(DEFAULT_OPTIONS)], {
@@ -172,6 +181,7 @@ export function resolveOptions(input: TraceStoreOptions): ResolvedOptions {
   if (typeof merged.readOnly !== 'boolean') throw invalidOption('readOnly', `got ${String(merged.readOnly)}; want a boolean`);
   if (typeof merged.clock !== 'function') throw invalidOption('clock', 'want a function returning ms since the epoch');
   if (typeof merged.logger !== 'function') throw invalidOption('logger', 'want a function');
+  if (typeof merged.latencyObserver !== 'function') throw invalidOption('latencyObserver', 'want a function');
   if (typeof merged.fileLayer !== 'object' || merged.fileLayer === null) throw invalidOption('fileLayer', 'want a FileLayer');
   return merged;
 }

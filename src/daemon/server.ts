@@ -11,6 +11,7 @@ import { BATCH_BYTES_MAX_DEFAULT, BATCH_SPANS_MAX_DEFAULT, REQUEST_TRACES_MAX_DE
 import { TraceKvError, ioError } from '../errors.js';
 import { Opcode, encodeFrame } from '../protocol/frame.js';
 import type { EmbeddedTraceStoreApi, RecoveryReport } from '../api/index.js';
+import type { LatencyObserver } from '../options.js';
 // The composition root: the one place the daemon names the store implementation, to open it.
 import { TraceStore } from '../store/trace-store.js';
 import { OtlpIngest, TranscodePool, startOtlpGrpc, startOtlpHttp, type IngestContext, type OtlpServer, type OtlpServerOptions } from '../receiver/index.js';
@@ -18,6 +19,7 @@ import { startQueryServer, type QueryFace, type QueryServer } from '../query/ind
 import { Connection, type ConnectionContext } from './connection.js';
 import { resolveDaemonOptions, type DaemonOptions, type ResolvedDaemonOptions } from './daemon-options.js';
 import { InFlightBudget } from './in-flight-budget.js';
+import { createPrometheus, type DaemonPrometheus } from './prometheus.js';
 import { DaemonMetrics } from './metrics.js';
 
 export interface Daemon {
@@ -56,9 +58,12 @@ function refuse(socket: net.Socket, options: ResolvedDaemonOptions): void {
 
 export async function startDaemon(input: DaemonOptions = {}): Promise<Daemon> {
   const options = resolveDaemonOptions(input);
-  const store = await TraceStore.open({ ...options.store, dir: options.dir });
+  const prometheus = createPrometheus();
+  const given = options.store.latencyObserver;
+  const latencyObserver: LatencyObserver = given === undefined ? prometheus.latencyObserver : (what, seconds) => (prometheus.latencyObserver(what, seconds), given(what, seconds));
+  const store = await TraceStore.open({ ...options.store, dir: options.dir, latencyObserver });
   try {
-    return await listen(options, store);
+    return await listen(options, store, prometheus);
   } catch (error) {
     await store.close();
     throw error;
@@ -136,8 +141,9 @@ interface Receivers {
   transcoder: TranscodePool | null;
 }
 
-async function listen(options: ResolvedDaemonOptions, store: EmbeddedTraceStoreApi): Promise<Daemon> {
+async function listen(options: ResolvedDaemonOptions, store: EmbeddedTraceStoreApi, prometheus: DaemonPrometheus): Promise<Daemon> {
   const metrics = new DaemonMetrics();
+  prometheus.attach(store, metrics);
   const connections = new Set<Connection>();
   const { context, appends } = createConnectionContext(store, options, metrics);
   const onSocket = (socket: net.Socket) => {
@@ -177,7 +183,19 @@ async function listen(options: ResolvedDaemonOptions, store: EmbeddedTraceStoreA
   try {
     const { host, token, tls, idleTimeoutMs, maxConnections } = options;
     const requestTracesMax = options.store.requestTracesMax ?? REQUEST_TRACES_MAX_DEFAULT;
-    const queryOptions = (face: QueryFace, port: number) => ({ host, port, token, tls, idleTimeoutMs, maxConnections, closeGraceMs: options.writeDeadlineMs, requestTracesMax, face });
+    const queryOptions = (face: QueryFace, port: number) => ({
+      host,
+      port,
+      token,
+      tls,
+      idleTimeoutMs,
+      maxConnections,
+      closeGraceMs: options.writeDeadlineMs,
+      requestTracesMax,
+      face,
+      lookupObserver: prometheus.lookupObserver,
+      metrics: () => prometheus.render(),
+    });
     if (options.query) query = await startQueryServer(store, queryOptions('tempo', options.queryPort), options.logger);
     if (options.jaeger) jaeger = await startQueryServer(store, queryOptions('jaeger', options.jaegerPort), options.logger);
   } catch (error) {

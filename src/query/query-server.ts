@@ -5,6 +5,7 @@
  * - `GET /api/v2/traces/<id>`, `GET /api/traces/<id>`: Tempo's trace-by-ID (tempo-api.ts);
  * - `POST /api/v2/traces:batch`: many traces at once, NDJSON in input order (Tempo has none);
  * - `GET /api/echo` (Grafana's "Save & test"), `GET /api/status/buildinfo`;
+ * - `GET /metrics`: the daemon's Prometheus metrics (daemon/prometheus.ts);
  * - `GET /ready`, the one route open without the token: a health probe carries none.
  *
  * node:http, not a framework: a handful of routes matched on the path need no router, the OTLP
@@ -51,7 +52,14 @@ export interface QueryServerOptions {
   requestTracesMax: number;
   /** Which API this server speaks: Tempo's (port 3200) or Jaeger's query API (port 16686), whose /api/traces/<id> differs. */
   face: QueryFace;
+  /** Told of every trace lookup (none when left out). */
+  lookupObserver?: LookupObserver;
+  /** `GET /metrics` on the Tempo face: the Prometheus text and its content type (404 when left out). */
+  metrics?: () => Promise<{ contentType: string; body: string }>;
 }
+
+/** A lookup's endpoint (tempo_v2, tempo_v1, tempo_batch, jaeger, jaeger_v3), reply status and seconds taken. */
+export type LookupObserver = (endpoint: string, status: number, seconds: number) => void;
 
 export type QueryFace = 'tempo' | 'jaeger';
 
@@ -72,6 +80,16 @@ const TRACES_V2_PREFIX = '/api/v2/traces/';
 const TRACES_V1_PREFIX = '/api/traces/';
 const TRACES_BATCH_PATH = '/api/v2/traces:batch';
 const JAEGER_V3_PREFIX = '/api/v3/traces/';
+const METRICS_PATH = '/metrics';
+const MS_PER_SECOND = 1000;
+
+/** The lookup endpoint a request path names, for the lookup metrics; null for routes that look nothing up. */
+function lookupEndpoint(face: QueryFace, url: string): string | null {
+  const path = url.split('?', 1)[0]!;
+  if (face === 'jaeger') return path.startsWith(JAEGER_V3_PREFIX) ? 'jaeger_v3' : path.startsWith(TRACES_V1_PREFIX) ? 'jaeger' : null;
+  if (path === TRACES_BATCH_PATH) return 'tempo_batch';
+  return path.startsWith(TRACES_V2_PREFIX) ? 'tempo_v2' : path.startsWith(TRACES_V1_PREFIX) ? 'tempo_v1' : null;
+}
 const NDJSON_CONTENT_TYPE = 'application/x-ndjson';
 
 interface Reply {
@@ -102,15 +120,20 @@ class QueryHandler {
     private readonly requestTracesMax: number,
     private readonly face: QueryFace,
     private readonly logger: (event: Record<string, unknown>) => void,
+    private readonly lookupObserver: LookupObserver | undefined,
+    private readonly metrics: QueryServerOptions['metrics'],
   ) {
     this.token = new BearerToken(token);
   }
 
   handle(request: http.IncomingMessage, response: http.ServerResponse): void {
     this.counters.requests++;
+    const startedAtMs = performance.now();
     const work = this.reply(request, response).then(
       (reply) => {
         if (reply !== null) this.send(response, reply);
+        const endpoint = this.lookupObserver === undefined ? null : lookupEndpoint(this.face, request.url ?? '/');
+        if (endpoint !== null) this.lookupObserver!(endpoint, reply?.status ?? response.statusCode, (performance.now() - startedAtMs) / MS_PER_SECOND);
       },
       (error: unknown) => {
         this.logger({ event: 'query_internal_error', error: String(error) });
@@ -132,7 +155,9 @@ class QueryHandler {
     const route =
       path === '/ready' ||
       path.startsWith(TRACES_V1_PREFIX) ||
-      (this.face === 'tempo' ? path === '/api/echo' || path === '/api/status/buildinfo' || path === TRACES_BATCH_PATH || path.startsWith(TRACES_V2_PREFIX) : path.startsWith(JAEGER_V3_PREFIX));
+      (this.face === 'tempo'
+        ? path === '/api/echo' || path === '/api/status/buildinfo' || path === TRACES_BATCH_PATH || path.startsWith(TRACES_V2_PREFIX) || (path === METRICS_PATH && this.metrics !== undefined)
+        : path.startsWith(JAEGER_V3_PREFIX));
     if (!route) return text(404, `no route for ${path}`);
     const method = path === TRACES_BATCH_PATH ? 'POST' : 'GET';
     // Refused before the body is read: the connection closes rather than drain an unread body.
@@ -144,6 +169,10 @@ class QueryHandler {
     if (this.face === 'jaeger') return this.jaegerTrace(path);
     if (path === TRACES_BATCH_PATH) return this.bulk(request, response);
     if (path === '/api/echo') return { status: 200, contentType: TEXT_CONTENT_TYPE, body: 'echo' };
+    if (path === METRICS_PATH) {
+      const { contentType, body } = await this.metrics!();
+      return { status: 200, contentType, body };
+    }
     if (path === '/api/status/buildinfo') return { status: 200, contentType: JSON_CONTENT_TYPE, body: this.buildInfo };
     const version: TraceApiVersion = path.startsWith(TRACES_V2_PREFIX) ? 'v2' : 'v1';
     return this.traceById(path.slice(version === 'v2' ? TRACES_V2_PREFIX.length : TRACES_V1_PREFIX.length), url.searchParams, version, request.headers.accept);
@@ -290,7 +319,7 @@ function storeErrorReply(error: unknown): Reply {
 }
 
 export async function startQueryServer(store: QueryStore, options: QueryServerOptions, logger: (event: Record<string, unknown>) => void): Promise<QueryServer> {
-  const handler = new QueryHandler(store, options.token, options.requestTracesMax, options.face, logger);
+  const handler = new QueryHandler(store, options.token, options.requestTracesMax, options.face, logger, options.lookupObserver, options.metrics);
   const listener: HttpListener = await listenHttp(
     { ...options, headersTimeoutMs: QUERY_HEADERS_TIMEOUT_MS, requestTimeoutMs: QUERY_REQUEST_TIMEOUT_MS, face: options.face === 'tempo' ? 'query (Tempo API)' : 'query (Jaeger API)' },
     (request, response) => handler.handle(request, response),

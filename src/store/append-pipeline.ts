@@ -18,6 +18,8 @@ import type { StoreState } from './store-state.js';
 
 interface AppendJob {
   batch: Uint8Array;
+  /** performance.now() when append() was called. */
+  startedAtMs: number;
   header: BatchHeader;
   /** Header + body, set once compression finishes. */
   record: Uint8Array | null;
@@ -30,6 +32,8 @@ interface AppendJob {
 }
 
 type Roll = 'generation' | 'segment' | 'start-segment' | null;
+
+const MS_PER_SECOND = 1000;
 
 export interface GenerationRoller {
   /** Closes the active generation (if any) and opens the next one. */
@@ -59,6 +63,7 @@ export class AppendPipeline {
     return new Promise<AppendResult>((resolve, reject) => {
       const job: AppendJob = {
         batch,
+        startedAtMs: performance.now(),
         header,
         record: null,
         compression: Promise.resolve(),
@@ -183,7 +188,11 @@ export class AppendPipeline {
   private async commit(): Promise<void> {
     if (this.group.length === 0) return;
     const generation = this.group[0]!.generation!;
-    if (this.state.options.durability === 'fsync') await generation.syncSegment();
+    if (this.state.options.durability === 'fsync') {
+      const syncStartMs = performance.now();
+      await generation.syncSegment();
+      this.state.options.latencyObserver('fsync', (performance.now() - syncStartMs) / MS_PER_SECOND);
+    }
     const group = this.group;
     this.group = [];
     this.state.counters.groupCommits++;
@@ -199,6 +208,7 @@ export class AppendPipeline {
     counters.appendedSpans += header.spanCount;
     counters.appendedRawBytes += batch.length;
     counters.appendedStoredBytes += record!.length;
+    this.state.options.latencyObserver('append', (performance.now() - job.startedAtMs) / MS_PER_SECOND);
     job.resolve({ spans: header.spanCount, generationId: generation.id, segmentId: job.segmentId, fileOffset: job.fileOffset });
   }
 

@@ -1,0 +1,86 @@
+// Proves GET /metrics on the query port answers Prometheus text with the daemon's figures: spans and batches by face (TCP as well as OTLP), append and fsync latency histograms fed by the store, lookups by endpoint and status with their latency histogram, busy replies, cache, segments, generations, disk bytes and recovery; and that it needs the token.
+import http from 'node:http';
+import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BatchEncoder, TraceClient } from '../../src/index.js';
+import type { Daemon } from '../../src/daemon/server.js';
+import { removeTempDirs } from '../helpers/store-dir.js';
+import { sdkSpans } from '../helpers/sdk-traces.js';
+import { otlpDaemon } from '../receiver/daemon-fixture.js';
+import { post } from '../receiver/otlp-clients.js';
+
+const TOKEN = 'metrics-token';
+const AUTH = { authorization: `Bearer ${TOKEN}` };
+let daemon: Daemon;
+
+beforeAll(async () => {
+  daemon = await otlpDaemon({ token: TOKEN });
+});
+
+afterAll(async () => {
+  await daemon?.close();
+  await removeTempDirs();
+});
+
+function get(port: number, path: string, headers: http.OutgoingHttpHeaders = AUTH): Promise<{ status: number; type: string; body: string }> {
+  return new Promise((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port, path, headers, agent: false }, (response) => {
+        let body = '';
+        response.setEncoding('utf8').on('data', (text: string) => (body += text));
+        response.on('end', () => resolve({ status: response.statusCode!, type: String(response.headers['content-type']), body }));
+      })
+      .on('error', reject);
+  });
+}
+
+/** The value of one sample line, e.g. `tracekv_ingest_spans_total{face="tcp"}`. */
+function sample(text: string, series: string): number {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  if (line === undefined) throw new Error(`no sample ${series} in:\n${text}`);
+  return Number(line.slice(series.length + 1));
+}
+
+describe('GET /metrics', () => {
+  it('reports ingest by face, latency histograms, lookups, and the store’s figures', async () => {
+    const spans = sdkSpans('metrics');
+    expect((await post(daemon.otlpHttpPort!, { body: ProtobufTraceSerializer.serializeRequest(spans)!, headers: AUTH })).status).toBe(200);
+    const client = await TraceClient.connect({ port: daemon.port, token: TOKEN });
+    const encoder = new BatchEncoder({ resource: { attributes: { 'service.name': 'tcp' } } });
+    encoder.add({ traceId: '1'.repeat(32), spanId: '2'.repeat(16), name: 'tcp-span', startTimeUnixNano: 1n, endTimeUnixNano: 2n });
+    await client.append(encoder.finish());
+    await client.close();
+    const traceId = spans[0]!.spanContext().traceId;
+    expect((await get(daemon.queryPort!, `/api/v2/traces/${traceId}`)).status).toBe(200);
+    expect((await get(daemon.queryPort!, `/api/v2/traces/${'f'.repeat(32)}`)).status).toBe(404);
+    expect((await get(daemon.jaegerPort!, `/api/traces/${traceId}`)).status).toBe(200);
+
+    const reply = await get(daemon.queryPort!, '/metrics');
+    expect(reply.status).toBe(200);
+    expect(reply.type).toMatch(/^text\/plain; version=0\.0\.4/);
+    const text = reply.body;
+    expect(sample(text, 'tracekv_ingest_spans_total{face="otlp_http"}')).toBe(spans.length);
+    expect(sample(text, 'tracekv_ingest_spans_total{face="tcp"}')).toBe(1);
+    expect(sample(text, 'tracekv_ingest_spans_total{face="otlp_grpc"}')).toBe(0);
+    expect(sample(text, 'tracekv_ingest_batches_total{face="tcp"}')).toBe(1);
+    expect(sample(text, 'tracekv_ingest_bytes_total{face="otlp_http"}')).toBeGreaterThan(0);
+    expect(sample(text, 'tracekv_append_duration_seconds_count')).toBe(2);
+    expect(sample(text, 'tracekv_fsync_duration_seconds_count')).toBeGreaterThanOrEqual(1);
+    expect(sample(text, 'tracekv_append_duration_seconds_bucket{le="+Inf"}')).toBe(2);
+    expect(sample(text, 'tracekv_lookups_total{endpoint="tempo_v2",status="200"}')).toBe(1);
+    expect(sample(text, 'tracekv_lookups_total{endpoint="tempo_v2",status="404"}')).toBe(1);
+    expect(sample(text, 'tracekv_lookups_total{endpoint="jaeger",status="200"}')).toBe(1);
+    expect(sample(text, 'tracekv_lookup_duration_seconds_count{endpoint="tempo_v2"}')).toBe(2);
+    expect(sample(text, 'tracekv_busy_replies_total{face="tcp"}')).toBe(0);
+    expect(sample(text, 'tracekv_generations')).toBe(1);
+    expect(sample(text, 'tracekv_segments')).toBeGreaterThanOrEqual(1);
+    expect(sample(text, 'tracekv_disk_bytes{kind="segments"}')).toBeGreaterThan(0);
+    expect(sample(text, 'tracekv_recovery{figure="truncated_bytes"}')).toBe(0);
+    expect(text).toContain('tracekv_read_cache_misses_total');
+  });
+
+  it('needs the token, and is not on the Jaeger port', async () => {
+    expect((await get(daemon.queryPort!, '/metrics', {})).status).toBe(401);
+    expect((await get(daemon.jaegerPort!, '/metrics')).status).toBe(404);
+  });
+});
