@@ -1,7 +1,8 @@
 /**
- * `tracekv serve`: the daemon, with its OTLP/HTTP and OTLP/gRPC receivers and its query servers (Tempo's API, Jaeger's). Settings come from
- * flags, else from TRACEKV_* environment variables, else the defaults. SIGTERM and SIGINT stop it gracefully: stop accepting, finish
- * in-flight appends, sync and close the store, exit 0.
+ * `tracekv serve`: the daemon, with its OTLP/HTTP and OTLP/gRPC receivers and its query servers
+ * (Tempo's API, Jaeger's). Settings come from flags, else from TRACEKV_* environment variables,
+ * else the defaults. SIGTERM and SIGINT stop it gracefully: stop accepting, finish in-flight
+ * appends, sync and close the store, exit 0.
  */
 import fs from 'node:fs';
 import type { Command } from 'commander';
