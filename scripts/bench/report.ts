@@ -94,6 +94,11 @@ const TARGETS: TargetRule[] = [
   { id: 'residentIndexBytesPerSpan', figure: 'resident index memory per span (after reopen)', target: '≤ 2 B', atMost: 2, value: (f) => f.residentIndex.bytesPerSpan, format: bytes },
   { id: 'reopenMs', figure: 'reopen (close, then open)', target: '≤ 2 s', atMost: 2000, value: (f) => f.reopen.ms, format: ms },
   { id: 'encodeSpansPerSecPerCore', figure: 'client encode (BatchEncoder), one core', target: '≥ 500k spans/s', atLeast: 5e5, value: (f) => f.encode.spansPerSecPerCore, format: spansPerSec },
+  // Query faces issue (14): the daemon's HTTP APIs, from a separate process, on the whole workload.
+  { id: 'tempoV2P50Ms', figure: 'Tempo /api/v2/traces/<id> protobuf p50, tracekv serve child, client in this process', target: '≤ 1.5 ms', atMost: 1.5, value: (f) => f.daemonIngest.queryFaces.tempoV2.p50Ms, format: ms },
+  { id: 'tempoV2P99Ms', figure: 'Tempo /api/v2/traces/<id> protobuf p99', target: '≤ 10 ms', atMost: 10, value: (f) => f.daemonIngest.queryFaces.tempoV2.p99Ms, format: ms },
+  { id: 'tempoBatchVsSequential', figure: 'POST /api/v2/traces:batch of 100 ids ÷ 100 sequential v2 calls (p50s)', target: '≤ 0.5×', atMost: 0.5, value: (f) => f.daemonIngest.queryFaces.tempoBatch.ratio, format: times },
+  { id: 'metricsScrapeP99Ms', figure: 'GET /metrics scrape p99', target: '< 5 ms', atMost: 5, value: (f) => f.daemonIngest.queryFaces.metricsScrape.p99Ms, format: ms },
 ];
 
 /** OTLP-in issue (13): ours against @opentelemetry/exporter-trace-otlp-proto, W1 spans only. */

@@ -83,7 +83,7 @@ export async function runWorkload(name: WorkloadName, options: BenchOptions): Pr
 
   const store = await withTempDir(`${name}-store`, (dir) => measureStore(dir, workload, options));
   log(`${name}: ingest through a tracekv serve child process`);
-  const daemon = await daemonIngest(workload.batches, store.ingest.spansPerSec);
+  const daemon = await daemonIngest(workload, store.ingest.spansPerSec, { lookups: options.lookups, bulkRounds: options.bulkRounds, seed: options.seed + 17 });
   const baselines = await runBaselines(workload, options, store);
 
   const otlp = workload.otlp === null ? null : { ...workload.otlp, storedBytesRatio: store.disk.totalBytesPerSpan / workload.otlp.bytesPerSpan };

@@ -32,6 +32,14 @@ const WORKLOAD_NUMBERS = [
   'ingestUnderReadLoad.getTraces100Calls',
   'daemonIngest.spansPerSec',
   'daemonIngest.ratioToEmbedded',
+  'daemonIngest.queryFaces.tempoV2.p50Ms',
+  'daemonIngest.queryFaces.tempoV2.p99Ms',
+  'daemonIngest.queryFaces.tempoV2.count',
+  'daemonIngest.queryFaces.tempoBatch.bulkP50Ms',
+  'daemonIngest.queryFaces.tempoBatch.sequentialP50Ms',
+  'daemonIngest.queryFaces.tempoBatch.ratio',
+  'daemonIngest.queryFaces.metricsScrape.p50Ms',
+  'daemonIngest.queryFaces.metricsScrape.p99Ms',
   'getTrace.p50Ms',
   'getTrace.p99Ms',
   'getTrace.count',
@@ -140,7 +148,7 @@ describe('scripts/bench.ts --smoke', () => {
 
     expect(results.targets.length).toBeGreaterThanOrEqual(13);
     const ids = results.targets.map((target: { id: string }) => target.id);
-    for (const id of ['otlpHttpSpansPerSec', 'otlpGrpcVsHttp', 'otlpDaemonPeakRssBytes']) expect(ids).toContain(id);
+    for (const id of ['otlpHttpSpansPerSec', 'otlpGrpcVsHttp', 'otlpDaemonPeakRssBytes', 'tempoV2P50Ms', 'tempoV2P99Ms', 'tempoBatchVsSequential', 'metricsScrapeP99Ms']) expect(ids).toContain(id);
     for (const target of results.targets) {
       expect(typeof target.id).toBe('string');
       expect(typeof target.target).toBe('string');
