@@ -6,7 +6,7 @@
  * the query servers.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { EmbeddedTraceStoreApi } from '../api/index.js';
+import type { EmbeddedTraceStoreApi, StoreStats } from '../api/index.js';
 import type { LatencyObserver } from '../options.js';
 import type { LookupObserver } from '../query/index.js';
 import type { DaemonMetrics } from './metrics.js';
@@ -31,7 +31,9 @@ export interface DaemonPrometheus {
 export function createPrometheus(): DaemonPrometheus {
   const registry = new Registry();
   const registers = [registry];
-  let source: { store: EmbeddedTraceStoreApi; metrics: DaemonMetrics } | null = null;
+  let attached: { store: EmbeddedTraceStoreApi; metrics: DaemonMetrics } | null = null;
+  /** What the collectors read: the daemon's counters and one stats() of the store, taken once per scrape. */
+  let source: { stats: StoreStats; metrics: DaemonMetrics } | null = null;
 
   const appendSeconds = new Histogram({ name: 'tracekv_append_duration_seconds', help: 'From append() to its acknowledgement (compression, write and fdatasync included).', buckets: APPEND_SECONDS_BUCKETS, registers });
   const fsyncSeconds = new Histogram({ name: 'tracekv_fsync_duration_seconds', help: 'One group commit fdatasync.', buckets: APPEND_SECONDS_BUCKETS, registers });
@@ -58,13 +60,13 @@ export function createPrometheus(): DaemonPrometheus {
     [{ face: 'otlp_http' }, http],
     [{ face: 'otlp_grpc' }, grpc],
   ];
-  readCounter('tracekv_ingest_spans_total', 'Spans stored, by face.', ['face'], ({ store, metrics }) => {
+  readCounter('tracekv_ingest_spans_total', 'Spans stored, by face.', ['face'], ({ stats, metrics }) => {
     const { otlpHttp, otlpGrpc } = metrics;
-    return byFace(store.stats().appendedSpans - otlpHttp.spans - otlpGrpc.spans, otlpHttp.spans, otlpGrpc.spans);
+    return byFace(stats.appendedSpans - otlpHttp.spans - otlpGrpc.spans, otlpHttp.spans, otlpGrpc.spans);
   });
-  readCounter('tracekv_ingest_batches_total', 'Batches stored, by face.', ['face'], ({ store, metrics }) => {
+  readCounter('tracekv_ingest_batches_total', 'Batches stored, by face.', ['face'], ({ stats, metrics }) => {
     const { otlpHttp, otlpGrpc } = metrics;
-    return byFace(store.stats().appends - otlpHttp.batches - otlpGrpc.batches, otlpHttp.batches, otlpGrpc.batches);
+    return byFace(stats.appends - otlpHttp.batches - otlpGrpc.batches, otlpHttp.batches, otlpGrpc.batches);
   });
   readCounter('tracekv_ingest_bytes_total', 'Bytes received: TCP frames (reads included), OTLP request bodies after decompression.', ['face'], ({ metrics }) =>
     byFace(metrics.bytesIn, metrics.otlpHttp.bytes, metrics.otlpGrpc.bytes),
@@ -72,20 +74,19 @@ export function createPrometheus(): DaemonPrometheus {
   readCounter('tracekv_busy_replies_total', 'Requests refused for the in-flight budget (ERR_BUSY, 429, RESOURCE_EXHAUSTED), by face.', ['face'], ({ metrics }) =>
     byFace(metrics.busyReplies, metrics.otlpHttp.busyReplies, metrics.otlpGrpc.busyReplies),
   );
-  readCounter('tracekv_read_cache_hits_total', 'Record reads served from the read cache.', [], ({ store }) => [[{}, store.stats().readCache.hits]]);
-  readCounter('tracekv_read_cache_misses_total', 'Record reads that went to disk.', [], ({ store }) => [[{}, store.stats().readCache.misses]]);
-  readGauge('tracekv_generations', 'Generations in the store.', [], ({ store }) => [[{}, store.stats().generations]]);
-  readGauge('tracekv_segments', 'Segment files in the store.', [], ({ store }) => [[{}, store.stats().segments]]);
-  readGauge('tracekv_disk_bytes', 'Bytes on disk: segment data and index chunk files.', ['kind'], ({ store }) => {
-    const stats = store.stats();
+  readCounter('tracekv_read_cache_hits_total', 'Record reads served from the read cache.', [], ({ stats }) => [[{}, stats.readCache.hits]]);
+  readCounter('tracekv_read_cache_misses_total', 'Record reads that went to disk.', [], ({ stats }) => [[{}, stats.readCache.misses]]);
+  readGauge('tracekv_generations', 'Generations in the store.', [], ({ stats }) => [[{}, stats.generations]]);
+  readGauge('tracekv_segments', 'Segment files in the store.', [], ({ stats }) => [[{}, stats.segments]]);
+  readGauge('tracekv_disk_bytes', 'Bytes on disk: segment data and index chunk files.', ['kind'], ({ stats }) => {
     return [
       [{ kind: 'segments' }, stats.storedBytes],
       [{ kind: 'index' }, stats.indexChunkBytes],
     ];
   });
   readGauge('tracekv_connections', 'Open TCP connections.', [], ({ metrics }) => [[{}, metrics.connections]]);
-  readGauge('tracekv_recovery', 'What recovery did at the last open, by figure.', ['figure'], ({ store }) => {
-    const recovery = store.stats().recovery;
+  readGauge('tracekv_recovery', 'What recovery did at the last open, by figure.', ['figure'], ({ stats }) => {
+    const recovery = stats.recovery;
     return [
       [{ figure: 'duration_seconds' }, recovery.durationMs / MS_PER_SECOND],
       [{ figure: 'truncated_bytes' }, recovery.truncatedBytes],
@@ -105,9 +106,10 @@ export function createPrometheus(): DaemonPrometheus {
       lookupSeconds.observe({ endpoint }, seconds);
     },
     attach(store, metrics) {
-      source = { store, metrics };
+      attached = { store, metrics };
     },
     async render() {
+      source = attached === null ? null : { stats: attached.store.stats(), metrics: attached.metrics };
       return { contentType: registry.contentType, body: await registry.metrics() };
     },
   };

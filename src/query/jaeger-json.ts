@@ -32,6 +32,8 @@ const SERVICE_NAME_KEY = 'service.name';
 /** Jaeger's serviceName for a resource without service.name (the Collector's translator uses the same). */
 const NO_SERVICE_NAME = 'OTLPResourceNoServiceName';
 const NANOS_PER_MICRO = 1000n;
+/** OTLP span flags hold the W3C trace flags in bits 0–7; Jaeger's `flags` is those alone. */
+const TRACE_FLAGS_MASK = 0xff;
 /** A 64-bit-wide half of an id: Jaeger writes a trace id whose high half is zero as its low half alone. */
 const HALF_ID_HEX_CHARS = 16;
 
@@ -91,7 +93,7 @@ function spanJson(span: Span, processID: string): Json {
   return {
     traceID,
     spanID: span.spanId,
-    flags: (span.flags ?? 0) & 0xff,
+    flags: (span.flags ?? 0) & TRACE_FLAGS_MASK,
     operationName: span.name,
     references,
     startTime: micros(span.startTimeUnixNano),

@@ -21,7 +21,7 @@ import { BearerToken } from '../protocol/bearer-token.js';
 import { listenHttp, type HttpListener } from '../protocol/http-listener.js';
 import { readRequestBody } from '../protocol/request-body.js';
 import { jaegerTraceJson } from './jaeger-json.js';
-import { ProtobufBuilder } from './protobuf-builder.js';
+import { ProtobufBuilder } from '../protocol/protobuf-builder.js';
 import { resourceSpansJson } from './trace-json.js';
 import {
   JSON_CONTENT_TYPE,
@@ -258,6 +258,8 @@ class QueryHandler {
   /** The bulk read's ids and bounds, or the reply that refuses them. */
   private async bulkRequest(request: http.IncomingMessage): Promise<{ ids: string[]; bounds: TimeBoundsInput } | Reply> {
     if (!/^application\/json\b/i.test(request.headers['content-type'] ?? '')) return text(415, `Content-Type got ${request.headers['content-type'] ?? 'none'}; want application/json`, { connection: 'close' });
+    const encoding = (request.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+    if (encoding !== 'identity' && encoding !== '') return text(415, `Content-Encoding got ${encoding}; want none (identity)`, { connection: 'close' });
     let body: Buffer;
     try {
       const length = Number(request.headers['content-length']);

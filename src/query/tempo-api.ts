@@ -7,7 +7,7 @@
  */
 import type { Span, TimeBoundsInput, Trace } from '../api/index.js';
 import { TRACE_ID_BYTES } from '../constants.js';
-import { ProtobufBuilder } from './protobuf-builder.js';
+import { ProtobufBuilder } from '../protocol/protobuf-builder.js';
 import { resourceSpansJson } from './trace-json.js';
 import { writeTracesData } from './trace-protobuf.js';
 
@@ -20,6 +20,7 @@ const PARTIAL_STATUS_PARTIAL = 1;
 const NANOS_PER_SECOND = 1_000_000_000n;
 /** Unix seconds in a query string: at most this many digits (the year 33658). */
 const UNIX_SECONDS_DIGITS_MAX = 12;
+const UNIX_SECONDS = new RegExp(`^\\d{1,${UNIX_SECONDS_DIGITS_MAX}}$`);
 
 export type TraceApiVersion = 'v1' | 'v2';
 export type ReplyFormat = 'protobuf' | 'json';
@@ -51,7 +52,7 @@ export function parseTimeRange(params: { get(name: 'start' | 'end'): string | nu
   const start = params.get('start');
   const end = params.get('end');
   for (const [name, value] of [['start', start], ['end', end]] as const) {
-    if (value !== null && value !== '' && !new RegExp(`^\\d{1,${UNIX_SECONDS_DIGITS_MAX}}$`).test(value)) {
+    if (value !== null && value !== '' && !UNIX_SECONDS.test(value)) {
       return `${name} got ${JSON.stringify(value)}; want Unix seconds (an integer ≥ 0)`;
     }
   }

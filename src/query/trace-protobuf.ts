@@ -32,7 +32,7 @@ import {
   STATUS,
   TRACES_DATA_RESOURCE_SPANS,
 } from '../otlp/otlp-fields.js';
-import type { ProtobufBuilder } from './protobuf-builder.js';
+import type { ProtobufBuilder } from '../protocol/protobuf-builder.js';
 
 /** One resource's spans, by scope: what a ResourceSpans holds. */
 export interface ResourceGroup {

@@ -6,7 +6,7 @@
  * When nothing was rejected and there is no message, partial_success is left unset, as the OTLP
  * specification requires: a full success is the empty message (0 bytes, or `{}`).
  */
-import { ProtobufWriter } from './protobuf-writer.js';
+import { ProtobufBuilder } from '../protocol/protobuf-builder.js';
 
 export interface PartialSuccess {
   rejectedSpans: number;
@@ -20,10 +20,17 @@ function isFullSuccess(result: PartialSuccess): boolean {
   return result.rejectedSpans === 0 && result.errorMessage === '';
 }
 
+/** One builder for every reply: each is written whole, synchronously, then copied out. */
+const builder = new ProtobufBuilder();
+
 export function encodeExportResponseProtobuf(result: PartialSuccess): Buffer {
   if (isFullSuccess(result)) return EMPTY;
-  const partial = new ProtobufWriter().uint(1, result.rejectedSpans).string(2, result.errorMessage).finish();
-  return new ProtobufWriter().bytesField(1, partial).finish();
+  builder.reset();
+  builder.begin(1);
+  builder.uint(1, result.rejectedSpans);
+  if (result.errorMessage !== '') builder.string(2, result.errorMessage);
+  builder.end();
+  return builder.finish();
 }
 
 /** OTLP JSON: camelCase names, int64 as a decimal string, default values left out. */

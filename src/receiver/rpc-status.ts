@@ -8,7 +8,7 @@
  * Why RetryInfo: the OpenTelemetry Collector's otlp exporter retries RESOURCE_EXHAUSTED only when
  * the status carries a RetryInfo, and then waits its retry_delay; without it the data is dropped.
  */
-import { ProtobufWriter } from './protobuf-writer.js';
+import { ProtobufBuilder } from '../protocol/protobuf-builder.js';
 
 /** gRPC status codes used by the receivers (grpc/doc/statuscodes.md). */
 export const GrpcCode = {
@@ -30,19 +30,26 @@ export interface RpcStatus {
 
 const RETRY_INFO_TYPE_URL = 'type.googleapis.com/google.rpc.RetryInfo';
 
-function retryInfo(retryAfterMs: number): Buffer {
-  const ms = Math.max(0, Math.round(retryAfterMs));
-  const duration = new ProtobufWriter().uint(1, Math.floor(ms / 1000)).uint(2, (ms % 1000) * 1_000_000).finish();
-  return new ProtobufWriter().bytesField(1, duration).finish();
-}
+/** One builder for every reply: each is written whole, synchronously, then copied out. */
+const builder = new ProtobufBuilder();
 
 export function encodeRpcStatusProtobuf(status: RpcStatus): Buffer {
-  const writer = new ProtobufWriter().uint(1, status.code).string(2, status.message);
+  builder.reset();
+  builder.uint(1, status.code);
+  if (status.message !== '') builder.string(2, status.message);
   if (status.retryAfterMs !== undefined) {
-    const any = new ProtobufWriter().string(1, RETRY_INFO_TYPE_URL).bytesField(2, retryInfo(status.retryAfterMs)).finish();
-    writer.bytesField(3, any);
+    const ms = Math.max(0, Math.round(status.retryAfterMs));
+    builder.begin(3); // details: Any
+    builder.string(1, RETRY_INFO_TYPE_URL);
+    builder.begin(2); // Any.value: RetryInfo
+    builder.begin(1); // retry_delay: Duration
+    builder.uint(1, Math.floor(ms / 1000));
+    builder.uint(2, (ms % 1000) * 1_000_000);
+    builder.end();
+    builder.end();
+    builder.end();
   }
-  return writer.finish();
+  return builder.finish();
 }
 
 /** The proto3 JSON mapping: an Any carries "@type", a Duration is a string of seconds ("0.250s"). */

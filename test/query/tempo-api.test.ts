@@ -220,6 +220,7 @@ describe("Tempo's trace-by-ID API", () => {
     expect((await bulk('{"ids": ["xyz"]}')).status).toBe(400);
     expect((await bulk(JSON.stringify({ ids: [traceIds[0]], start: 'soon' }))).status).toBe(400);
     expect((await bulk('{"ids": []}', { ...AUTH, 'content-type': 'text/plain' })).status).toBe(415);
+    expect((await bulk('{"ids": []}', { ...AUTH, 'content-type': 'application/json', 'content-encoding': 'gzip' })).status).toBe(415);
     expect((await bulk('{"ids": []}', { 'content-type': 'application/json' })).status).toBe(401);
     expect((await bulk(new Uint8Array(2 * 1024 * 1024).fill(0x20))).status).toBe(413);
     const tooMany = JSON.stringify({ ids: Array.from({ length: 10_001 }, (_, i) => (i + 1).toString(16)) });

@@ -6,7 +6,8 @@ import { BatchEncoder, decodeBatch } from '../../src/batch/index.js';
 import type { ResourceInput, ScopeInput, SpanInput } from '../../src/batch/types.js';
 import { transcodeProtobuf } from '../../src/otlp/index.js';
 import { ProtobufReader } from '../../src/otlp/protobuf-reader.js';
-import { ProtobufBuilder, writeTracesData } from '../../src/query/index.js';
+import { ProtobufBuilder } from '../../src/protocol/index.js';
+import { writeTracesData } from '../../src/query/index.js';
 import { resource, scope, span } from '../helpers/span-arbitraries.js';
 
 const SEED = 20_261_205;

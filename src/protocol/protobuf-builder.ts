@@ -1,6 +1,7 @@
 /**
- * A protobuf writer for whole messages with nested messages, into one growing buffer, for the
- * query faces' replies (a trace of thousands of spans). A nested message's length is unknown until
+ * The protobuf writer of the daemon's replies: the query faces' traces (thousands of spans) and
+ * the OTLP receivers' small ExportTraceServiceResponse and google.rpc.Status, one growing buffer
+ * with nested messages. A nested message's length is unknown until
  * it ends: begin() reserves LENGTH_RESERVED_BYTES for it and end() writes the varint there, moving
  * the body only when the varint is of another size (a body under 128 bytes moves one byte left; one
  * of 16 KiB or more moves right). Nothing is allocated per field or per message, only when the
