@@ -20,10 +20,11 @@ import { FLAG_MORE, FrameDecoder, Opcode, ProtocolError, RESPONSE_BIT, encodeFra
 import { describeWireValue } from '../protocol/wire-values.js';
 import type { ResolvedDaemonOptions } from './daemon-options.js';
 import { FrameDeadline } from './frame-deadline.js';
-import { handleAppend, handleGetSpan, handleGetTrace, handleGetTraces, type Header, type Respond } from './handlers.js';
+import { handleAppend, handleRead, type Header, type Respond } from './handlers.js';
 import type { InFlightBudget } from './in-flight-budget.js';
 import type { DaemonMetrics } from './metrics.js';
 import type { EmbeddedTraceStoreApi } from '../api/index.js';
+import type { LookupObserver } from '../query/index.js';
 
 /** What a connection shares with its server. */
 export interface ConnectionContext {
@@ -33,6 +34,8 @@ export interface ConnectionContext {
   /** The global in-flight byte budget, shared by every connection. */
   budget: InFlightBudget;
   requestTracesMax: number;
+  /** Told of every GET_SPAN, GET_TRACE and GET_TRACES the connection runs (none when left out). */
+  lookupObserver?: LookupObserver;
   /** Every in-flight append, so shutdown can wait for them. */
   trackAppend(done: Promise<unknown>): void;
 }
@@ -144,18 +147,16 @@ export class Connection {
   }
 
   private async dispatch(frame: Frame, respond: Respond): Promise<void> {
-    const { store, metrics, requestTracesMax } = this.context;
+    const { store, metrics, requestTracesMax, lookupObserver } = this.context;
     switch (frame.opcode) {
       case Opcode.APPEND:
         await handleAppend(store, frame.payload, respond);
         metrics.appends++;
         return;
       case Opcode.GET_SPAN:
-        return handleGetSpan(store, frame.header, respond);
       case Opcode.GET_TRACE:
-        return handleGetTrace(store, frame.header, respond);
       case Opcode.GET_TRACES:
-        return handleGetTraces(store, frame.header, requestTracesMax, respond);
+        return handleRead(store, frame.opcode, frame.header, requestTracesMax, respond, lookupObserver);
       case Opcode.STATS:
         respond({ store: store.stats(), server: this.context.metrics.snapshot() }, false);
         return;

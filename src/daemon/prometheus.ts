@@ -3,7 +3,7 @@
  * one registry per daemon (tests run several in a process). Counters the daemon already keeps
  * (its own, the OTLP faces', the store's stats()) are read at scrape time; the latencies are
  * histograms fed as they happen: appends and fdatasyncs by the store's latencyObserver, lookups by
- * the query servers.
+ * the query servers and the TCP face's reads.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { EmbeddedTraceStoreApi, StoreStats } from '../api/index.js';
@@ -21,7 +21,7 @@ export interface DaemonPrometheus {
   readonly registry: Registry;
   /** For TraceStore.open: appends and fdatasyncs into their histograms. */
   readonly latencyObserver: LatencyObserver;
-  /** For the query servers: each lookup into the lookup counter and histogram. */
+  /** For the query servers and the TCP connections: each lookup into the lookup counter and histogram. */
   readonly lookupObserver: LookupObserver;
   /** Reads the store and the daemon's counters: set once both exist. */
   attach(store: EmbeddedTraceStoreApi, metrics: DaemonMetrics): void;
@@ -37,8 +37,8 @@ export function createPrometheus(): DaemonPrometheus {
 
   const appendSeconds = new Histogram({ name: 'tracekv_append_duration_seconds', help: 'From append() to its acknowledgement (compression, write and fdatasync included).', buckets: APPEND_SECONDS_BUCKETS, registers });
   const fsyncSeconds = new Histogram({ name: 'tracekv_fsync_duration_seconds', help: 'One group commit fdatasync.', buckets: APPEND_SECONDS_BUCKETS, registers });
-  const lookupSeconds = new Histogram({ name: 'tracekv_lookup_duration_seconds', help: 'Query server lookups, from request to reply.', labelNames: ['endpoint'], buckets: LOOKUP_SECONDS_BUCKETS, registers });
-  const lookups = new Counter({ name: 'tracekv_lookups_total', help: 'Query server lookups by endpoint and HTTP status.', labelNames: ['endpoint', 'status'], registers });
+  const lookupSeconds = new Histogram({ name: 'tracekv_lookup_duration_seconds', help: 'Lookups on the query servers and TCP, from request to reply.', labelNames: ['endpoint'], buckets: LOOKUP_SECONDS_BUCKETS, registers });
+  const lookups = new Counter({ name: 'tracekv_lookups_total', help: 'Lookups by endpoint and status: the HTTP status on the query servers; ok or the error code on TCP.', labelNames: ['endpoint', 'status'], registers });
 
   type Read = (from: NonNullable<typeof source>) => [Record<string, string>, number][];
   const samplesOf = (read: Read) => (source === null ? [] : read(source));

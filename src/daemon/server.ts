@@ -15,7 +15,7 @@ import type { LatencyObserver } from '../options.js';
 // The composition root: the one place the daemon names the store implementation, to open it.
 import { TraceStore } from '../store/trace-store.js';
 import { OtlpIngest, TranscodePool, startOtlpGrpc, startOtlpHttp, type IngestContext, type OtlpServer, type OtlpServerOptions } from '../receiver/index.js';
-import { startQueryServer, type QueryFace, type QueryServer } from '../query/index.js';
+import { startQueryServer, type LookupObserver, type QueryFace, type QueryServer } from '../query/index.js';
 import { Connection, type ConnectionContext } from './connection.js';
 import { resolveDaemonOptions, type DaemonOptions, type ResolvedDaemonOptions } from './daemon-options.js';
 import { InFlightBudget } from './in-flight-budget.js';
@@ -74,12 +74,14 @@ export async function startDaemon(input: DaemonOptions = {}): Promise<Daemon> {
  * The context every connection of a daemon shares: its store, options, metrics and in-flight
  * budget. Exported so the in-process protocol fuzz serves connections exactly as the daemon does,
  * rather than a copy that can drift from it. `appends` holds the appends not yet acknowledged,
- * which a graceful close waits for.
+ * which a graceful close waits for. `lookupObserver` times the TCP reads into the lookup metrics
+ * (§8.6); without one nothing is timed.
  */
 export function createConnectionContext(
   store: EmbeddedTraceStoreApi,
   options: ResolvedDaemonOptions,
   metrics: DaemonMetrics,
+  lookupObserver?: LookupObserver,
 ): { context: ConnectionContext; appends: Set<Promise<unknown>> } {
   const appends = new Set<Promise<unknown>>();
   const context: ConnectionContext = {
@@ -88,6 +90,7 @@ export function createConnectionContext(
     metrics,
     requestTracesMax: options.store.requestTracesMax ?? REQUEST_TRACES_MAX_DEFAULT,
     budget: new InFlightBudget(options.inFlightBytesMax, metrics),
+    lookupObserver,
     trackAppend(done: Promise<unknown>): void {
       appends.add(done);
       void done.finally(() => appends.delete(done));
@@ -145,7 +148,7 @@ async function listen(options: ResolvedDaemonOptions, store: EmbeddedTraceStoreA
   const metrics = new DaemonMetrics();
   prometheus.attach(store, metrics);
   const connections = new Set<Connection>();
-  const { context, appends } = createConnectionContext(store, options, metrics);
+  const { context, appends } = createConnectionContext(store, options, metrics, prometheus.lookupObserver);
   const onSocket = (socket: net.Socket) => {
     if (connections.size >= options.maxConnections) {
       metrics.connectionsRefused++;

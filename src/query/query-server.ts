@@ -21,6 +21,7 @@ import { BearerToken } from '../protocol/bearer-token.js';
 import { listenHttp, type HttpListener } from '../protocol/http-listener.js';
 import { readRequestBody } from '../protocol/request-body.js';
 import { jaegerTraceJson } from './jaeger-json.js';
+import { storeErrorReply } from './store-error-reply.js';
 import { ProtobufBuilder } from '../protocol/protobuf-builder.js';
 import { resourceSpansJson } from './trace-json.js';
 import {
@@ -58,8 +59,13 @@ export interface QueryServerOptions {
   metrics?: () => Promise<{ contentType: string; body: string }>;
 }
 
-/** A lookup's endpoint (tempo_v2, tempo_v1, tempo_batch, jaeger, jaeger_v3), reply status and seconds taken. */
-export type LookupObserver = (endpoint: string, status: number, seconds: number) => void;
+/**
+ * A lookup's endpoint, outcome and seconds taken (data-format.md §8.6). On the query servers the
+ * endpoint is tempo_v2, tempo_v1, tempo_batch, jaeger or jaeger_v3 and the status the HTTP status;
+ * on the daemon's TCP face (daemon/handlers.ts) tcp_get_span, tcp_get_trace or tcp_get_traces and
+ * `ok` or the error's code.
+ */
+export type LookupObserver = (endpoint: string, status: number | string, seconds: number) => void;
 
 export type QueryFace = 'tempo' | 'jaeger';
 
@@ -132,16 +138,25 @@ class QueryHandler {
     const work = this.reply(request, response).then(
       (reply) => {
         if (reply !== null) this.send(response, reply);
-        const endpoint = this.lookupObserver === undefined ? null : lookupEndpoint(this.face, request.url ?? '/');
-        if (endpoint !== null) this.lookupObserver!(endpoint, reply?.status ?? response.statusCode, (performance.now() - startedAtMs) / MS_PER_SECOND);
+        this.observe(request, reply?.status ?? response.statusCode, startedAtMs);
       },
       (error: unknown) => {
         this.logger({ event: 'query_internal_error', error: String(error) });
-        this.send(response, text(500, `internal error: ${String(error)}`));
+        const reply = text(500, `internal error: ${String(error)}`);
+        this.send(response, reply);
+        // Counted like any reply: an error rate read from the metrics must see the failures too.
+        this.observe(request, reply.status, startedAtMs);
       },
     );
     this.inFlight.add(work);
     void work.finally(() => this.inFlight.delete(work));
+  }
+
+  /** Tells the lookup observer of a request on a lookup route (none for the other routes). */
+  private observe(request: http.IncomingMessage, status: number, startedAtMs: number): void {
+    if (this.lookupObserver === undefined) return;
+    const endpoint = lookupEndpoint(this.face, request.url ?? '/');
+    if (endpoint !== null) this.lookupObserver(endpoint, status, (performance.now() - startedAtMs) / MS_PER_SECOND);
   }
 
   async drain(): Promise<void> {
@@ -188,16 +203,16 @@ class QueryHandler {
     const v3 = path.startsWith(JAEGER_V3_PREFIX);
     const idText = path.slice(v3 ? JAEGER_V3_PREFIX.length : TRACES_V1_PREFIX.length);
     const traceId = parseTempoTraceId(idText);
-    const json = (status: number, body: object): Reply => ({ status, contentType: JSON_CONTENT_TYPE, body: JSON.stringify(body) });
-    const failure = (status: number, message: string): Reply =>
-      v3 ? json(status, { error: { httpCode: status, message } }) : json(status, { data: null, total: 0, limit: 0, offset: 0, errors: [{ code: status, msg: message }] });
+    const json = (status: number, body: object, headers?: http.OutgoingHttpHeaders): Reply => ({ status, contentType: JSON_CONTENT_TYPE, body: JSON.stringify(body), ...(headers === undefined ? {} : { headers }) });
+    const failure = (status: number, message: string, headers?: http.OutgoingHttpHeaders): Reply =>
+      v3 ? json(status, { error: { httpCode: status, message } }, headers) : json(status, { data: null, total: 0, limit: 0, offset: 0, errors: [{ code: status, msg: message }] }, headers);
     if (traceId === null) return failure(400, `trace id got ${JSON.stringify(idText)}; want 1 to 32 hex digits, not all zero`);
     let trace: Trace<Span> | null;
     try {
       trace = await this.store.getTrace(traceId, {});
     } catch (error) {
-      const reply = storeErrorReply(error);
-      return failure(reply.status, String(reply.body).trimEnd());
+      const { status, message, headers } = storeErrorReply(error);
+      return failure(status, message, headers);
     }
     if (trace === null) return failure(404, 'trace not found');
     if (v3) return json(200, { result: { resourceSpans: resourceSpansJson(trace.spans, 'otlp') } });
@@ -213,7 +228,7 @@ class QueryHandler {
     try {
       trace = await this.store.getTrace(traceId, bounds);
     } catch (error) {
-      return storeErrorReply(error);
+      return storeErrorText(error);
     }
     if (trace === null) return text(404, 'trace not found');
     const format = replyFormatOf(accept);
@@ -234,7 +249,7 @@ class QueryHandler {
     try {
       first = await traces.next();
     } catch (error) {
-      return storeErrorReply(error);
+      return storeErrorText(error);
     }
     this.count(200);
     response.writeHead(200, { 'content-type': NDJSON_CONTENT_TYPE });
@@ -302,22 +317,10 @@ class QueryHandler {
   }
 }
 
-/** A store error as an HTTP reply: busy and closing are retryable, a timeout is a gateway timeout, a refused oversized trace 413. */
-function storeErrorReply(error: unknown): Reply {
-  if (!(error instanceof TraceKvError)) throw error;
-  switch (error.code) {
-    case 'ERR_BUSY':
-      return text(429, error.message, { 'retry-after': '1' });
-    case 'ERR_STORE_CLOSED':
-      return text(503, error.message, { 'retry-after': '1' });
-    case 'ERR_TIMEOUT':
-      return text(504, error.message);
-    case 'ERR_TRACE_TOO_LARGE':
-      // The store was told to refuse such traces (traceTooLarge: 'reject') rather than cut them.
-      return text(413, error.message);
-    default:
-      return text(500, `${error.code}: ${error.message}`);
-  }
+/** A store error as Tempo's text reply (store-error-reply.ts holds the table). */
+function storeErrorText(error: unknown): Reply {
+  const { status, message, headers } = storeErrorReply(error);
+  return text(status, message, headers);
 }
 
 export async function startQueryServer(store: QueryStore, options: QueryServerOptions, logger: (event: Record<string, unknown>) => void): Promise<QueryServer> {

@@ -1,8 +1,8 @@
-// Proves the query server's bulk read keeps its status line honest around store failures: a store that fails before the first trace gets its status code (504 for a timeout, 503 closed), and one that fails mid-stream ends the 200 reply with an {"error": …} line after the traces already written.
+// Proves the query servers answer store failures from one table: the bulk read keeps its status line honest (a store that fails before the first trace gets its status code, 504 for a timeout, 503 closed; one that fails mid-stream ends the 200 reply with an {"error": …} line after the traces already written), and Jaeger's two routes give a busy or closed store its status, their own JSON error shape and Retry-After, as the Tempo routes do.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Span, StreamedTrace, Trace } from '../../src/api/index.js';
 import { TraceKvError } from '../../src/errors.js';
-import { startQueryServer, type QueryServer, type QueryStore } from '../../src/query/index.js';
+import { startQueryServer, type QueryFace, type QueryServer, type QueryStore } from '../../src/query/index.js';
 import { decodedSpan } from '../helpers/decoded-span.js';
 import { post } from '../receiver/otlp-clients.js';
 
@@ -34,8 +34,13 @@ afterEach(async () => {
   server = null;
 });
 
+async function serve(store: QueryStore, face: QueryFace): Promise<QueryServer> {
+  server = await startQueryServer(store, { host: '127.0.0.1', port: 0, token: undefined, tls: undefined, idleTimeoutMs: 5_000, maxConnections: 16, closeGraceMs: 1_000, requestTracesMax: 100, face }, () => {});
+  return server;
+}
+
 async function bulk(store: QueryStore, ids: string[]) {
-  server = await startQueryServer(store, { host: '127.0.0.1', port: 0, token: undefined, tls: undefined, idleTimeoutMs: 5_000, maxConnections: 16, closeGraceMs: 1_000, requestTracesMax: 100, face: 'tempo' }, () => {});
+  server = await serve(store, 'tempo');
   return post(server.port, { path: '/api/v2/traces:batch', headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify({ ids })) });
 }
 
@@ -55,5 +60,31 @@ describe('query server bulk read and store failures', () => {
     expect(lines).toHaveLength(3);
     expect(JSON.parse(lines[2]!)).toEqual({ error: { code: 'ERR_REQUEST_TOO_LARGE', message: 'too many span bytes' } });
     expect((JSON.parse(lines[0]!) as { trace: unknown }).trace).toBeDefined();
+  });
+});
+
+describe('Jaeger routes and store failures', () => {
+  const traceId = 'ab'.repeat(16);
+  const get = (port: number, path: string) => post(port, { path, method: 'GET', headers: { 'content-type': undefined, 'content-length': undefined } });
+  const cases = [
+    { failure: new TraceKvError('ERR_BUSY', 'reader queue full'), status: 429, retryAfter: '1' },
+    { failure: new TraceKvError('ERR_STORE_CLOSED', 'the store is closed'), status: 503, retryAfter: '1' },
+    { failure: new TraceKvError('ERR_TIMEOUT', 'read took too long'), status: 504, retryAfter: undefined },
+  ];
+
+  it.each(cases)('$failure.code is $status in each API’s error shape, with Retry-After when retryable', async ({ failure, status, retryAfter }) => {
+    const { port } = await serve(failingStore(0, failure), 'jaeger');
+    const internal = await get(port, `/api/traces/${traceId}`);
+    expect([internal.status, internal.headers['content-type'], internal.headers['retry-after']]).toEqual([status, 'application/json', retryAfter]);
+    expect(JSON.parse(internal.body.toString())).toEqual({ data: null, total: 0, limit: 0, offset: 0, errors: [{ code: status, msg: failure.message }] });
+    const v3 = await get(port, `/api/v3/traces/${traceId}`);
+    expect([v3.status, v3.headers['content-type'], v3.headers['retry-after']]).toEqual([status, 'application/json', retryAfter]);
+    expect(JSON.parse(v3.body.toString())).toEqual({ error: { httpCode: status, message: failure.message } });
+  });
+
+  it('the Tempo routes answer the same codes from the same table, as text', async () => {
+    const { port } = await serve(failingStore(0, new TraceKvError('ERR_BUSY', 'reader queue full')), 'tempo');
+    const reply = await get(port, `/api/v2/traces/${traceId}`);
+    expect([reply.status, reply.headers['retry-after'], reply.body.toString()]).toEqual([429, '1', 'reader queue full\n']);
   });
 });
