@@ -10,7 +10,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { ServiceBatcher } from '../../src/workload/batcher.js';
-import { loadReplayTemplates, tracegenWorkload, zipkinReplayWorkload, type Workload } from '../../src/workload/replay.js';
+import { loadReplayTemplates, tracegenWorkload, zipkinReplayWorkload, type Workload, type WorkloadTrace } from '../../src/workload/replay.js';
 import { makeRng } from '../../src/workload/rng.js';
 import { ZIPKIN_FIXTURES_DIR } from '../../src/workload/zipkin.js';
 import { FIRST_TRACE_UNIX_NANO, PROGRESS_STEPS, SCOPE, TRACE_INTERVAL_NS, TRACES_PER_BATCH } from './constants.js';
@@ -49,8 +49,11 @@ export function traceIdAt(workload: PreparedWorkload, trace: number): Uint8Array
   return workload.traceIds.subarray(trace * TRACE_ID_BYTES, (trace + 1) * TRACE_ID_BYTES);
 }
 
-/** Generates and encodes about `spansWanted` spans (whole traces) of workload `name`. */
-export function prepareWorkload(name: WorkloadName, spansWanted: number, seed: number): PreparedWorkload {
+/**
+ * Generates and encodes about `spansWanted` spans (whole traces) of workload `name`; `onTrace`, when
+ * given, sees every trace too (the peer benchmark builds another engine's rows from the same spans).
+ */
+export function prepareWorkload(name: WorkloadName, spansWanted: number, seed: number, onTrace?: (trace: WorkloadTrace) => void): PreparedWorkload {
   const rng = makeRng(seed);
   const source: Workload =
     name === 'w1' ? tracegenWorkload(rng) : zipkinReplayWorkload(loadReplayTemplates(fileURLToPath(ZIPKIN_FIXTURES_DIR)), rng);
@@ -75,6 +78,7 @@ export function prepareWorkload(name: WorkloadName, spansWanted: number, seed: n
     traces++;
     spans += trace.spanCount;
     otlp?.add(trace);
+    onTrace?.(trace);
     const start = performance.now();
     const finished = batcher.add(trace);
     encodeMs += performance.now() - start;

@@ -1,0 +1,176 @@
+/**
+ * The two sides of the peer benchmark, each alone on the machine in turn, on the same spans built
+ * before the clock starts (tracekv's client batches, ClickHouse's RowBinary rows), each queried
+ * over HTTP from this process:
+ * - tracekv: a `tracekv serve` child (fsync durability), ingest through the TCP client with
+ *   APPENDS_IN_FLIGHT appends outstanding; trace-by-ID as Grafana asks it (Tempo v2 protobuf);
+ *   bulk as `POST /api/v2/traces:batch`; bytes of segments plus index after a clean stop.
+ * - ClickHouse: a local server (clickhouse-server.ts), INSERT … FORMAT RowBinary of
+ *   CLICKHOUSE_INSERT_ROWS rows, CLICKHOUSE_INSERTS_IN_FLIGHT at once (its own default durability:
+ *   no fsync); then OPTIMIZE TABLE … FINAL, so its lookups and bytes are those of merged parts, its
+ *   best case; trace-by-ID as `WHERE trace_id = unhex(…)`, bulk as `WHERE trace_id IN (…)`, both
+ *   in RowBinary; bytes of the active parts.
+ * Every reply is checked to hold all of its trace's spans.
+ */
+import { TraceClient } from '../../../src/index.js';
+import { makeRng } from '../../../src/workload/rng.js';
+import { DaemonChild } from '../../testkit/daemon-child.js';
+import { BULK_TRACES } from '../constants.js';
+import { appendAll } from '../ingest.js';
+import { dirBytes, latencyOf, log, median, secondsSince, withTempDir, type Latency } from '../measure.js';
+import { TempoQueryClient } from '../query-client.js';
+import { WARMUP_LOOKUPS } from '../query-faces.js';
+import { traceIdAt, type PreparedWorkload } from '../workloads.js';
+import { ClickHouseServer } from './clickhouse-server.js';
+import { createSpansTable, readSpanRows, SPANS_TABLE } from './span-rows.js';
+
+/** Rows per INSERT: ClickHouse wants large inserts (each makes a part), and 100k W1 rows are ~25 MB. */
+export const CLICKHOUSE_INSERT_ROWS = 100_000;
+/** Two inserts at once keep both cores busy, as APPENDS_IN_FLIGHT does for tracekv. */
+const CLICKHOUSE_INSERTS_IN_FLIGHT = 2;
+
+/** OPTIMIZE is refused while background merges hold the parts: wait for them, this often at most. */
+const MERGE_WAIT_POLL_MS = 200;
+const MERGE_ATTEMPTS_MAX = 50;
+
+export interface PeerFigures {
+  ingestSpansPerSec: number;
+  /** Bytes on disk per span: tracekv's segments and index files, ClickHouse's active parts. */
+  bytesPerSpan: number;
+  traceById: Latency;
+  /** BULK_TRACES random ids in one request, p50 over the rounds. */
+  bulkP50Ms: number;
+}
+
+export interface ClickHouseFigures extends PeerFigures {
+  version: string;
+  /** Seconds OPTIMIZE TABLE … FINAL took (not part of ingest). */
+  optimizeSeconds: number;
+  activeParts: number;
+}
+
+export interface PeerSettings {
+  lookups: number;
+  bulkRounds: number;
+  seed: number;
+}
+
+/** The ids each side looks up: the same random traces for both. */
+function pickTraces(workload: PreparedWorkload, settings: PeerSettings): { single: number[]; bulk: number[][] } {
+  const rng = makeRng(settings.seed);
+  const single = Array.from({ length: WARMUP_LOOKUPS + settings.lookups }, () => rng.int(workload.traces));
+  const bulk = Array.from({ length: settings.bulkRounds }, () => Array.from({ length: BULK_TRACES }, () => rng.int(workload.traces)));
+  return { single, bulk };
+}
+
+/** Times `lookup` over the picked traces (the first WARMUP_LOOKUPS untimed) and `bulk` over the rounds. */
+async function timeReads(picked: { single: number[]; bulk: number[][] }, lookup: (trace: number) => Promise<void>, bulk: (traces: number[]) => Promise<void>): Promise<{ traceById: Latency; bulkP50Ms: number }> {
+  const samples: number[] = [];
+  for (const [i, trace] of picked.single.entries()) {
+    const start = performance.now();
+    await lookup(trace);
+    if (i >= WARMUP_LOOKUPS) samples.push(performance.now() - start);
+  }
+  const bulkSamples: number[] = [];
+  for (const traces of picked.bulk) {
+    const start = performance.now();
+    await bulk(traces);
+    bulkSamples.push(performance.now() - start);
+  }
+  return { traceById: latencyOf(samples), bulkP50Ms: median(bulkSamples) };
+}
+
+export async function measureTracekv(workload: PreparedWorkload, settings: PeerSettings): Promise<PeerFigures> {
+  return withTempDir('peer-tracekv', async (dir) => {
+    const daemon = await DaemonChild.start({ launch: { serve: { dir } } });
+    let figures: Omit<PeerFigures, 'bytesPerSpan'>;
+    try {
+      log(`tracekv: ingest of ${workload.spans} spans through the daemon`);
+      const client = await TraceClient.connect({ port: daemon.port });
+      let ingestSpansPerSec: number;
+      try {
+        ingestSpansPerSec = (await appendAll(client, workload.batches)).spansPerSec;
+      } finally {
+        await client.close();
+      }
+      log('tracekv: trace-by-ID (Tempo v2 protobuf) and bulk (traces:batch)');
+      const query = new TempoQueryClient(daemon.queryPort!, workload);
+      try {
+        figures = { ingestSpansPerSec, ...(await timeReads(pickTraces(workload, settings), (trace) => query.v2(trace), (traces) => query.batch(traces))) };
+      } finally {
+        query.close();
+      }
+    } finally {
+      await daemon.stop();
+    }
+    return { ...figures, bytesPerSpan: (dirBytes(dir, '.tkv') + dirBytes(dir, '.tki')) / workload.spans };
+  });
+}
+
+export async function measureClickHouse(binary: string, workload: PreparedWorkload, rows: Buffer[], settings: PeerSettings): Promise<ClickHouseFigures> {
+  const server = await ClickHouseServer.start(binary);
+  try {
+    const version = (await server.query('SELECT version()')).toString('utf8').trim();
+    await server.query(createSpansTable());
+    log(`ClickHouse: ingest of ${workload.spans} spans as ${rows.length} RowBinary inserts`);
+    const insert = `INSERT INTO ${SPANS_TABLE} FORMAT RowBinary`;
+    let next = 0;
+    const start = performance.now();
+    await Promise.all(
+      Array.from({ length: CLICKHOUSE_INSERTS_IN_FLIGHT }, async () => {
+        while (next < rows.length) await server.query(insert, rows[next++]!);
+      }),
+    );
+    const ingestSpansPerSec = workload.spans / secondsSince(start);
+    log('ClickHouse: OPTIMIZE TABLE … FINAL (merges every part; not timed as ingest)');
+    const optimizeStart = performance.now();
+    await mergeIntoOnePart(server);
+    const optimizeSeconds = secondsSince(optimizeStart);
+    const [storedRows, bytes, parts] = (await server.query(`SELECT sum(rows), sum(bytes_on_disk), count() FROM system.parts WHERE active AND database = currentDatabase() AND table = '${SPANS_TABLE}' FORMAT TSV`))
+      .toString('utf8')
+      .trim()
+      .split('\t')
+      .map(Number);
+    if (storedRows !== workload.spans) throw new Error(`ClickHouse: active parts hold ${storedRows} rows; want ${workload.spans}`);
+
+    log('ClickHouse: trace-by-ID and bulk (RowBinary)');
+    const hex = (trace: number) => Buffer.from(traceIdAt(workload, trace)).toString('hex');
+    const select = (where: string) => `SELECT * FROM ${SPANS_TABLE} WHERE ${where} FORMAT RowBinary`;
+    const checkRows = (reply: Buffer, traces: number[]) => {
+      const want = new Map<string, number>();
+      for (const trace of traces) want.set(hex(trace), workload.traceSpanCounts[trace]!);
+      const got = new Map<string, number>();
+      readSpanRows(reply, (values) => got.set(values[0] as string, (got.get(values[0] as string) ?? 0) + 1));
+      for (const [id, spans] of want) if (got.get(id) !== spans) throw new Error(`ClickHouse: trace ${id} came back with ${got.get(id) ?? 0} spans; want ${spans}`);
+    };
+    const reads = await timeReads(
+      pickTraces(workload, settings),
+      async (trace) => checkRows(await server.query(select(`trace_id = unhex('${hex(trace)}')`)), [trace]),
+      async (traces) => checkRows(await server.query(select(`trace_id IN (${traces.map((trace) => `unhex('${hex(trace)}')`).join(', ')})`)), traces),
+    );
+    return { version, ingestSpansPerSec, bytesPerSpan: bytes! / workload.spans, ...reads, optimizeSeconds, activeParts: parts! };
+  } finally {
+    await server.stop();
+  }
+}
+
+/**
+ * Merges the table into one part: waits out the background merges (OPTIMIZE does nothing to parts
+ * they hold), then OPTIMIZE … FINAL, told to throw rather than silently do nothing; again until
+ * one active part is left.
+ */
+async function mergeIntoOnePart(server: ClickHouseServer): Promise<void> {
+  const scalar = async (sql: string) => Number((await server.query(`${sql} FORMAT TSV`)).toString('utf8').trim());
+  for (let attempt = 1; ; attempt++) {
+    while ((await scalar(`SELECT count() FROM system.merges WHERE database = currentDatabase() AND table = '${SPANS_TABLE}'`)) > 0) {
+      await new Promise((resolve) => setTimeout(resolve, MERGE_WAIT_POLL_MS));
+    }
+    if ((await scalar(`SELECT count() FROM system.parts WHERE active AND database = currentDatabase() AND table = '${SPANS_TABLE}'`)) <= 1) return;
+    try {
+      await server.query(`OPTIMIZE TABLE ${SPANS_TABLE} FINAL`, undefined, { optimize_throw_if_noop: '1' });
+    } catch (error) {
+      // A merge that started between the poll and the OPTIMIZE: wait for it and try again.
+      if (attempt >= MERGE_ATTEMPTS_MAX) throw error;
+    }
+  }
+}
