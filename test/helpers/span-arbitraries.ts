@@ -1,5 +1,6 @@
 /** fast-check arbitraries of valid batch inputs: resources, scopes and spans using every field and value kind. */
 import fc from 'fast-check';
+import { BatchEncoder } from '../../src/batch/index.js';
 import type { AttributeValue, Attributes, ResourceInput, ScopeInput, SpanInput } from '../../src/batch/types.js';
 import { INT64_MAX, INT64_MIN, U64_MAX } from '../batch/samples.js';
 
@@ -94,3 +95,18 @@ export const span: fc.Arbitrary<SpanInput> = fc
     return input;
   });
 
+/** What the store holds for a group: BatchEncoder's batch. Empty strings are what OTLP cannot tell from absent (§7.1), so the arbitraries' '' is absent here. */
+export function storedBatch(resourceInput: ResourceInput, scopeInput: ScopeInput | undefined, spans: SpanInput[]): Uint8Array {
+  const resourceWant = { ...resourceInput };
+  if (resourceWant.schemaUrl === '') delete resourceWant.schemaUrl;
+  let scopeWant = scopeInput === undefined ? undefined : { ...scopeInput };
+  if (scopeWant !== undefined) for (const key of ['name', 'version', 'schemaUrl'] as const) if (scopeWant[key] === '') delete scopeWant[key];
+  if (scopeWant !== undefined && Object.keys(scopeWant).length === 0) scopeWant = undefined;
+  const encoder = new BatchEncoder({ resource: resourceWant, ...(scopeWant !== undefined ? { scope: scopeWant } : {}) });
+  for (const input of spans) {
+    const copy = { ...input, ...(input.links !== undefined ? { links: input.links.map((link) => (link.traceState === '' ? { ...link, traceState: undefined } : link)) } : {}) };
+    if (copy.traceState === '') delete copy.traceState;
+    encoder.add(copy);
+  }
+  return encoder.finish();
+}

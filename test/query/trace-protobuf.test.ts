@@ -2,33 +2,16 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BATCH_BYTES_MAX_DEFAULT, BATCH_SPANS_MAX_DEFAULT } from '../../src/constants.js';
-import { BatchEncoder, decodeBatch } from '../../src/batch/index.js';
-import type { ResourceInput, ScopeInput, SpanInput } from '../../src/batch/types.js';
+import { decodeBatch } from '../../src/batch/index.js';
 import { transcodeProtobuf } from '../../src/otlp/index.js';
 import { ProtobufReader } from '../../src/otlp/protobuf-reader.js';
 import { ProtobufBuilder } from '../../src/protocol/index.js';
 import { writeTracesData } from '../../src/query/index.js';
-import { resource, scope, span } from '../helpers/span-arbitraries.js';
+import { resource, scope, span, storedBatch } from '../helpers/span-arbitraries.js';
 
 const SEED = 20_261_205;
 const RUNS = 300;
 const LIMITS = { batchBytesMax: BATCH_BYTES_MAX_DEFAULT, batchSpansMax: BATCH_SPANS_MAX_DEFAULT };
-
-/** What the store holds for a group: BatchEncoder's batch. Empty strings are what OTLP cannot tell from absent (§7.1), so the arbitraries' '' is absent here. */
-function storedBatch(resourceInput: ResourceInput, scopeInput: ScopeInput | undefined, spans: SpanInput[]): Uint8Array {
-  const resourceWant = { ...resourceInput };
-  if (resourceWant.schemaUrl === '') delete resourceWant.schemaUrl;
-  let scopeWant = scopeInput === undefined ? undefined : { ...scopeInput };
-  if (scopeWant !== undefined) for (const key of ['name', 'version', 'schemaUrl'] as const) if (scopeWant[key] === '') delete scopeWant[key];
-  if (scopeWant !== undefined && Object.keys(scopeWant).length === 0) scopeWant = undefined;
-  const encoder = new BatchEncoder({ resource: resourceWant, ...(scopeWant !== undefined ? { scope: scopeWant } : {}) });
-  for (const input of spans) {
-    const copy = { ...input, ...(input.links !== undefined ? { links: input.links.map((link) => (link.traceState === '' ? { ...link, traceState: undefined } : link)) } : {}) };
-    if (copy.traceState === '') delete copy.traceState;
-    encoder.add(copy);
-  }
-  return encoder.finish();
-}
 
 describe('writeTracesData', () => {
   it('stored spans → TracesData → the transcoder gives back the stored batch, byte for byte', () => {
