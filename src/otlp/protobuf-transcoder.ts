@@ -28,66 +28,70 @@ import { invalidArgument } from '../errors.js';
 import { readU32LE } from '../codec/little-endian.js';
 import { isZeroId } from '../batch/index.js';
 import type { MsgpackWriter } from '../batch/msgpack-writer.js';
+import * as field from './otlp-fields.js';
 import { ProtobufReader, WIRE_I32, WIRE_I64, WIRE_LEN, WIRE_VARINT } from './protobuf-reader.js';
 import { Fields, RecordBatches, writeTimeDifference } from './record-batches.js';
 import type { TranscodeLimits, TranscodeResult } from './transcode-types.js';
 import { isWellFormedUtf8 } from './utf8.js';
 
-/** Field numbers (opentelemetry-proto: collector/trace/v1, trace/v1, common/v1, resource/v1). */
-const REQUEST_RESOURCE_SPANS = 1;
-const RESOURCE_SPANS_RESOURCE = 1;
-const RESOURCE_SPANS_SCOPE_SPANS = 2;
-const RESOURCE_SPANS_SCHEMA_URL = 3;
-const RESOURCE_ATTRIBUTES = 1;
-const RESOURCE_DROPPED_ATTRIBUTES_COUNT = 2;
-const SCOPE_SPANS_SCOPE = 1;
-const SCOPE_SPANS_SPANS = 2;
-const SCOPE_SPANS_SCHEMA_URL = 3;
-const SCOPE_NAME = 1;
-const SCOPE_VERSION = 2;
-const SCOPE_ATTRIBUTES = 3;
-const SCOPE_DROPPED_ATTRIBUTES_COUNT = 4;
-const SPAN_TRACE_ID = 1;
-const SPAN_SPAN_ID = 2;
-const SPAN_TRACE_STATE = 3;
-const SPAN_PARENT_SPAN_ID = 4;
-const SPAN_NAME = 5;
-const SPAN_KIND = 6;
-const SPAN_START_TIME = 7;
-const SPAN_END_TIME = 8;
-const SPAN_ATTRIBUTES = 9;
-const SPAN_DROPPED_ATTRIBUTES_COUNT = 10;
-const SPAN_EVENTS = 11;
-const SPAN_DROPPED_EVENTS_COUNT = 12;
-const SPAN_LINKS = 13;
-const SPAN_DROPPED_LINKS_COUNT = 14;
-const SPAN_STATUS = 15;
-const SPAN_FLAGS = 16;
-const EVENT_TIME = 1;
-const EVENT_NAME = 2;
-const EVENT_ATTRIBUTES = 3;
-const EVENT_DROPPED_ATTRIBUTES_COUNT = 4;
-const LINK_TRACE_ID = 1;
-const LINK_SPAN_ID = 2;
-const LINK_TRACE_STATE = 3;
-const LINK_ATTRIBUTES = 4;
-const LINK_DROPPED_ATTRIBUTES_COUNT = 5;
-const LINK_FLAGS = 6;
-const STATUS_MESSAGE = 2;
-const STATUS_CODE = 3;
+/**
+ * The field numbers of otlp-fields.ts (the one table), bound to module-local constants: the
+ * reader's switches ran ~9% slower on the imported bindings used directly (2026-12-05, 200k W1
+ * spans transcoded, five alternating runs: 1.14–1.26 µs/span against 1.06–1.16 with these).
+ */
+const ANY_ARRAY = field.ANY_ARRAY;
+const ANY_BOOL = field.ANY_BOOL;
+const ANY_BYTES = field.ANY_BYTES;
+const ANY_DOUBLE = field.ANY_DOUBLE;
+const ANY_INT = field.ANY_INT;
+const ANY_KVLIST = field.ANY_KVLIST;
+const ANY_STRING = field.ANY_STRING;
+const EVENT_ATTRIBUTES = field.EVENT_ATTRIBUTES;
+const EVENT_DROPPED_ATTRIBUTES_COUNT = field.EVENT_DROPPED_ATTRIBUTES_COUNT;
+const EVENT_NAME = field.EVENT_NAME;
+const EVENT_TIME = field.EVENT_TIME;
+const KEY_VALUE_KEY = field.KEY_VALUE_KEY;
+const KEY_VALUE_VALUE = field.KEY_VALUE_VALUE;
+const LINK_ATTRIBUTES = field.LINK_ATTRIBUTES;
+const LINK_DROPPED_ATTRIBUTES_COUNT = field.LINK_DROPPED_ATTRIBUTES_COUNT;
+const LINK_FLAGS = field.LINK_FLAGS;
+const LINK_SPAN_ID = field.LINK_SPAN_ID;
+const LINK_TRACE_ID = field.LINK_TRACE_ID;
+const LINK_TRACE_STATE = field.LINK_TRACE_STATE;
+const LIST_VALUES = field.LIST_VALUES;
+const RESOURCE_ATTRIBUTES = field.RESOURCE_ATTRIBUTES;
+const RESOURCE_DROPPED_ATTRIBUTES_COUNT = field.RESOURCE_DROPPED_ATTRIBUTES_COUNT;
+const RESOURCE_SPANS_RESOURCE = field.RESOURCE_SPANS_RESOURCE;
+const RESOURCE_SPANS_SCHEMA_URL = field.RESOURCE_SPANS_SCHEMA_URL;
+const RESOURCE_SPANS_SCOPE_SPANS = field.RESOURCE_SPANS_SCOPE_SPANS;
+const SCOPE_ATTRIBUTES = field.SCOPE_ATTRIBUTES;
+const SCOPE_DROPPED_ATTRIBUTES_COUNT = field.SCOPE_DROPPED_ATTRIBUTES_COUNT;
+const SCOPE_NAME = field.SCOPE_NAME;
+const SCOPE_SPANS_SCHEMA_URL = field.SCOPE_SPANS_SCHEMA_URL;
+const SCOPE_SPANS_SCOPE = field.SCOPE_SPANS_SCOPE;
+const SCOPE_SPANS_SPANS = field.SCOPE_SPANS_SPANS;
+const SCOPE_VERSION = field.SCOPE_VERSION;
+const SPAN_ATTRIBUTES = field.SPAN_ATTRIBUTES;
+const SPAN_DROPPED_ATTRIBUTES_COUNT = field.SPAN_DROPPED_ATTRIBUTES_COUNT;
+const SPAN_DROPPED_EVENTS_COUNT = field.SPAN_DROPPED_EVENTS_COUNT;
+const SPAN_DROPPED_LINKS_COUNT = field.SPAN_DROPPED_LINKS_COUNT;
+const SPAN_END_TIME = field.SPAN_END_TIME;
+const SPAN_EVENTS = field.SPAN_EVENTS;
+const SPAN_FLAGS = field.SPAN_FLAGS;
+const SPAN_KIND = field.SPAN_KIND;
+const SPAN_LINKS = field.SPAN_LINKS;
+const SPAN_NAME = field.SPAN_NAME;
+const SPAN_PARENT_SPAN_ID = field.SPAN_PARENT_SPAN_ID;
+const SPAN_SPAN_ID = field.SPAN_SPAN_ID;
+const SPAN_START_TIME = field.SPAN_START_TIME;
+const SPAN_STATUS = field.SPAN_STATUS;
+const SPAN_TRACE_ID = field.SPAN_TRACE_ID;
+const SPAN_TRACE_STATE = field.SPAN_TRACE_STATE;
+const STATUS_CODE = field.STATUS_CODE;
+const STATUS_MESSAGE = field.STATUS_MESSAGE;
+const TRACES_DATA_RESOURCE_SPANS = field.TRACES_DATA_RESOURCE_SPANS;
 /** Status.code's tag byte: field 3, varint. */
 const STATUS_CODE_TAG = (STATUS_CODE << 3) | WIRE_VARINT;
-const KEY_VALUE_KEY = 1;
-const KEY_VALUE_VALUE = 2;
-const ANY_STRING = 1;
-const ANY_BOOL = 2;
-const ANY_INT = 3;
-const ANY_DOUBLE = 4;
-const ANY_ARRAY = 5;
-const ANY_KVLIST = 6;
-const ANY_BYTES = 7;
-/** ArrayValue.values and KeyValueList.values. */
-const LIST_VALUES = 1;
 
 /** OTLP SpanKind and StatusCode values the batch format holds. */
 const SPAN_KIND_MAX = 5;
@@ -144,7 +148,7 @@ export class ProtobufTranscoder {
     this.out.reset();
     const reader = this.reader;
     while (reader.nextField()) {
-      if (reader.fieldNumber !== REQUEST_RESOURCE_SPANS) {
+      if (reader.fieldNumber !== TRACES_DATA_RESOURCE_SPANS) {
         reader.skipValue();
         continue;
       }

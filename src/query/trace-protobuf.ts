@@ -10,11 +10,25 @@
  */
 import type { AttributeValue, Attributes, Resource, Scope, Span } from '../batch/types.js';
 import {
-  ANY_VALUE,
-  EVENT,
+  ANY_ARRAY,
+  ANY_BOOL,
+  ANY_BYTES,
+  ANY_DOUBLE,
+  ANY_INT,
+  ANY_KVLIST,
+  ANY_STRING,
+  EVENT_ATTRIBUTES,
+  EVENT_DROPPED_ATTRIBUTES_COUNT,
+  EVENT_NAME,
+  EVENT_TIME,
   KEY_VALUE_KEY,
   KEY_VALUE_VALUE,
-  LINK,
+  LINK_ATTRIBUTES,
+  LINK_DROPPED_ATTRIBUTES_COUNT,
+  LINK_FLAGS,
+  LINK_SPAN_ID,
+  LINK_TRACE_ID,
+  LINK_TRACE_STATE,
   LIST_VALUES,
   RESOURCE_ATTRIBUTES,
   RESOURCE_DROPPED_ATTRIBUTES_COUNT,
@@ -28,8 +42,24 @@ import {
   SCOPE_SPANS_SCOPE,
   SCOPE_SPANS_SPANS,
   SCOPE_VERSION,
-  SPAN,
-  STATUS,
+  SPAN_ATTRIBUTES,
+  SPAN_DROPPED_ATTRIBUTES_COUNT,
+  SPAN_DROPPED_EVENTS_COUNT,
+  SPAN_DROPPED_LINKS_COUNT,
+  SPAN_END_TIME,
+  SPAN_EVENTS,
+  SPAN_FLAGS,
+  SPAN_KIND,
+  SPAN_LINKS,
+  SPAN_NAME,
+  SPAN_PARENT_SPAN_ID,
+  SPAN_SPAN_ID,
+  SPAN_START_TIME,
+  SPAN_STATUS,
+  SPAN_TRACE_ID,
+  SPAN_TRACE_STATE,
+  STATUS_CODE,
+  STATUS_MESSAGE,
   TRACES_DATA_RESOURCE_SPANS,
 } from '../otlp/otlp-fields.js';
 import type { ProtobufBuilder } from '../protocol/protobuf-builder.js';
@@ -87,41 +117,41 @@ export function writeTracesData(out: ProtobufBuilder, spans: readonly Span[]): v
 
 function writeSpan(out: ProtobufBuilder, span: Span): void {
   out.begin(SCOPE_SPANS_SPANS);
-  out.hexBytes(SPAN.traceId, span.traceId);
-  out.hexBytes(SPAN.spanId, span.spanId);
-  if (span.traceState) out.string(SPAN.traceState, span.traceState);
-  if (span.parentSpanId !== undefined) out.hexBytes(SPAN.parentSpanId, span.parentSpanId);
-  out.string(SPAN.name, span.name);
-  out.uint(SPAN.kind, span.kind);
-  out.fixed64(SPAN.startTimeUnixNano, span.startTimeUnixNano);
-  out.fixed64(SPAN.endTimeUnixNano, span.endTimeUnixNano);
-  writeAttributes(out, SPAN.attributes, span.attributes);
-  out.uint(SPAN.droppedAttributesCount, span.droppedAttributesCount);
+  out.hexBytes(SPAN_TRACE_ID, span.traceId);
+  out.hexBytes(SPAN_SPAN_ID, span.spanId);
+  if (span.traceState) out.string(SPAN_TRACE_STATE, span.traceState);
+  if (span.parentSpanId !== undefined) out.hexBytes(SPAN_PARENT_SPAN_ID, span.parentSpanId);
+  out.string(SPAN_NAME, span.name);
+  out.uint(SPAN_KIND, span.kind);
+  out.fixed64(SPAN_START_TIME, span.startTimeUnixNano);
+  out.fixed64(SPAN_END_TIME, span.endTimeUnixNano);
+  writeAttributes(out, SPAN_ATTRIBUTES, span.attributes);
+  out.uint(SPAN_DROPPED_ATTRIBUTES_COUNT, span.droppedAttributesCount);
   for (const event of span.events) {
-    out.begin(SPAN.events);
-    out.fixed64(EVENT.timeUnixNano, event.timeUnixNano);
-    out.string(EVENT.name, event.name);
-    writeAttributes(out, EVENT.attributes, event.attributes);
-    out.uint(EVENT.droppedAttributesCount, event.droppedAttributesCount);
+    out.begin(SPAN_EVENTS);
+    out.fixed64(EVENT_TIME, event.timeUnixNano);
+    out.string(EVENT_NAME, event.name);
+    writeAttributes(out, EVENT_ATTRIBUTES, event.attributes);
+    out.uint(EVENT_DROPPED_ATTRIBUTES_COUNT, event.droppedAttributesCount);
     out.end();
   }
-  out.uint(SPAN.droppedEventsCount, span.droppedEventsCount);
+  out.uint(SPAN_DROPPED_EVENTS_COUNT, span.droppedEventsCount);
   for (const link of span.links) {
-    out.begin(SPAN.links);
-    out.hexBytes(LINK.traceId, link.traceId);
-    out.hexBytes(LINK.spanId, link.spanId);
-    if (link.traceState) out.string(LINK.traceState, link.traceState);
-    writeAttributes(out, LINK.attributes, link.attributes);
-    out.uint(LINK.droppedAttributesCount, link.droppedAttributesCount);
-    if (link.flags !== undefined) out.fixed32(LINK.flags, link.flags, true);
+    out.begin(SPAN_LINKS);
+    out.hexBytes(LINK_TRACE_ID, link.traceId);
+    out.hexBytes(LINK_SPAN_ID, link.spanId);
+    if (link.traceState) out.string(LINK_TRACE_STATE, link.traceState);
+    writeAttributes(out, LINK_ATTRIBUTES, link.attributes);
+    out.uint(LINK_DROPPED_ATTRIBUTES_COUNT, link.droppedAttributesCount);
+    if (link.flags !== undefined) out.fixed32(LINK_FLAGS, link.flags, true);
     out.end();
   }
-  out.uint(SPAN.droppedLinksCount, span.droppedLinksCount);
-  out.begin(SPAN.status);
-  if (span.status.message) out.string(STATUS.message, span.status.message);
-  out.uint(STATUS.code, span.status.code);
+  out.uint(SPAN_DROPPED_LINKS_COUNT, span.droppedLinksCount);
+  out.begin(SPAN_STATUS);
+  if (span.status.message) out.string(STATUS_MESSAGE, span.status.message);
+  out.uint(STATUS_CODE, span.status.code);
   out.end();
-  if (span.flags !== undefined) out.fixed32(SPAN.flags, span.flags, true);
+  if (span.flags !== undefined) out.fixed32(SPAN_FLAGS, span.flags, true);
   out.end();
 }
 
@@ -139,26 +169,26 @@ function writeAnyValue(out: ProtobufBuilder, field: number, value: AttributeValu
   out.begin(field);
   switch (typeof value) {
     case 'string':
-      out.string(ANY_VALUE.string, value);
+      out.string(ANY_STRING, value);
       break;
     // A oneof member is written even at its default: it says which value is set.
     case 'boolean':
-      out.uint(ANY_VALUE.bool, value ? 1 : 0, true);
+      out.uint(ANY_BOOL, value ? 1 : 0, true);
       break;
     case 'bigint':
-      out.int64(ANY_VALUE.int, value, true);
+      out.int64(ANY_INT, value, true);
       break;
     case 'number':
-      out.double(ANY_VALUE.double, value);
+      out.double(ANY_DOUBLE, value);
       break;
     default:
-      if (value instanceof Uint8Array) out.bytesField(ANY_VALUE.bytes, value);
+      if (value instanceof Uint8Array) out.bytesField(ANY_BYTES, value);
       else if (Array.isArray(value)) {
-        out.begin(ANY_VALUE.array);
+        out.begin(ANY_ARRAY);
         for (const item of value) writeAnyValue(out, LIST_VALUES, item);
         out.end();
       } else {
-        out.begin(ANY_VALUE.kvlist);
+        out.begin(ANY_KVLIST);
         writeAttributes(out, LIST_VALUES, value);
         out.end();
       }
