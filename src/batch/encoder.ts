@@ -317,7 +317,8 @@ export class BatchEncoder {
   }
 }
 
-function integerOption(value: unknown, name: string, fallback: number, min: number, max: number): number {
+/** An encoder option: `fallback` when absent, else an integer in [min, max] (ERR_INVALID_OPTION). */
+export function integerOption(value: unknown, name: string, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
     throw invalidOption(name, `got ${describe(value)}; want an integer in [${min}, ${max}]`);

@@ -14,6 +14,7 @@ import { TraceKvError, assert, batchCorrupt } from '../errors.js';
 import { readU16LE, readU32LE, readU64LE, writeU16LE, writeU32LE, writeU64LE } from '../codec/little-endian.js';
 import { hex32 } from '../codec/little-endian.js';
 import { U32_MAX } from './input-checks.js';
+import { COLUMNAR_BATCH_VERSION, COLUMNAR_HEADER_BYTES, COLUMNAR_HEADER_OFFSET } from './columnar-layout.js';
 
 export interface BatchHeader {
   spanCount: number;
@@ -80,6 +81,12 @@ export function readBatchHeader(bytes: Uint8Array): BatchHeader {
   }
   const magic = readU32LE(bytes, HEADER_OFFSET.magic);
   if (magic !== BATCH_MAGIC) throw batchCorrupt(`batch magic got ${hex32(magic)}; want ${hex32(BATCH_MAGIC)}`, 0);
+  if (isColumnarHeader(bytes)) {
+    // A well-formed version-2 header keeps its CRC elsewhere (§2.7.1): a batch the store does not take yet, not damage.
+    throw new TraceKvError('ERR_BATCH_UNSUPPORTED', `batch version got ${COLUMNAR_BATCH_VERSION} (columnar, §2.7); want ${BATCH_FORMAT_VERSION}: the store does not take version 2 yet`, {
+      offset: HEADER_OFFSET.version,
+    });
+  }
   const storedCrc = readU32LE(bytes, HEADER_OFFSET.headerCrc);
   const actualCrc = crc32c(bytes, 0, HEADER_OFFSET.headerCrc);
   if (storedCrc !== actualCrc) {
@@ -112,4 +119,10 @@ export function readBatchHeader(bytes: Uint8Array): BatchHeader {
 
 function hex16(value: number): string {
   return `0x${value.toString(16).padStart(4, '0')}`;
+}
+
+/** True for a version-2 header whose own CRC (§2.7.1, at offset 60) matches. */
+function isColumnarHeader(bytes: Uint8Array): boolean {
+  if (readU16LE(bytes, HEADER_OFFSET.version) !== COLUMNAR_BATCH_VERSION || bytes.length < COLUMNAR_HEADER_BYTES) return false;
+  return readU32LE(bytes, COLUMNAR_HEADER_OFFSET.headerCrc) === crc32c(bytes, 0, COLUMNAR_HEADER_OFFSET.headerCrc);
 }

@@ -19,3 +19,7 @@ export { decodeCommon, encodeCommon } from './common.js';
 export { decodeSpanRecord, encodeSpanRecord } from './span-codec.js';
 export { ATTRIBUTE_NESTING_MAX } from './attributes.js';
 export { u64Below, u64Hi, u64Lo } from '../codec/little-endian.js';
+export { type ColumnarHeader, COLUMNAR_BATCH_BYTES_MIN, readColumnarHeader } from './columnar-header.js';
+export { ColumnarView, openColumnarBatch } from './columnar-view.js';
+export { decodeColumnarBatch, decodeColumnarCommon, decodeColumnarRows, decodeColumnarRun } from './columnar-decoder.js';
+export { ColumnarBatchEncoder } from './columnar-encoder.js';

@@ -14,6 +14,7 @@
  */
 import { isAscii } from 'node:buffer';
 import { assert } from '../errors.js';
+import { GrowableBytes } from './byte-stream.js';
 
 /**
  * Below this many bytes a loop copies faster than set() on a subarray, and allocates no view. Above
@@ -47,33 +48,9 @@ const FLOAT_SCRATCH = new Float64Array(1);
 const FLOAT_BYTES = new Uint8Array(FLOAT_SCRATCH.buffer);
 assert(new Uint8Array(new Uint16Array([1]).buffer)[0] === 1, 'a big-endian platform: MsgpackWriter.number() assumes little-endian typed arrays');
 
-export class MsgpackWriter {
-  bytes: Uint8Array;
-  /** Bytes written so far. */
-  length = 0;
-
+export class MsgpackWriter extends GrowableBytes {
   constructor(initialBytes = WRITER_BYTES_INITIAL) {
-    this.bytes = new Uint8Array(initialBytes);
-  }
-
-  reset(): void {
-    this.length = 0;
-  }
-
-  /** Cuts what was written back to `length` (a mark taken earlier). */
-  truncate(length: number): void {
-    // The message is built only on failure: this runs for every record.
-    if (!(length >= 0 && length <= this.length)) assert(false, `truncate to ${length} of ${this.length}`);
-    this.length = length;
-  }
-
-  /** Makes room for `bytes` more. */
-  ensure(bytes: number): void {
-    const needed = this.length + bytes;
-    if (needed <= this.bytes.length) return;
-    const next = new Uint8Array(Math.max(needed, this.bytes.length * 2));
-    next.set(this.bytes.subarray(0, this.length));
-    this.bytes = next;
+    super(initialBytes);
   }
 
   nil(): void {

@@ -1,0 +1,201 @@
+/**
+ * Growable byte output and bounds-checked byte input with LEB128 varints (data-format.md §2.7:
+ * `uvarint`, zigzag `svarint`), for the columnar batch. Values are JS numbers up to 2^53 and
+ * bigints beyond, so the hot path (ids, counts, small deltas) allocates nothing.
+ */
+import { assert } from '../errors.js';
+
+const OUT_BYTES_INITIAL = 1024;
+/** A uvarint is at most 10 bytes (64 bits in 7-bit groups). */
+export const UVARINT_BYTES_MAX = 10;
+const TWO_POW_32 = 2 ** 32;
+const U64_MAX = (1n << 64n) - 1n;
+
+/**
+ * A byte buffer that grows by doubling: what every batch writer appends to (this file's ByteOut,
+ * MsgpackWriter). `bytes[0, length)` is what was written.
+ */
+export class GrowableBytes {
+  bytes: Uint8Array;
+  length = 0;
+
+  constructor(initialBytes = OUT_BYTES_INITIAL) {
+    this.bytes = new Uint8Array(initialBytes);
+  }
+
+  reset(): void {
+    this.length = 0;
+  }
+
+  /** Cuts what was written back to `length`, a mark taken earlier. */
+  truncate(length: number): void {
+    // The message is built only on failure: writers call this for every record.
+    if (!(length >= 0 && length <= this.length)) assert(false, `truncate to ${length} of ${this.length}`);
+    this.length = length;
+  }
+
+  /** Makes room for `bytes` more. */
+  ensure(bytes: number): void {
+    const needed = this.length + bytes;
+    if (needed <= this.bytes.length) return;
+    const next = new Uint8Array(Math.max(needed, this.bytes.length * 2));
+    next.set(this.bytes.subarray(0, this.length));
+    this.bytes = next;
+  }
+}
+
+/** The columnar batch's writer: bytes, LEB128 varints and doubles. */
+export class ByteOut extends GrowableBytes {
+  u8(value: number): void {
+    this.ensure(1);
+    this.bytes[this.length++] = value;
+  }
+
+  /** A non-negative integer up to 2^53 − 1. */
+  uvarint(value: number): void {
+    this.ensure(UVARINT_BYTES_MAX);
+    let rest = value;
+    // Above 2^31 the bit operators would cut it: divide instead.
+    while (rest >= 0x80) {
+      this.bytes[this.length++] = (rest % 0x80) | 0x80;
+      rest = Math.floor(rest / 0x80);
+    }
+    this.bytes[this.length++] = rest;
+  }
+
+  /** Any u64, as a bigint. */
+  uvarintBig(value: bigint): void {
+    if (value <= BigInt(Number.MAX_SAFE_INTEGER)) {
+      this.uvarint(Number(value));
+      return;
+    }
+    assert(value <= U64_MAX, `uvarintBig ${value}`);
+    this.ensure(UVARINT_BYTES_MAX);
+    let rest = value;
+    while (rest >= 0x80n) {
+      this.bytes[this.length++] = Number(rest & 0x7fn) | 0x80;
+      rest >>= 7n;
+    }
+    this.bytes[this.length++] = Number(rest);
+  }
+
+  /** A signed 64-bit value, zigzag-mapped. */
+  svarint(value: bigint): void {
+    this.uvarintBig(value >= 0n ? value << 1n : ((-value) << 1n) - 1n);
+  }
+
+  /** A signed safe integer (|n| < 2^52), zigzag-mapped, without bigints. */
+  svarintSmall(value: number): void {
+    this.uvarint(value >= 0 ? value * 2 : -value * 2 - 1);
+  }
+
+  raw(source: Uint8Array): void {
+    this.ensure(source.length);
+    this.bytes.set(source, this.length);
+    this.length += source.length;
+  }
+
+  f64(value: number): void {
+    this.ensure(8);
+    new DataView(this.bytes.buffer, this.bytes.byteOffset).setFloat64(this.length, value, true);
+    this.length += 8;
+  }
+
+  view(): Uint8Array {
+    return this.bytes.subarray(0, this.length);
+  }
+}
+
+/** Thrown by ByteIn on bytes that do not hold what was asked; the decoder names the column. */
+export class ByteInError extends Error {}
+
+export class ByteIn {
+  pos: number;
+
+  constructor(
+    readonly bytes: Uint8Array,
+    start = 0,
+    readonly end = bytes.length,
+  ) {
+    this.pos = start;
+  }
+
+  get done(): boolean {
+    return this.pos >= this.end;
+  }
+
+  u8(): number {
+    if (this.pos >= this.end) throw new ByteInError(`got the end at ${this.pos}; want 1 more byte`);
+    return this.bytes[this.pos++]!;
+  }
+
+  /** A uvarint that must fit a safe integer (ids, counts, offsets within a batch). */
+  uvarint(): number {
+    let value = 0;
+    let scale = 1;
+    for (let i = 0; i < UVARINT_BYTES_MAX; i++) {
+      if (this.pos >= this.end) throw new ByteInError(`varint cut at ${this.pos}`);
+      const byte = this.bytes[this.pos++]!;
+      value += (byte & 0x7f) * scale;
+      if (byte < 0x80) {
+        if (value > Number.MAX_SAFE_INTEGER) throw new ByteInError(`varint ${value} past 2^53 at ${this.pos}`);
+        return value;
+      }
+      scale *= 0x80;
+    }
+    throw new ByteInError(`varint longer than ${UVARINT_BYTES_MAX} bytes at ${this.pos}`);
+  }
+
+  /** A uvarint that must be < 2^32. */
+  u32varint(): number {
+    const value = this.uvarint();
+    if (value >= TWO_POW_32) throw new ByteInError(`varint ${value} past 2^32 − 1 at ${this.pos}`);
+    return value;
+  }
+
+  /** Any u64 uvarint, as a bigint. */
+  uvarintBig(): bigint {
+    let value = 0n;
+    let shift = 0n;
+    for (let i = 0; i < UVARINT_BYTES_MAX; i++) {
+      if (this.pos >= this.end) throw new ByteInError(`varint cut at ${this.pos}`);
+      const byte = this.bytes[this.pos++]!;
+      value |= BigInt(byte & 0x7f) << shift;
+      if (byte < 0x80) {
+        if (value > U64_MAX) throw new ByteInError(`varint past 2^64 − 1 at ${this.pos}`);
+        return value;
+      }
+      shift += 7n;
+    }
+    throw new ByteInError(`varint longer than ${UVARINT_BYTES_MAX} bytes at ${this.pos}`);
+  }
+
+  svarint(): bigint {
+    const zigzag = this.uvarintBig();
+    return zigzag & 1n ? -((zigzag + 1n) >> 1n) : zigzag >> 1n;
+  }
+
+  /** Skips one uvarint without building its value. */
+  skipVarint(): void {
+    for (let i = 0; i < UVARINT_BYTES_MAX; i++) {
+      if (this.pos >= this.end) throw new ByteInError(`varint cut at ${this.pos}`);
+      if (this.bytes[this.pos++]! < 0x80) return;
+    }
+    throw new ByteInError(`varint longer than ${UVARINT_BYTES_MAX} bytes at ${this.pos}`);
+  }
+
+  take(n: number): Uint8Array {
+    if (n > this.end - this.pos) throw new ByteInError(`got ${this.end - this.pos} bytes at ${this.pos}; want ${n}`);
+    this.pos += n;
+    return this.bytes.subarray(this.pos - n, this.pos);
+  }
+
+  skip(n: number): void {
+    this.take(n);
+  }
+
+  f64(): number {
+    const bytes = this.take(8);
+    return new DataView(bytes.buffer, bytes.byteOffset, 8).getFloat64(0, true);
+  }
+}

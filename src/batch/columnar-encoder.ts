@@ -1,0 +1,582 @@
+/**
+ * ColumnarBatchEncoder: the client side of batch version 2 (data-format.md §2.7).
+ *
+ * add() checks a span and writes what it can straight into the column streams, in the order spans
+ * arrive, remembering where each row's entries start; the fields that depend on the final row
+ * order (the trace runs, the parent reference, the search section's start offsets) are kept per
+ * row in typed arrays. finish() orders rows by trace run (traces in order of their first span,
+ * spans in the order added), resolves parents to rows of the run, and lays the sections out. When
+ * spans arrive grouped by trace, as SDK exporters and the load generator send them, the columns
+ * are copied whole.
+ *
+ * Every add() is all-or-nothing, as BatchEncoder's: a span that fails a check, or would take the
+ * batch past its limits (ERR_BATCH_TOO_LARGE), leaves the encoder exactly as it was.
+ */
+import {
+  BATCH_BYTES_LIMIT,
+  BATCH_BYTES_MAX_DEFAULT,
+  BATCH_BYTES_MIN,
+  BATCH_END_MAGIC,
+  BATCH_FOOTER_BYTES,
+  BATCH_MAGIC,
+  BATCH_SPANS_LIMIT,
+  BATCH_SPANS_MAX_DEFAULT,
+  SPAN_ID_BYTES,
+  TRACE_ID_BYTES,
+} from '../constants.js';
+import { crc32c } from '../codec/crc32c.js';
+import { readU32LE, writeU16LE, writeU32LE, writeU64LE } from '../codec/little-endian.js';
+import { TraceKvError, invalidArgument } from '../errors.js';
+import { checkKnownOptions } from '../known-keys.js';
+import { checkAttributes } from './attributes.js';
+import { ByteOut, UVARINT_BYTES_MAX } from './byte-stream.js';
+import {
+  COLUMN,
+  COLUMN_COUNT,
+  COLUMN_DIRECTORY_BYTES,
+  COLUMNAR_BATCH_VERSION,
+  COLUMNAR_HEADER_BYTES,
+  COLUMNAR_HEADER_OFFSET,
+  PARENT_EXTERNAL,
+  PARENT_NONE,
+  PARENT_ROW_BASE,
+  ROW_SPAN_ID_BYTES,
+  RUN_ENTRY_BYTES,
+  SEARCH_PART_LENGTH_BYTES,
+  VALUE_TAG,
+} from './columnar-layout.js';
+import { encodeCommon } from './common.js';
+import { integerOption, type BatchEncoderOptions } from './encoder.js';
+import { isZeroId, parseSpanId, parseTraceId } from './ids.js';
+import { INT64_MAX, INT64_MIN, checkObject, checkOptionalString, checkString, checkU32, checkUnixNano, fail, u32OrZero } from './input-checks.js';
+import { ENCODER_OPTION_KEYS, checkEventKeys, checkLinkKeys, checkSpanKeys, checkStatusKeys } from './input-keys.js';
+import { StringDictionary } from './string-dictionary.js';
+import type { AttributeValue, Attributes, SpanEventInput, SpanInput, SpanLinkInput } from './types.js';
+
+/** The streams add() writes in arrival order: columns 2–11 (§2.7.5); 0 and 1 wait for finish(). */
+const STREAM_FIRST = COLUMN.flags;
+const STREAMS = COLUMN_COUNT - STREAM_FIRST;
+const ROWS_INITIAL = 256;
+const RUNS_INITIAL = 64;
+/** Most bytes a row adds to the parent columns and the search section (varints at their widest). */
+const ROW_FIXED_BYTES_MAX = UVARINT_BYTES_MAX + SPAN_ID_BYTES + UVARINT_BYTES_MAX + 2 + 2 * UVARINT_BYTES_MAX + ROW_SPAN_ID_BYTES;
+const SPAN_KIND_MAX = 5;
+const NO_RUN = -1;
+
+export class ColumnarBatchEncoder {
+  private readonly common: Uint8Array;
+  private readonly batchBytesMax: number;
+  private readonly batchSpansMax: number;
+  private readonly dictionary = new StringDictionary();
+  private readonly streams: ByteOut[] = Array.from({ length: STREAMS }, () => new ByteOut());
+  private rows = 0;
+  /** Per row, in arrival order. */
+  private rowRun = new Uint32Array(ROWS_INITIAL);
+  private spanIds = new Uint8Array(ROWS_INITIAL * SPAN_ID_BYTES);
+  private parentIds = new Uint8Array(ROWS_INITIAL * SPAN_ID_BYTES);
+  private hasParent = new Uint8Array(ROWS_INITIAL);
+  private starts = new BigUint64Array(ROWS_INITIAL);
+  private durations = new BigInt64Array(ROWS_INITIAL);
+  private nameIds = new Uint32Array(ROWS_INITIAL);
+  private kinds = new Uint8Array(ROWS_INITIAL);
+  private statusCodes = new Uint8Array(ROWS_INITIAL);
+  /** Where each row's entries start in each stream: row × STREAMS. */
+  private streamStarts = new Uint32Array(ROWS_INITIAL * STREAMS);
+  /** The trace runs, in order of their first span. */
+  private runs = 0;
+  private runTraceIds = new Uint8Array(RUNS_INITIAL * TRACE_ID_BYTES);
+  private runRows = new Uint32Array(RUNS_INITIAL);
+  /** Open addressing over run trace ids: slot → run + 1 (0 empty). */
+  private runSlots = new Int32Array(RUNS_INITIAL * 4);
+  private readonly ids = new Uint8Array(TRACE_ID_BYTES + SPAN_ID_BYTES + SPAN_ID_BYTES);
+
+  constructor(options: BatchEncoderOptions) {
+    checkObject(options, 'options');
+    checkKnownOptions(options, ENCODER_OPTION_KEYS);
+    this.batchBytesMax = integerOption(options.batchBytesMax, 'batchBytesMax', BATCH_BYTES_MAX_DEFAULT, BATCH_BYTES_MIN, BATCH_BYTES_LIMIT);
+    this.batchSpansMax = integerOption(options.batchSpansMax, 'batchSpansMax', BATCH_SPANS_MAX_DEFAULT, 1, BATCH_SPANS_LIMIT);
+    this.common = encodeCommon(options.resource, options.scope);
+    if (this.byteLengthBound() + ROW_FIXED_BYTES_MAX + RUN_ENTRY_BYTES > this.batchBytesMax) {
+      throw invalidArgument(`resource and scope: encoded common section got ${this.common.length} bytes; want a size that leaves room for one span within batchBytesMax ${this.batchBytesMax}`);
+    }
+  }
+
+  get spanCount(): number {
+    return this.rows;
+  }
+
+  /**
+   * Validates and adds one span. Throws ERR_INVALID_ARGUMENT for a bad span, and
+   * ERR_BATCH_TOO_LARGE when it does not fit: finish() this batch and add it to the next.
+   */
+  add(span: SpanInput): void {
+    checkObject(span, 'span');
+    checkSpanKeys(span);
+    if (this.rows + 1 > this.batchSpansMax) {
+      throw new TraceKvError('ERR_BATCH_TOO_LARGE', `batch spanCount got ${this.rows + 1} with this span; want ≤ batchSpansMax ${this.batchSpansMax} (finish this batch and start another)`);
+    }
+    const ids = this.ids;
+    parseTraceId(span.traceId, ids, 0, 'span.traceId');
+    parseSpanId(span.spanId, ids, TRACE_ID_BYTES, 'span.spanId');
+    if (isZeroId(ids, 0, TRACE_ID_BYTES)) fail('span.traceId', span.traceId, 'a non-zero id (OTLP)');
+    if (isZeroId(ids, TRACE_ID_BYTES, SPAN_ID_BYTES)) fail('span.spanId', span.spanId, 'a non-zero id (OTLP)');
+    const parent = span.parentSpanId !== undefined;
+    if (parent) parseSpanId(span.parentSpanId!, ids, TRACE_ID_BYTES + SPAN_ID_BYTES, 'span.parentSpanId');
+    checkString(span.name, 'span.name');
+    const kind = span.kind ?? 0;
+    if (!Number.isInteger(kind) || kind < 0 || kind > SPAN_KIND_MAX) fail('span.kind', kind, `an integer in [0, ${SPAN_KIND_MAX}]`);
+    const start = span.startTimeUnixNano;
+    checkUnixNano(start, 'span.startTimeUnixNano');
+    checkUnixNano(span.endTimeUnixNano, 'span.endTimeUnixNano');
+    const duration = span.endTimeUnixNano - start;
+    if (duration < INT64_MIN || duration > INT64_MAX) fail('span.endTimeUnixNano − span.startTimeUnixNano', duration, 'a difference within int64');
+    const attributes = checkAttributes(span.attributes, 'span.attributes');
+    const droppedAttributes = u32OrZero(span.droppedAttributesCount, 'span.droppedAttributesCount');
+    const droppedEvents = u32OrZero(span.droppedEventsCount, 'span.droppedEventsCount');
+    const droppedLinks = u32OrZero(span.droppedLinksCount, 'span.droppedLinksCount');
+    let statusCode = 0;
+    let statusMessage = '';
+    if (span.status !== undefined) {
+      checkObject(span.status, 'span.status');
+      checkStatusKeys(span.status);
+      const code: unknown = span.status.code;
+      if (code !== 0 && code !== 1 && code !== 2) fail('span.status.code', code, '0 (UNSET), 1 (OK) or 2 (ERROR)');
+      checkOptionalString(span.status.message, 'span.status.message');
+      statusCode = code;
+      statusMessage = span.status.message ?? '';
+    }
+    checkOptionalString(span.traceState, 'span.traceState');
+    if (span.flags !== undefined) checkU32(span.flags, 'span.flags');
+    checkEvents(span.events, start);
+    checkLinks(span.links);
+
+    // Every check has passed: write, and undo it all if the batch would grow past its limit.
+    const dictionaryMark = this.dictionary.mark();
+    const dictionaryBytes = this.dictionary.byteLength;
+    const row = this.rows;
+    this.ensureRows(row + 1);
+    const base = row * STREAMS;
+    for (let s = 0; s < STREAMS; s++) this.streamStarts[base + s] = this.streams[s]!.length;
+    const runsBefore = this.runs;
+    const run = this.runOf(ids);
+    const nameId = this.dictionary.id(span.name);
+    this.writeRow(span, attributes, statusMessage, droppedAttributes, droppedEvents, droppedLinks, start);
+    if (this.byteLengthBound() > this.batchBytesMax) {
+      for (let s = 0; s < STREAMS; s++) this.streams[s]!.truncate(this.streamStarts[base + s]!);
+      this.dictionary.rollback(dictionaryMark, dictionaryBytes);
+      if (this.runs > runsBefore) this.dropLastRun();
+      const hint = row === 0 ? 'this span does not fit even in an empty batch' : 'finish this batch and start another';
+      throw new TraceKvError('ERR_BATCH_TOO_LARGE', `batch length would pass batchBytesMax ${this.batchBytesMax} with this span (${hint})`);
+    }
+    this.runRows[run]!++;
+    this.rowRun[row] = run;
+    this.spanIds.set(ids.subarray(TRACE_ID_BYTES, TRACE_ID_BYTES + SPAN_ID_BYTES), row * SPAN_ID_BYTES);
+    this.hasParent[row] = parent ? 1 : 0;
+    if (parent) this.parentIds.set(ids.subarray(TRACE_ID_BYTES + SPAN_ID_BYTES), row * SPAN_ID_BYTES);
+    this.starts[row] = start;
+    this.durations[row] = duration;
+    this.nameIds[row] = nameId;
+    this.kinds[row] = kind;
+    this.statusCodes[row] = statusCode;
+    this.rows = row + 1;
+  }
+
+  /** The batch of every span added since the last finish(); the encoder starts empty again. */
+  finish(): Uint8Array {
+    if (this.rows === 0) throw invalidArgument('finish(): the batch holds no span; add one first');
+    const rows = this.rows;
+    const runs = this.runs;
+    // Rows in run order: run r's rows start at runFirst[r], in arrival order within the run.
+    const runFirst = new Uint32Array(runs);
+    for (let r = 1; r < runs; r++) runFirst[r] = runFirst[r - 1]! + this.runRows[r - 1]!;
+    const filled = new Uint32Array(runs);
+    const order = new Uint32Array(rows); // final row → arrival row
+    const finalRow = new Uint32Array(rows); // arrival row → final row
+    let inOrder = true;
+    for (let row = 0; row < rows; row++) {
+      const run = this.rowRun[row]!;
+      const at = runFirst[run]! + filled[run]!++;
+      order[at] = row;
+      finalRow[row] = at;
+      if (at !== row) inOrder = false;
+    }
+
+    // Columns 0 and 1: parents, as rows of the run where the parent is there.
+    const parentColumn = new ByteOut(rows * 2);
+    const parentIdColumn = new ByteOut(SPAN_ID_BYTES * 4);
+    const bySpanId = this.spanIdTable();
+    for (let at = 0; at < rows; at++) {
+      const row = order[at]!;
+      if (this.hasParent[row] === 0) {
+        parentColumn.uvarint(PARENT_NONE);
+        continue;
+      }
+      const parentRow = bySpanId.find(this.parentIds, row * SPAN_ID_BYTES, this.rowRun, this.rowRun[row]!);
+      if (parentRow === NO_RUN || parentRow === row) {
+        parentColumn.uvarint(PARENT_EXTERNAL);
+        parentIdColumn.raw(this.parentIds.subarray(row * SPAN_ID_BYTES, (row + 1) * SPAN_ID_BYTES));
+      } else {
+        parentColumn.uvarint(PARENT_ROW_BASE + zigzag(finalRow[parentRow]! - at));
+      }
+    }
+
+    // The search section: spans in final row order, then each run's first root.
+    let minStart = this.starts[0]!;
+    let maxStart = minStart;
+    for (let row = 1; row < rows; row++) {
+      const start = this.starts[row]!;
+      if (start < minStart) minStart = start;
+      if (start > maxStart) maxStart = start;
+    }
+    const searchSpans = new ByteOut(rows * 6);
+    let previousStart = minStart;
+    for (let at = 0; at < rows; at++) {
+      const row = order[at]!;
+      searchSpans.uvarint(this.nameIds[row]!);
+      searchSpans.u8(this.kinds[row]!);
+      searchSpans.u8(this.statusCodes[row]!);
+      const start = this.starts[row]!;
+      // Modulo 2^64, as an int64 (§2.7.4): two u64 starts may differ by more than an int64 holds.
+      searchSpans.svarint(BigInt.asIntN(64, start - previousStart));
+      previousStart = start;
+      searchSpans.svarint(this.durations[row]!);
+    }
+    const searchRuns = new ByteOut(runs * 2);
+    for (let r = 0; r < runs; r++) {
+      let root = 0;
+      for (let i = 0; i < this.runRows[r]!; i++) {
+        if (this.hasParent[order[runFirst[r]! + i]!] === 0) {
+          root = i + 1;
+          break;
+        }
+      }
+      searchRuns.uvarint(root);
+    }
+
+    // Columns 2–10: whole when rows arrived in run order, else row by row.
+    const columns: Uint8Array[] = [parentColumn.view(), parentIdColumn.view()];
+    for (let s = 0; s < STREAMS; s++) {
+      const stream = this.streams[s]!;
+      if (inOrder) {
+        columns.push(stream.view());
+        continue;
+      }
+      const out = new ByteOut(stream.length);
+      for (let at = 0; at < rows; at++) {
+        const row = order[at]!;
+        const from = this.streamStarts[row * STREAMS + s]!;
+        const to = row + 1 < rows ? this.streamStarts[(row + 1) * STREAMS + s]! : stream.length;
+        out.raw(stream.bytes.subarray(from, to));
+      }
+      columns.push(out.view());
+    }
+
+    const dictionary = this.dictionary.out.view();
+    let columnsLength = COLUMN_DIRECTORY_BYTES;
+    for (const column of columns) columnsLength += column.length;
+    const searchLength = 2 * SEARCH_PART_LENGTH_BYTES + searchSpans.length + searchRuns.length;
+    const trailerLength = runs * RUN_ENTRY_BYTES + rows * ROW_SPAN_ID_BYTES;
+    const total = COLUMNAR_HEADER_BYTES + this.common.length + dictionary.length + columnsLength + searchLength + trailerLength + BATCH_FOOTER_BYTES;
+    const batch = new Uint8Array(total);
+    const H = COLUMNAR_HEADER_OFFSET;
+    writeU32LE(batch, H.magic, BATCH_MAGIC);
+    writeU16LE(batch, H.version, COLUMNAR_BATCH_VERSION);
+    writeU32LE(batch, H.spanCount, rows);
+    writeU32LE(batch, H.runCount, runs);
+    writeU32LE(batch, H.commonLength, this.common.length);
+    writeU32LE(batch, H.dictionaryLength, dictionary.length);
+    writeU32LE(batch, H.columnsLength, columnsLength);
+    writeU32LE(batch, H.searchLength, searchLength);
+    writeU64LE(batch, H.minStartTimeUnixNano, minStart);
+    writeU64LE(batch, H.maxStartTimeUnixNano, maxStart);
+    writeU32LE(batch, H.dictionaryCount, this.dictionary.count);
+    writeU32LE(batch, H.headerCrc, crc32c(batch.subarray(0, H.headerCrc)));
+    let at = COLUMNAR_HEADER_BYTES;
+    batch.set(this.common, at);
+    at += this.common.length;
+    batch.set(dictionary, at);
+    at += dictionary.length;
+    batch[at++] = COLUMN_COUNT;
+    for (const column of columns) {
+      writeU32LE(batch, at, column.length);
+      at += 4;
+    }
+    for (const column of columns) {
+      batch.set(column, at);
+      at += column.length;
+    }
+    for (const part of [searchSpans, searchRuns]) {
+      writeU32LE(batch, at, part.length);
+      batch.set(part.view(), at + SEARCH_PART_LENGTH_BYTES);
+      at += SEARCH_PART_LENGTH_BYTES + part.length;
+    }
+    for (let r = 0; r < runs; r++) {
+      batch.set(this.runTraceIds.subarray(r * TRACE_ID_BYTES, (r + 1) * TRACE_ID_BYTES), at);
+      writeU32LE(batch, at + TRACE_ID_BYTES, this.runRows[r]!);
+      at += RUN_ENTRY_BYTES;
+    }
+    for (let final = 0; final < rows; final++) {
+      const row = order[final]!;
+      batch.set(this.spanIds.subarray(row * SPAN_ID_BYTES, (row + 1) * SPAN_ID_BYTES), at);
+      at += ROW_SPAN_ID_BYTES;
+    }
+    writeU32LE(batch, at, crc32c(batch.subarray(0, at)));
+    writeU32LE(batch, at + 4, BATCH_END_MAGIC);
+    this.reset();
+    return batch;
+  }
+
+  /** An upper bound of finish()'s length now: exact but for varint widths of the parent and search columns. */
+  private byteLengthBound(): number {
+    let streams = 0;
+    for (const stream of this.streams) streams += stream.length;
+    return (
+      COLUMNAR_HEADER_BYTES + this.common.length + this.dictionary.byteLength + COLUMN_DIRECTORY_BYTES + streams +
+      2 * SEARCH_PART_LENGTH_BYTES + this.rows * ROW_FIXED_BYTES_MAX + this.runs * (RUN_ENTRY_BYTES + UVARINT_BYTES_MAX) + BATCH_FOOTER_BYTES
+    );
+  }
+
+  /** Writes the row's entries of columns 2–10 into the arrival-order streams. */
+  private writeRow(span: SpanInput, attributes: Attributes, statusMessage: string, droppedAttributes: number, droppedEvents: number, droppedLinks: number, start: bigint): void {
+    const [flags, traceState, message, dropped, counts, keys, tags, values, events, links] = this.streams as [ByteOut, ByteOut, ByteOut, ByteOut, ByteOut, ByteOut, ByteOut, ByteOut, ByteOut, ByteOut];
+    flags.uvarint(span.flags === undefined ? 0 : span.flags + 1);
+    traceState.uvarint(span.traceState === undefined ? 0 : this.dictionary.id(span.traceState) + 1);
+    message.uvarint(statusMessage === '' ? 0 : this.dictionary.id(statusMessage) + 1);
+    dropped.uvarint(droppedAttributes);
+    dropped.uvarint(droppedEvents);
+    dropped.uvarint(droppedLinks);
+    let count = 0;
+    for (const key in attributes) {
+      keys.uvarint(this.dictionary.id(key));
+      this.writeValue(tags, values, attributes[key]!);
+      count++;
+    }
+    counts.uvarint(count);
+    const eventList = span.events ?? [];
+    events.uvarint(eventList.length);
+    for (const event of eventList) {
+      events.svarint(event.timeUnixNano - start);
+      events.uvarint(this.dictionary.id(event.name));
+      this.writeAttributes(events, event.attributes);
+      events.uvarint(event.droppedAttributesCount ?? 0);
+    }
+    const linkList = span.links ?? [];
+    links.uvarint(linkList.length);
+    for (const link of linkList) {
+      links.ensure(TRACE_ID_BYTES + SPAN_ID_BYTES);
+      parseTraceId(link.traceId, links.bytes, links.length, 'link.traceId');
+      parseSpanId(link.spanId, links.bytes, links.length + TRACE_ID_BYTES, 'link.spanId');
+      links.length += TRACE_ID_BYTES + SPAN_ID_BYTES;
+      links.uvarint(link.traceState === undefined ? 0 : this.dictionary.id(link.traceState) + 1);
+      this.writeAttributes(links, link.attributes);
+      links.uvarint(link.droppedAttributesCount ?? 0);
+      links.uvarint(link.flags === undefined ? 0 : link.flags + 1);
+    }
+  }
+
+  /**
+   * A count, then key id and AnyValue pairs: events, links and kvlist values. Tags go to `tags`
+   * and everything else to `out`: the same stream inside the events and links columns, the two
+   * attribute value columns for a kvlist nested in an attribute value.
+   */
+  private writeAttributes(out: ByteOut, attributes: Attributes | undefined, tags: ByteOut = out): void {
+    if (attributes === undefined) {
+      out.uvarint(0);
+      return;
+    }
+    let count = 0;
+    for (const _key in attributes) count++;
+    out.uvarint(count);
+    for (const key in attributes) {
+      out.uvarint(this.dictionary.id(key));
+      this.writeValue(tags, out, attributes[key]!);
+    }
+  }
+
+  /** An AnyValue (§2.7.5): its tag into `tags`, its payload into `out`. */
+  private writeValue(tags: ByteOut, out: ByteOut, value: AttributeValue): void {
+    switch (typeof value) {
+      case 'string':
+        tags.u8(VALUE_TAG.string);
+        out.uvarint(this.dictionary.id(value));
+        return;
+      case 'boolean':
+        tags.u8(value ? VALUE_TAG.true : VALUE_TAG.false);
+        return;
+      case 'bigint':
+        tags.u8(VALUE_TAG.int);
+        out.svarint(value);
+        return;
+      case 'number':
+        tags.u8(VALUE_TAG.double);
+        out.f64(value);
+        return;
+      default:
+        if (value instanceof Uint8Array) {
+          tags.u8(VALUE_TAG.bytes);
+          out.uvarint(value.length);
+          out.raw(value);
+        } else if (Array.isArray(value)) {
+          tags.u8(VALUE_TAG.array);
+          out.uvarint(value.length);
+          for (const item of value) this.writeValue(tags, out, item);
+        } else {
+          tags.u8(VALUE_TAG.kvlist);
+          this.writeAttributes(out, value, tags);
+        }
+    }
+  }
+
+  /** The run of the trace id at ids[0, 16), a new one if the batch has none yet. */
+  private runOf(ids: Uint8Array): number {
+    const mask = this.runSlots.length - 1;
+    for (let slot = traceSlot(ids, 0) & mask; ; slot = (slot + 1) & mask) {
+      const entry = this.runSlots[slot]!;
+      if (entry === 0) break;
+      if (sameBytes(this.runTraceIds, (entry - 1) * TRACE_ID_BYTES, ids, 0, TRACE_ID_BYTES)) return entry - 1;
+    }
+    const run = this.runs;
+    if ((run + 1) * TRACE_ID_BYTES > this.runTraceIds.length) {
+      this.runTraceIds = grownBytes(this.runTraceIds, this.runTraceIds.length * 2);
+      this.runRows = grownU32(this.runRows, this.runRows.length * 2);
+    }
+    this.runTraceIds.set(ids.subarray(0, TRACE_ID_BYTES), run * TRACE_ID_BYTES);
+    this.runRows[run] = 0;
+    this.runs = run + 1;
+    // Kept at most a quarter full, so probes stay short.
+    if (this.runs * 4 > this.runSlots.length) this.rehashRuns(this.runSlots.length * 2);
+    else this.placeRun(run);
+    return run;
+  }
+
+  private placeRun(run: number): void {
+    const mask = this.runSlots.length - 1;
+    let slot = traceSlot(this.runTraceIds, run * TRACE_ID_BYTES) & mask;
+    while (this.runSlots[slot] !== 0) slot = (slot + 1) & mask;
+    this.runSlots[slot] = run + 1;
+  }
+
+  private rehashRuns(slots: number): void {
+    this.runSlots = new Int32Array(slots);
+    for (let run = 0; run < this.runs; run++) this.placeRun(run);
+  }
+
+  /** Undoes the run runOf() just added (the span that opened it did not fit). */
+  private dropLastRun(): void {
+    this.runs--;
+    this.rehashRuns(this.runSlots.length);
+  }
+
+  /** Span ids of every row, for finding a parent's row within its run. */
+  private spanIdTable(): { find(ids: Uint8Array, at: number, rowRun: Uint32Array, run: number): number } {
+    const rows = this.rows;
+    let size = 4;
+    while (size < rows * 2) size *= 2;
+    const slots = new Int32Array(size);
+    const mask = size - 1;
+    const spanIds = this.spanIds;
+    for (let row = 0; row < rows; row++) {
+      let slot = readU32LE(spanIds, row * SPAN_ID_BYTES) & mask;
+      while (slots[slot] !== 0) slot = (slot + 1) & mask;
+      slots[slot] = row + 1;
+    }
+    return {
+      // The first row added with that span id in `run`, or NO_RUN.
+      find(ids, at, rowRun, run) {
+        let found = NO_RUN;
+        for (let slot = readU32LE(ids, at) & mask; slots[slot] !== 0; slot = (slot + 1) & mask) {
+          const row = slots[slot]! - 1;
+          if (rowRun[row] === run && sameBytes(spanIds, row * SPAN_ID_BYTES, ids, at, SPAN_ID_BYTES) && (found === NO_RUN || row < found)) found = row;
+        }
+        return found;
+      },
+    };
+  }
+
+  private ensureRows(rows: number): void {
+    if (rows <= this.rowRun.length) return;
+    const size = Math.min(Math.max(rows, this.rowRun.length * 2), BATCH_SPANS_LIMIT);
+    this.rowRun = grownU32(this.rowRun, size);
+    this.spanIds = grownBytes(this.spanIds, size * SPAN_ID_BYTES);
+    this.parentIds = grownBytes(this.parentIds, size * SPAN_ID_BYTES);
+    this.hasParent = grownBytes(this.hasParent, size);
+    const starts = new BigUint64Array(size);
+    starts.set(this.starts);
+    this.starts = starts;
+    const durations = new BigInt64Array(size);
+    durations.set(this.durations);
+    this.durations = durations;
+    this.nameIds = grownU32(this.nameIds, size);
+    this.kinds = grownBytes(this.kinds, size);
+    this.statusCodes = grownBytes(this.statusCodes, size);
+    this.streamStarts = grownU32(this.streamStarts, size * STREAMS);
+  }
+
+  private reset(): void {
+    this.rows = 0;
+    this.runs = 0;
+    this.runSlots.fill(0);
+    this.dictionary.reset();
+    for (const stream of this.streams) stream.reset();
+  }
+}
+
+function checkEvents(events: SpanEventInput[] | undefined, start: bigint): void {
+  if (events === undefined) return;
+  if (!Array.isArray(events)) fail('span.events', events, 'an array');
+  events.forEach((event: SpanEventInput, i) => {
+    const what = `span.events[${i}]`;
+    checkObject(event, what);
+    checkEventKeys(event, what);
+    checkUnixNano(event.timeUnixNano, `${what}.timeUnixNano`);
+    const offset = event.timeUnixNano - start;
+    if (offset < INT64_MIN || offset > INT64_MAX) fail(`${what}.timeUnixNano − span.startTimeUnixNano`, offset, 'a difference within int64');
+    checkString(event.name, `${what}.name`);
+    checkAttributes(event.attributes, `${what}.attributes`);
+    u32OrZero(event.droppedAttributesCount, `${what}.droppedAttributesCount`);
+  });
+}
+
+const LINK_ID_SCRATCH = new Uint8Array(TRACE_ID_BYTES);
+
+function checkLinks(links: SpanLinkInput[] | undefined): void {
+  if (links === undefined) return;
+  if (!Array.isArray(links)) fail('span.links', links, 'an array');
+  links.forEach((link: SpanLinkInput, i) => {
+    const what = `span.links[${i}]`;
+    checkObject(link, what);
+    checkLinkKeys(link, what);
+    parseTraceId(link.traceId, LINK_ID_SCRATCH, 0, `${what}.traceId`);
+    parseSpanId(link.spanId, LINK_ID_SCRATCH, 0, `${what}.spanId`);
+    checkOptionalString(link.traceState, `${what}.traceState`);
+    checkAttributes(link.attributes, `${what}.attributes`);
+    u32OrZero(link.droppedAttributesCount, `${what}.droppedAttributesCount`);
+    if (link.flags !== undefined) checkU32(link.flags, `${what}.flags`);
+  });
+}
+
+function zigzag(value: number): number {
+  return value >= 0 ? value * 2 : -value * 2 - 1;
+}
+
+/** A trace id's slot hash: trace ids are random, so their first bytes spread well. */
+function traceSlot(bytes: Uint8Array, at: number): number {
+  return (readU32LE(bytes, at) ^ readU32LE(bytes, at + 12)) >>> 0;
+}
+
+function sameBytes(a: Uint8Array, aAt: number, b: Uint8Array, bAt: number, length: number): boolean {
+  for (let i = 0; i < length; i++) if (a[aAt + i] !== b[bAt + i]) return false;
+  return true;
+}
+
+function grownBytes(array: Uint8Array, length: number): Uint8Array<ArrayBuffer> {
+  const next = new Uint8Array(length);
+  next.set(array.subarray(0, Math.min(array.length, length)));
+  return next;
+}
+
+function grownU32(array: Uint32Array, length: number): Uint32Array<ArrayBuffer> {
+  const next = new Uint32Array(length);
+  next.set(array.subarray(0, Math.min(array.length, length)));
+  return next;
+}
