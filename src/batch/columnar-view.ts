@@ -286,7 +286,7 @@ export class ColumnarView {
         if (!(error instanceof ByteInError)) throw error;
         throw batchCorrupt(`dictionary string ${id} of ${dictionaryCount}: ${error.message}`, input.pos);
       }
-      if (input.pos > start && !isUtf8(this.bytes.subarray(start, input.pos))) {
+      if (!isAscii(this.bytes, start, input.pos) && !isUtf8(this.bytes.subarray(start, input.pos))) {
         throw batchCorrupt(`dictionary string ${id}: got bytes that are not UTF-8; want well-formed UTF-8`, start);
       }
       this.stringStarts[id] = start;
@@ -366,4 +366,14 @@ function checkFooter(bytes: Uint8Array, footerStart: number): void {
   if (storedCrc !== actualCrc) {
     throw batchCorrupt(`batch batchCrc got ${hex32(storedCrc)}; want ${hex32(actualCrc)} (CRC of bytes [0, ${footerStart}))`, footerStart);
   }
+}
+
+/**
+ * True when bytes[start, end) are all ASCII, which is UTF-8: most names, keys and values are, and
+ * this loop spares them isUtf8's call and subarray (a tenth of opening a W1 batch, profiled).
+ */
+function isAscii(bytes: Uint8Array, start: number, end: number): boolean {
+  let any = 0;
+  for (let i = start; i < end; i++) any |= bytes[i]!;
+  return any < 0x80;
 }
