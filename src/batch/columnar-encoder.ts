@@ -158,13 +158,19 @@ export class ColumnarBatchEncoder {
     const base = row * STREAMS;
     for (let s = 0; s < STREAMS; s++) this.streamStarts[base + s] = this.streams[s]!.length;
     const runsBefore = this.runs;
-    const run = this.runOf(ids);
-    const nameId = this.dictionary.id(span.name);
-    this.writeRow(span, attributes, statusMessage, droppedAttributes, droppedEvents, droppedLinks, start);
+    let run: number;
+    let nameId: number;
+    try {
+      run = this.runOf(ids);
+      nameId = this.dictionary.id(span.name);
+      this.writeRow(span, attributes, statusMessage, droppedAttributes, droppedEvents, droppedLinks, start);
+    } catch (error) {
+      // Every field was checked above, so this is a bug; the batch still loses nothing it held.
+      this.undoRow(row, dictionaryMark, dictionaryBytes, runsBefore);
+      throw error;
+    }
     if (this.byteLengthBound() > this.batchBytesMax) {
-      for (let s = 0; s < STREAMS; s++) this.streams[s]!.truncate(this.streamStarts[base + s]!);
-      this.dictionary.rollback(dictionaryMark, dictionaryBytes);
-      if (this.runs > runsBefore) this.dropLastRun();
+      this.undoRow(row, dictionaryMark, dictionaryBytes, runsBefore);
       const hint = row === 0 ? 'this span does not fit even in an empty batch' : 'finish this batch and start another';
       throw new TraceKvError('ERR_BATCH_TOO_LARGE', `batch length would pass batchBytesMax ${this.batchBytesMax} with this span (${hint})`);
     }
@@ -324,6 +330,14 @@ export class ColumnarBatchEncoder {
     writeU32LE(batch, at + 4, BATCH_END_MAGIC);
     this.reset();
     return batch;
+  }
+
+  /** Takes back what add() wrote for `row`: its stream entries, new strings and a run it opened. */
+  private undoRow(row: number, dictionaryMark: number, dictionaryBytes: number, runsBefore: number): void {
+    const base = row * STREAMS;
+    for (let s = 0; s < STREAMS; s++) this.streams[s]!.truncate(this.streamStarts[base + s]!);
+    this.dictionary.rollback(dictionaryMark, dictionaryBytes);
+    if (this.runs > runsBefore) this.dropLastRun();
   }
 
   /** An upper bound of finish()'s length now: exact but for varint widths of the parent and search columns. */
