@@ -6,10 +6,11 @@
  */
 import { SPAN_ID_BYTES, TRACE_ID_BYTES, UNIX_NANO_MAX } from '../constants.js';
 import { TraceKvError, assert } from '../errors.js';
-import type { ByteIn } from './byte-stream.js';
-import { COLUMN, COLUMN_COUNT, PARENT_EXTERNAL, PARENT_ROW_BASE } from './columnar-layout.js';
+import { type ByteIn, ByteInError, UVARINT_BYTES_MAX } from './byte-stream.js';
+import { COLUMN, COLUMN_COUNT, PARENT_EXTERNAL, PARENT_ROW_BASE, VALUE_TAG } from './columnar-layout.js';
 import {
   ColumnCursor,
+  F64_BYTES,
   PAIR_BYTES_MIN,
   SEARCH_SECTION,
   advance,
@@ -71,9 +72,16 @@ export function decodeColumnarRows(view: ColumnarView, common: BatchCommon, firs
   );
   const spans = new Array<Span>(rowCount);
   if (rowCount === 0) return spans;
-  const cursor = new ColumnCursor(view);
+  let cursor = new ColumnCursor(view);
   try {
-    for (let row = 0; row < firstRow; row++) skipRow(cursor, row);
+    try {
+      skipRows(cursor, firstRow);
+    } catch (error) {
+      // Damage among the skipped rows: skip again row by row, to name the row it is in.
+      cursor = new ColumnCursor(view);
+      for (let row = 0; row < firstRow; row++) skipRow(cursor, row);
+      throw error;
+    }
     let run = view.runOf(firstRow);
     let runFirst = view.runFirstRow(run);
     let runEnd = runFirst + view.runRowCount(run);
@@ -247,6 +255,48 @@ function readLinks(cursor: ColumnCursor, input: ByteIn): SpanLink[] {
  * Steps over one row's entries in every column, building nothing. Each loop iteration consumes
  * at least one byte or throws, so a corrupt count cannot spin past its column's end.
  */
+/**
+ * Skips the entries of rows [0, rows) column by column, building nothing: a tight loop per column
+ * instead of twelve dispatches per row (reading the last trace of a 1,000-span W1 batch skipped
+ * ~11,000 attribute entries one row at a time). Structure is checked as it goes: varint lengths,
+ * the parent ids the parent column calls for, and every skipped AnyValue's tags.
+ */
+function skipRows(cursor: ColumnCursor, rows: number): void {
+  if (rows === 0) return;
+  const { columns } = cursor;
+  cursor.row = rows - 1;
+  cursor.column = COLUMN.parent;
+  const parents = columns[COLUMN.parent];
+  let externals = 0;
+  for (let row = 0; row < rows; row++) if (parents.uvarint() === PARENT_EXTERNAL) externals++;
+  cursor.column = COLUMN.parentIds;
+  advance(columns[COLUMN.parentIds], externals * SPAN_ID_BYTES);
+  for (const column of [COLUMN.flags, COLUMN.traceState, COLUMN.statusMessage]) {
+    cursor.column = column;
+    skipVarints(columns[column], rows);
+  }
+  cursor.column = COLUMN.dropped;
+  skipVarints(columns[COLUMN.dropped], 3 * rows);
+  cursor.column = COLUMN.attributeCounts;
+  const counts = columns[COLUMN.attributeCounts];
+  let attributes = 0;
+  for (let row = 0; row < rows; row++) attributes += counts.uvarint();
+  cursor.column = COLUMN.attributeKeys;
+  skipVarints(columns[COLUMN.attributeKeys], attributes);
+  cursor.valuesFrom(COLUMN.attributeValueTags, COLUMN.attributeValues);
+  skipFlatValues(cursor, attributes);
+  for (const [column, skip] of [[COLUMN.events, skipEvents], [COLUMN.links, skipLinks]] as const) {
+    cursor.column = column;
+    const input = columns[column];
+    for (let row = 0; row < rows; row++) {
+      // Most rows have none: a single 0 byte.
+      if (input.pos < input.end && input.bytes[input.pos] === 0) input.pos++;
+      else skip(cursor, input);
+    }
+  }
+}
+
+/** Skips one row's entries in every column: the slow path, run only to name the row a damaged skip was in. */
 function skipRow(cursor: ColumnCursor, row: number): void {
   const { columns } = cursor;
   cursor.row = row;
@@ -276,6 +326,54 @@ function skipRow(cursor: ColumnCursor, row: number): void {
   skipEvents(cursor, columns[COLUMN.events]);
   cursor.column = COLUMN.links;
   skipLinks(cursor, columns[COLUMN.links]);
+}
+
+/** Skips `count` uvarints: bytes up to each one's last (high bit clear), at most 10 bytes each. */
+function skipVarints(input: ByteIn, count: number): void {
+  const { bytes, end } = input;
+  let pos = input.pos;
+  for (let left = count; left > 0; left--) {
+    const first = pos;
+    while (true) {
+      if (pos >= end) throw new ByteInError(`varint cut at ${pos}`);
+      if (bytes[pos++]! < 0x80) break;
+      if (pos - first >= UVARINT_BYTES_MAX) throw new ByteInError(`varint longer than ${UVARINT_BYTES_MAX} bytes at ${first}`);
+    }
+  }
+  input.pos = pos;
+}
+
+/**
+ * Skips `count` attribute values: strings, ints, booleans and doubles in one loop over the tags
+ * and payload bytes (a string's id is a varint: skipped to its last byte), arrays, kvlists and
+ * bytes by their structure.
+ */
+function skipFlatValues(cursor: ColumnCursor, count: number): void {
+  const { tags, payload } = cursor;
+  const tagBytes = tags.bytes;
+  const payloadBytes = payload.bytes;
+  for (let i = 0; i < count; i++) {
+    if (tags.pos >= tags.end) throw new ByteInError(`got the end at ${tags.pos}; want 1 more byte`);
+    const tag = tagBytes[tags.pos]!;
+    if (tag === VALUE_TAG.string || tag === VALUE_TAG.int) {
+      tags.pos++;
+      let pos = payload.pos;
+      const first = pos;
+      while (true) {
+        if (pos >= payload.end) throw new ByteInError(`varint cut at ${pos}`);
+        if (payloadBytes[pos++]! < 0x80) break;
+        if (pos - first >= UVARINT_BYTES_MAX) throw new ByteInError(`varint longer than ${UVARINT_BYTES_MAX} bytes at ${first}`);
+      }
+      payload.pos = pos;
+    } else if (tag === VALUE_TAG.false || tag === VALUE_TAG.true) {
+      tags.pos++;
+    } else if (tag === VALUE_TAG.double) {
+      tags.pos++;
+      advance(payload, F64_BYTES);
+    } else {
+      skipAnyValue(cursor, 0);
+    }
+  }
 }
 
 function skipEvents(cursor: ColumnCursor, input: ByteIn): void {

@@ -22,7 +22,7 @@ export const COLUMN_NAMES: readonly string[] = (() => {
 export const SEARCH_SECTION = -1;
 /** The least an inline attribute pair (events, links) takes: a 1-byte key id and a 1-byte tag. */
 export const PAIR_BYTES_MIN = 2;
-const F64_BYTES = 8;
+export const F64_BYTES = 8;
 /** The directory: a u8 columnCount, then a u32 length per column. */
 const COLUMN_COUNT_BYTES = 1;
 const COLUMN_LENGTH_BYTES = 4;
