@@ -190,6 +190,11 @@ export function markdownReport(results: BenchResults): string {
   row('OTLP protobuf bytes per span, same spans', (f) => (f.otlp === null ? '—' : `${bytes(f.otlp.bytesPerSpan)} (${f.otlp.requests} requests of ~${f.otlp.spansPerRequest.toFixed(0)} spans)`));
   row('peak RSS of this process during embedded ingest', (f) => `${megabytes(f.rss.peakBytes)} (${megabytes(f.rss.beforeIngestBytes)} before; holds ${megabytes(f.rss.prebuiltBatchBytes)} of batches)`);
   row('zstd level 1 / level 3: ratio, MB/s', (f) => `${f.zstd.level1.ratio.toFixed(2)}×, ${f.zstd.level1.mbPerSec.toFixed(0)} / ${f.zstd.level3.ratio.toFixed(2)}×, ${f.zstd.level3.mbPerSec.toFixed(0)}`);
+  row('batch v2 vs v1 (first spans): B/span at zstd 1 / 3 / 6', (f) => {
+    const { v1, v2, sampleSpans } = f.batchV2;
+    return `v2 ${bytes(v2.level1)} / ${bytes(v2.level3)} / ${bytes(v2.level6)}; v1 ${bytes(v1.level1)} / ${bytes(v1.level3)} / ${bytes(v1.level6)} (${sampleSpans} spans)`;
+  });
+  row('batch v2 vs v1: encode spans/s, 1 core', (f) => `v2 ${rate(f.batchV2.v2.encodeSpansPerSecPerCore)}/s; v1 ${rate(f.batchV2.v1.encodeSpansPerSecPerCore)}/s`);
   row('LMDB as index: writes/s, lookup p50, bytes/span', (_f, b) => `${rate(b.lmdbIndex.writesPerSec)}/s, ${ms(b.lmdbIndex.lookup.p50Ms)}, ${bytes(b.lmdbIndex.bytesPerSpan)}`);
   row('LMDB whole spans: writes/s, trace read p50, bytes/span', (_f, b) => `${rate(b.lmdbSpans.writesPerSec)}/s, ${ms(b.lmdbSpans.traceRead.p50Ms)}, ${bytes(b.lmdbSpans.bytesPerSpan)}`);
   row('ours ÷ LMDB whole spans: ingest; bytes/span; raw getTrace p50', (_f, b) => `${times(b.ratios.ingestVsLmdbSpans)}; ${times(b.ratios.totalBytesVsLmdbSpans)}; ${times(b.ratios.getTraceRawP50VsLmdbSpansRead)}`);

@@ -16,6 +16,7 @@ import {
   type LmdbIndexFigures,
   type LmdbSpansFigures,
 } from './baselines.js';
+import { BATCH_V2_SAMPLE_SPANS_MAX, BatchVersionSampler, type BatchV2Figures } from './batch-v2.js';
 import { RSS_SAMPLE_MS } from './constants.js';
 import { daemonIngest, type DaemonRun } from './daemon.js';
 import { appendAll, ingestUnderReadLoad, measureIndexOnly, type IndexOnlyRun, type UnderLoadRun } from './ingest.js';
@@ -35,6 +36,8 @@ export interface WorkloadFigures {
   rawBytesPerSpan: number;
   encode: { spansPerSecPerCore: number };
   zstd: { level1: ZstdLevel; level3: ZstdLevel };
+  /** Batch version 2 against version 1 on the workload's first spans (batch-v2.ts). */
+  batchV2: BatchV2Figures;
   index: IndexOnlyRun;
   ingest: { spansPerSec: number; seconds: number; appends: number; groupCommits: number };
   ingestUnderReadLoad: UnderLoadRun;
@@ -75,7 +78,10 @@ export { LMDB_SETTINGS };
 export async function runWorkload(name: WorkloadName, options: BenchOptions): Promise<{ figures: WorkloadFigures; baselines: WorkloadBaselines }> {
   const spansWanted = name === 'w1' ? options.w1Spans : options.w2Spans;
   log(`${name}: generating and encoding ${spansWanted} spans`);
-  const workload = prepareWorkload(name, spansWanted, options.seed);
+  const sampler = new BatchVersionSampler();
+  const workload = prepareWorkload(name, spansWanted, options.seed, (trace) => sampler.add(trace));
+  log(`${name}: batch version 2 against version 1 on the first ${BATCH_V2_SAMPLE_SPANS_MAX} spans`);
+  const batchV2 = await sampler.finish();
   log(`${name}: ${workload.spans} spans, ${workload.traces} traces, ${workload.batches.length} batches; comparing zstd levels`);
   const zstd = await compareZstdLevels(workload.batches);
   log(`${name}: index alone (IndexTail over the trailers, one core)`);
@@ -96,6 +102,7 @@ export async function runWorkload(name: WorkloadName, options: BenchOptions): Pr
     rawBytesPerSpan: workload.rawBytes / workload.spans,
     encode: { spansPerSecPerCore: workload.spans / workload.encodeSeconds },
     zstd,
+    batchV2,
     index,
     ...store.figures,
     ingest: store.ingest,

@@ -3,13 +3,20 @@
  * has one resource, so every service has its own BatchEncoder, and a service's batch is finished
  * once it holds spans of `tracesPerBatch` traces (or the next span would not fit the batch limits).
  */
-import { BatchEncoder } from '../batch/encoder.js';
-import type { ScopeInput } from '../batch/types.js';
+import { BatchEncoder, type BatchEncoderOptions } from '../batch/encoder.js';
+import type { ScopeInput, SpanInput } from '../batch/types.js';
 import { TraceKvError } from '../errors.js';
 import type { WorkloadTrace } from './replay.js';
 
+/** What a batcher needs of an encoder: BatchEncoder, or ColumnarBatchEncoder for batch version 2. */
+export interface SpanBatchEncoder {
+  readonly spanCount: number;
+  add(span: SpanInput): void;
+  finish(): Uint8Array;
+}
+
 interface ServiceBatch {
-  encoder: BatchEncoder;
+  encoder: SpanBatchEncoder;
   traces: number;
 }
 
@@ -19,6 +26,7 @@ export class ServiceBatcher {
   constructor(
     private readonly tracesPerBatch: number,
     private readonly scope: ScopeInput,
+    private readonly makeEncoder: (options: BatchEncoderOptions) => SpanBatchEncoder = (options) => new BatchEncoder(options),
   ) {}
 
   /** Adds a trace; returns the batches it completed (usually none). */
@@ -53,7 +61,7 @@ export class ServiceBatcher {
   private batchOf(service: string): ServiceBatch {
     let batch = this.batches.get(service);
     if (batch === undefined) {
-      const encoder = new BatchEncoder({ resource: { attributes: { 'service.name': service } }, scope: this.scope });
+      const encoder = this.makeEncoder({ resource: { attributes: { 'service.name': service } }, scope: this.scope });
       this.batches.set(service, (batch = { encoder, traces: 0 }));
     }
     return batch;
