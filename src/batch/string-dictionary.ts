@@ -6,6 +6,11 @@
 import { ByteOut } from './byte-stream.js';
 
 const DICTIONARY_BYTES_INITIAL = 16 * 1024;
+/** A UTF-16 unit takes at most 3 UTF-8 bytes (a surrogate pair, 2 units, takes 4). */
+const UTF8_BYTES_PER_UNIT_MAX = 3;
+/** Strings this short encode to < 128 bytes, so their uvarint length is one byte: most names, keys and values. */
+const SHORT_STRING_UNITS_MAX = 42;
+const UTF8 = new TextEncoder();
 
 export class StringDictionary {
   private readonly ids = new Map<string, number>();
@@ -28,8 +33,16 @@ export class StringDictionary {
     const id = this.strings.length;
     this.ids.set(text, id);
     this.strings.push(text);
-    const byteLength = Buffer.byteLength(text, 'utf8');
     const out = this.out;
+    if (text.length <= SHORT_STRING_UNITS_MAX) {
+      // At most 126 UTF-8 bytes: a 1-byte length, written after the bytes it counts.
+      out.ensure(1 + UTF8_BYTES_PER_UNIT_MAX * text.length);
+      const { written } = UTF8.encodeInto(text, out.bytes.subarray(out.length + 1));
+      out.bytes[out.length] = written;
+      out.length += 1 + written;
+      return id;
+    }
+    const byteLength = Buffer.byteLength(text, 'utf8');
     out.uvarint(byteLength);
     out.ensure(byteLength);
     out.length += Buffer.from(out.bytes.buffer, out.bytes.byteOffset, out.bytes.byteLength).write(text, out.length, 'utf8');

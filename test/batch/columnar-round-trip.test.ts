@@ -113,6 +113,15 @@ describe('ColumnarBatchEncoder', () => {
     expect(() => validateBatch(batch, { batchBytesMax: BATCH_BYTES_LIMIT, batchSpansMax: BATCH_SPANS_LIMIT })).toThrow(expect.objectContaining({ code: 'ERR_BATCH_CORRUPT' }));
   });
 
+  it('keeps strings whole on both sides of the one-byte length (126 UTF-8 bytes, 42 units of three bytes)', () => {
+    const names = ['€'.repeat(42), '€'.repeat(43), '😀'.repeat(21), '😀'.repeat(22), 'a'.repeat(127), 'a'.repeat(128), ''];
+    const encoder = new ColumnarBatchEncoder({ resource: {} });
+    names.forEach((name, i) => encoder.add({ traceId: '1'.repeat(32), spanId: (i + 1).toString(16).padStart(16, '0'), name, startTimeUnixNano: 1n, endTimeUnixNano: 2n, attributes: { [name]: name } }));
+    const spans = decodeColumnarBatch(encoder.finish()).spans;
+    expect(spans.map((s) => s.name)).toEqual(names);
+    expect(spans.map((s) => s.attributes[s.name])).toEqual(names);
+  });
+
   it('refuses zero ids and an empty finish()', () => {
     const encoder = new ColumnarBatchEncoder({ resource: {} });
     const base = { name: 'n', startTimeUnixNano: 1n, endTimeUnixNano: 2n };
