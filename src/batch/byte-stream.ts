@@ -6,6 +6,19 @@
 import { assert } from '../errors.js';
 
 const OUT_BYTES_INITIAL = 1024;
+const F64_BYTES = 8;
+const COPY_LOOP_BYTES_MAX = 64;
+
+/**
+ * Copies `source[start, end)` into `target` at `at`. Most strings and ids in a span are short, and
+ * for them a plain loop beats set() (which needs a subarray view) and Buffer#copy (which makes one).
+ */
+export function copyBytes(source: Uint8Array, start: number, end: number, target: Uint8Array, at: number): void {
+  if (end - start <= COPY_LOOP_BYTES_MAX) {
+    for (let i = start; i < end; i++) target[at++] = source[i]!;
+  } else target.set(source.subarray(start, end), at);
+}
+
 /** A uvarint is at most 10 bytes (64 bits in 7-bit groups). */
 export const UVARINT_BYTES_MAX = 10;
 const TWO_POW_32 = 2 ** 32;
@@ -46,6 +59,8 @@ export class GrowableBytes {
 
 /** The columnar batch's writer: bytes, LEB128 varints and doubles. */
 export class ByteOut extends GrowableBytes {
+  private data: DataView | null = null;
+
   u8(value: number): void {
     this.ensure(1);
     this.bytes[this.length++] = value;
@@ -84,21 +99,25 @@ export class ByteOut extends GrowableBytes {
     this.uvarintBig(value >= 0n ? value << 1n : ((-value) << 1n) - 1n);
   }
 
-  /** A signed safe integer (|n| < 2^52), zigzag-mapped, without bigints. */
-  svarintSmall(value: number): void {
-    this.uvarint(value >= 0 ? value * 2 : -value * 2 - 1);
-  }
-
   raw(source: Uint8Array): void {
     this.ensure(source.length);
     this.bytes.set(source, this.length);
     this.length += source.length;
   }
 
+  /** bytes[start, end) of `source`, copied without a subarray. */
+  rawRange(source: Uint8Array, start: number, end: number): void {
+    this.ensure(end - start);
+    copyBytes(source, start, end, this.bytes, this.length);
+    this.length += end - start;
+  }
+
   f64(value: number): void {
-    this.ensure(8);
-    new DataView(this.bytes.buffer, this.bytes.byteOffset).setFloat64(this.length, value, true);
-    this.length += 8;
+    this.ensure(F64_BYTES);
+    // One DataView per buffer, not per double: ensure() replaces `bytes` when it grows.
+    if (this.data === null || this.data.buffer !== this.bytes.buffer) this.data = new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength);
+    this.data.setFloat64(this.length, value, true);
+    this.length += F64_BYTES;
   }
 
   view(): Uint8Array {
@@ -177,12 +196,9 @@ export class ByteIn {
 
   /** Skips one uvarint without building its value. */
   skipVarint(): void {
-    for (let i = 0; i < UVARINT_BYTES_MAX; i++) {
-      if (this.pos >= this.end) throw new ByteInError(`varint cut at ${this.pos}`);
-      if (this.bytes[this.pos++]! < 0x80) return;
-    }
-    throw new ByteInError(`varint longer than ${UVARINT_BYTES_MAX} bytes at ${this.pos}`);
+    this.skipVarints(1);
   }
+
 
   take(n: number): Uint8Array {
     if (n > this.end - this.pos) throw new ByteInError(`got ${this.end - this.pos} bytes at ${this.pos}; want ${n}`);
@@ -191,11 +207,22 @@ export class ByteIn {
   }
 
   skip(n: number): void {
-    this.take(n);
+    if (n > this.end - this.pos) throw new ByteInError(`got ${this.end - this.pos} bytes at ${this.pos}; want ${n}`);
+    this.pos += n;
   }
 
-  f64(): number {
-    const bytes = this.take(8);
-    return new DataView(bytes.buffer, bytes.byteOffset, 8).getFloat64(0, true);
+  /** Skips `count` uvarints: each up to its last byte (high bit clear), at most 10 bytes each. */
+  skipVarints(count: number): void {
+    const { bytes, end } = this;
+    let pos = this.pos;
+    for (let left = count; left > 0; left--) {
+      const first = pos;
+      while (true) {
+        if (pos >= end) throw new ByteInError(`varint cut at ${pos}`);
+        if (bytes[pos++]! < 0x80) break;
+        if (pos - first >= UVARINT_BYTES_MAX) throw new ByteInError(`varint longer than ${UVARINT_BYTES_MAX} bytes at ${first}`);
+      }
+    }
+    this.pos = pos;
   }
 }

@@ -29,7 +29,7 @@ import { readU32LE, writeU16LE, writeU32LE, writeU64LE } from '../codec/little-e
 import { TraceKvError, invalidArgument } from '../errors.js';
 import { checkKnownOptions } from '../known-keys.js';
 import { checkAttributes } from './attributes.js';
-import { ByteOut, UVARINT_BYTES_MAX } from './byte-stream.js';
+import { ByteOut, UVARINT_BYTES_MAX, copyBytes } from './byte-stream.js';
 import {
   COLUMN,
   COLUMN_COUNT,
@@ -48,19 +48,21 @@ import {
 import { encodeCommon } from './common.js';
 import { integerOption, type BatchEncoderOptions } from './encoder.js';
 import { isZeroId, parseSpanId, parseTraceId } from './ids.js';
-import { INT64_MAX, INT64_MIN, checkObject, checkOptionalString, checkString, checkU32, checkUnixNano, fail, u32OrZero } from './input-checks.js';
-import { ENCODER_OPTION_KEYS, checkEventKeys, checkLinkKeys, checkSpanKeys, checkStatusKeys } from './input-keys.js';
+import { checkObject, checkOptionalString, checkString, checkU32, checkUnixNano, fail, u32OrZero } from './input-checks.js';
+import { ENCODER_OPTION_KEYS, checkSpanKeys } from './input-keys.js';
+import { checkLink, checkedEvent, checkedKind, checkedOffset, checkedStatus } from './span-codec.js';
 import { StringDictionary } from './string-dictionary.js';
-import type { AttributeValue, Attributes, SpanEventInput, SpanInput, SpanLinkInput } from './types.js';
+import type { AttributeValue, Attributes, SpanInput } from './types.js';
 
 /** The streams add() writes in arrival order: columns 2–11 (§2.7.5); 0 and 1 wait for finish(). */
 const STREAM_FIRST = COLUMN.flags;
 const STREAMS = COLUMN_COUNT - STREAM_FIRST;
 const ROWS_INITIAL = 256;
 const RUNS_INITIAL = 64;
+/** Run-table slots per run: kept at most a quarter full, so probes stay short. */
+const RUN_SLOTS_PER_RUN = 4;
 /** Most bytes a row adds to the parent columns and the search section (varints at their widest). */
 const ROW_FIXED_BYTES_MAX = UVARINT_BYTES_MAX + SPAN_ID_BYTES + UVARINT_BYTES_MAX + 2 + 2 * UVARINT_BYTES_MAX + ROW_SPAN_ID_BYTES;
-const SPAN_KIND_MAX = 5;
 const NO_RUN = -1;
 
 export class ColumnarBatchEncoder {
@@ -87,8 +89,10 @@ export class ColumnarBatchEncoder {
   private runTraceIds = new Uint8Array(RUNS_INITIAL * TRACE_ID_BYTES);
   private runRows = new Uint32Array(RUNS_INITIAL);
   /** Open addressing over run trace ids: slot → run + 1 (0 empty). */
-  private runSlots = new Int32Array(RUNS_INITIAL * 4);
+  private runSlots = new Int32Array(RUNS_INITIAL * RUN_SLOTS_PER_RUN);
   private readonly ids = new Uint8Array(TRACE_ID_BYTES + SPAN_ID_BYTES + SPAN_ID_BYTES);
+  /** Where a link's ids are parsed while it is checked (written to its column later, from the input). */
+  private readonly linkIds = new Uint8Array(TRACE_ID_BYTES + SPAN_ID_BYTES);
 
   constructor(options: BatchEncoderOptions) {
     checkObject(options, 'options');
@@ -123,32 +127,28 @@ export class ColumnarBatchEncoder {
     const parent = span.parentSpanId !== undefined;
     if (parent) parseSpanId(span.parentSpanId!, ids, TRACE_ID_BYTES + SPAN_ID_BYTES, 'span.parentSpanId');
     checkString(span.name, 'span.name');
-    const kind = span.kind ?? 0;
-    if (!Number.isInteger(kind) || kind < 0 || kind > SPAN_KIND_MAX) fail('span.kind', kind, `an integer in [0, ${SPAN_KIND_MAX}]`);
+    const kind = checkedKind(span.kind);
     const start = span.startTimeUnixNano;
     checkUnixNano(start, 'span.startTimeUnixNano');
     checkUnixNano(span.endTimeUnixNano, 'span.endTimeUnixNano');
-    const duration = span.endTimeUnixNano - start;
-    if (duration < INT64_MIN || duration > INT64_MAX) fail('span.endTimeUnixNano − span.startTimeUnixNano', duration, 'a difference within int64');
+    const duration = checkedOffset(span.endTimeUnixNano - start, 'span.endTimeUnixNano − span.startTimeUnixNano');
     const attributes = checkAttributes(span.attributes, 'span.attributes');
     const droppedAttributes = u32OrZero(span.droppedAttributesCount, 'span.droppedAttributesCount');
     const droppedEvents = u32OrZero(span.droppedEventsCount, 'span.droppedEventsCount');
     const droppedLinks = u32OrZero(span.droppedLinksCount, 'span.droppedLinksCount');
-    let statusCode = 0;
-    let statusMessage = '';
-    if (span.status !== undefined) {
-      checkObject(span.status, 'span.status');
-      checkStatusKeys(span.status);
-      const code: unknown = span.status.code;
-      if (code !== 0 && code !== 1 && code !== 2) fail('span.status.code', code, '0 (UNSET), 1 (OK) or 2 (ERROR)');
-      checkOptionalString(span.status.message, 'span.status.message');
-      statusCode = code;
-      statusMessage = span.status.message ?? '';
-    }
+    const [statusCode, statusMessage] = checkedStatus(span.status);
     checkOptionalString(span.traceState, 'span.traceState');
     if (span.flags !== undefined) checkU32(span.flags, 'span.flags');
-    checkEvents(span.events, start);
-    checkLinks(span.links);
+    const events = span.events;
+    if (events !== undefined) {
+      if (!Array.isArray(events)) fail('span.events', events, 'an array');
+      for (let i = 0; i < events.length; i++) checkedEvent(events[i]!, i, start);
+    }
+    const links = span.links;
+    if (links !== undefined) {
+      if (!Array.isArray(links)) fail('span.links', links, 'an array');
+      for (let i = 0; i < links.length; i++) checkLink(links[i]!, i, this.linkIds);
+    }
 
     // Every check has passed: write, and undo it all if the batch would grow past its limit.
     const dictionaryMark = this.dictionary.mark();
@@ -176,9 +176,9 @@ export class ColumnarBatchEncoder {
     }
     this.runRows[run]!++;
     this.rowRun[row] = run;
-    this.spanIds.set(ids.subarray(TRACE_ID_BYTES, TRACE_ID_BYTES + SPAN_ID_BYTES), row * SPAN_ID_BYTES);
+    copyBytes(ids, TRACE_ID_BYTES, TRACE_ID_BYTES + SPAN_ID_BYTES, this.spanIds, row * SPAN_ID_BYTES);
     this.hasParent[row] = parent ? 1 : 0;
-    if (parent) this.parentIds.set(ids.subarray(TRACE_ID_BYTES + SPAN_ID_BYTES), row * SPAN_ID_BYTES);
+    if (parent) copyBytes(ids, TRACE_ID_BYTES + SPAN_ID_BYTES, ids.length, this.parentIds, row * SPAN_ID_BYTES);
     this.starts[row] = start;
     this.durations[row] = duration;
     this.nameIds[row] = nameId;
@@ -220,7 +220,7 @@ export class ColumnarBatchEncoder {
       const parentRow = bySpanId.find(this.parentIds, row * SPAN_ID_BYTES, this.rowRun, this.rowRun[row]!);
       if (parentRow === NO_RUN || parentRow === row) {
         parentColumn.uvarint(PARENT_EXTERNAL);
-        parentIdColumn.raw(this.parentIds.subarray(row * SPAN_ID_BYTES, (row + 1) * SPAN_ID_BYTES));
+        parentIdColumn.rawRange(this.parentIds, row * SPAN_ID_BYTES, (row + 1) * SPAN_ID_BYTES);
       } else {
         parentColumn.uvarint(PARENT_ROW_BASE + zigzag(finalRow[parentRow]! - at));
       }
@@ -272,7 +272,7 @@ export class ColumnarBatchEncoder {
         const row = order[at]!;
         const from = this.streamStarts[row * STREAMS + s]!;
         const to = row + 1 < rows ? this.streamStarts[(row + 1) * STREAMS + s]! : stream.length;
-        out.raw(stream.bytes.subarray(from, to));
+        out.rawRange(stream.bytes, from, to);
       }
       columns.push(out.view());
     }
@@ -296,7 +296,7 @@ export class ColumnarBatchEncoder {
     writeU64LE(batch, H.minStartTimeUnixNano, minStart);
     writeU64LE(batch, H.maxStartTimeUnixNano, maxStart);
     writeU32LE(batch, H.dictionaryCount, this.dictionary.count);
-    writeU32LE(batch, H.headerCrc, crc32c(batch.subarray(0, H.headerCrc)));
+    writeU32LE(batch, H.headerCrc, crc32c(batch, 0, H.headerCrc));
     let at = COLUMNAR_HEADER_BYTES;
     batch.set(this.common, at);
     at += this.common.length;
@@ -317,16 +317,16 @@ export class ColumnarBatchEncoder {
       at += SEARCH_PART_LENGTH_BYTES + part.length;
     }
     for (let r = 0; r < runs; r++) {
-      batch.set(this.runTraceIds.subarray(r * TRACE_ID_BYTES, (r + 1) * TRACE_ID_BYTES), at);
+      copyBytes(this.runTraceIds, r * TRACE_ID_BYTES, (r + 1) * TRACE_ID_BYTES, batch, at);
       writeU32LE(batch, at + TRACE_ID_BYTES, this.runRows[r]!);
       at += RUN_ENTRY_BYTES;
     }
     for (let final = 0; final < rows; final++) {
       const row = order[final]!;
-      batch.set(this.spanIds.subarray(row * SPAN_ID_BYTES, (row + 1) * SPAN_ID_BYTES), at);
+      copyBytes(this.spanIds, row * SPAN_ID_BYTES, (row + 1) * SPAN_ID_BYTES, batch, at);
       at += ROW_SPAN_ID_BYTES;
     }
-    writeU32LE(batch, at, crc32c(batch.subarray(0, at)));
+    writeU32LE(batch, at, crc32c(batch, 0, at));
     writeU32LE(batch, at + 4, BATCH_END_MAGIC);
     this.reset();
     return batch;
@@ -454,11 +454,10 @@ export class ColumnarBatchEncoder {
       this.runTraceIds = grownBytes(this.runTraceIds, this.runTraceIds.length * 2);
       this.runRows = grownU32(this.runRows, this.runRows.length * 2);
     }
-    this.runTraceIds.set(ids.subarray(0, TRACE_ID_BYTES), run * TRACE_ID_BYTES);
+    copyBytes(ids, 0, TRACE_ID_BYTES, this.runTraceIds, run * TRACE_ID_BYTES);
     this.runRows[run] = 0;
     this.runs = run + 1;
-    // Kept at most a quarter full, so probes stay short.
-    if (this.runs * 4 > this.runSlots.length) this.rehashRuns(this.runSlots.length * 2);
+    if (this.runs * RUN_SLOTS_PER_RUN > this.runSlots.length) this.rehashRuns(this.runSlots.length * 2);
     else this.placeRun(run);
     return run;
   }
@@ -533,40 +532,6 @@ export class ColumnarBatchEncoder {
     this.dictionary.reset();
     for (const stream of this.streams) stream.reset();
   }
-}
-
-function checkEvents(events: SpanEventInput[] | undefined, start: bigint): void {
-  if (events === undefined) return;
-  if (!Array.isArray(events)) fail('span.events', events, 'an array');
-  events.forEach((event: SpanEventInput, i) => {
-    const what = `span.events[${i}]`;
-    checkObject(event, what);
-    checkEventKeys(event, what);
-    checkUnixNano(event.timeUnixNano, `${what}.timeUnixNano`);
-    const offset = event.timeUnixNano - start;
-    if (offset < INT64_MIN || offset > INT64_MAX) fail(`${what}.timeUnixNano − span.startTimeUnixNano`, offset, 'a difference within int64');
-    checkString(event.name, `${what}.name`);
-    checkAttributes(event.attributes, `${what}.attributes`);
-    u32OrZero(event.droppedAttributesCount, `${what}.droppedAttributesCount`);
-  });
-}
-
-const LINK_ID_SCRATCH = new Uint8Array(TRACE_ID_BYTES);
-
-function checkLinks(links: SpanLinkInput[] | undefined): void {
-  if (links === undefined) return;
-  if (!Array.isArray(links)) fail('span.links', links, 'an array');
-  links.forEach((link: SpanLinkInput, i) => {
-    const what = `span.links[${i}]`;
-    checkObject(link, what);
-    checkLinkKeys(link, what);
-    parseTraceId(link.traceId, LINK_ID_SCRATCH, 0, `${what}.traceId`);
-    parseSpanId(link.spanId, LINK_ID_SCRATCH, 0, `${what}.spanId`);
-    checkOptionalString(link.traceState, `${what}.traceState`);
-    checkAttributes(link.attributes, `${what}.attributes`);
-    u32OrZero(link.droppedAttributesCount, `${what}.droppedAttributesCount`);
-    if (link.flags !== undefined) checkU32(link.flags, `${what}.flags`);
-  });
 }
 
 function zigzag(value: number): number {

@@ -32,7 +32,8 @@ import { checkObject, checkUnixNano, describe, fail } from './input-checks.js';
 import { ENCODER_OPTION_KEYS } from './input-keys.js';
 import { u64Below, u64Hi, u64Lo, writeU32LE } from '../codec/little-endian.js';
 import { packSpanRecord } from './span-codec.js';
-import { MsgpackWriter, copyBytes } from './msgpack-writer.js';
+import { copyBytes } from './byte-stream.js';
+import { MsgpackWriter } from './msgpack-writer.js';
 import { TRAILER_OFFSET } from './validate.js';
 
 import { BATCH_BYTES_MIN } from '../constants.js';

@@ -14,26 +14,16 @@
  */
 import { isAscii } from 'node:buffer';
 import { assert } from '../errors.js';
-import { GrowableBytes } from './byte-stream.js';
+import { GrowableBytes, copyBytes } from './byte-stream.js';
 
 /**
  * Below this many bytes a loop copies faster than set() on a subarray, and allocates no view. Above
  * it (a whole span record into its batch) the view is the cheaper of the two: copying records by
  * loop made the OTLP transcoder 15% slower (measured on W1).
  */
-const COPY_LOOP_BYTES_MAX = 64;
 /** Below this many bytes a loop copies and checks for ASCII faster than set() plus isAscii() on a view (measured on W1). */
 const ASCII_LOOP_BYTES_MAX = 16;
 
-/**
- * Copies `source[start, end)` into `target` at `at`. Most strings and ids in a span are short, and
- * for them a plain loop beats set() (which needs a subarray view) and Buffer#copy (which makes one).
- */
-export function copyBytes(source: Uint8Array, start: number, end: number, target: Uint8Array, at: number): void {
-  if (end - start <= COPY_LOOP_BYTES_MAX) {
-    for (let i = start; i < end; i++) target[at++] = source[i]!;
-  } else target.set(source.subarray(start, end), at);
-}
 /** Starting capacity; records of typical spans are a few hundred bytes. */
 const WRITER_BYTES_INITIAL = 4 * 1024;
 /** Lengths that fit the 1-byte fix headers (fixarray, fixmap: < 16; fixstr: < 32). */

@@ -25,7 +25,7 @@ import type {
   SpanLinkInput,
   SpanStatus,
 } from './types.js';
-import { type CorruptError, checkAttributes, decodeAttributes, hasAttributes } from './attributes.js';
+import { type CorruptError, NO_ATTRIBUTES, checkAttributes, decodeAttributes, hasAttributes } from './attributes.js';
 import {
   checkArray,
   decodeInt64,
@@ -91,8 +91,7 @@ function spanRecordFields(span: SpanInput): unknown[] {
   checkObject(span, 'span');
   checkSpanKeys(span);
   checkString(span.name, 'span.name');
-  const kind = span.kind ?? 0;
-  if (!Number.isInteger(kind) || kind < 0 || kind > SPAN_KIND_MAX) fail('span.kind', kind, `an integer in [0, ${SPAN_KIND_MAX}]`);
+  const kind = checkedKind(span.kind);
   let parentSpanId: Uint8Array | null = null;
   if (span.parentSpanId !== undefined) {
     parentSpanId = new Uint8Array(SPAN_ID_BYTES);
@@ -108,7 +107,8 @@ function spanRecordFields(span: SpanInput): unknown[] {
   const droppedEvents = u32OrZero(span.droppedEventsCount, 'span.droppedEventsCount');
   const links = encodeLinks(span.links);
   const droppedLinks = u32OrZero(span.droppedLinksCount, 'span.droppedLinksCount');
-  const status = encodeStatus(span.status);
+  const [statusCode, statusMessage] = checkedStatus(span.status);
+  const status = statusCode === 0 && statusMessage === '' ? null : [statusCode, statusMessage];
   checkOptionalString(span.traceState, 'span.traceState');
   if (span.flags !== undefined) checkU32(span.flags, 'span.flags');
 
@@ -157,58 +157,80 @@ function isDefaultField(fields: unknown[], index: number): boolean {
 function encodeEvents(events: SpanEventInput[] | undefined, start: bigint): unknown[] {
   if (events === undefined) return [];
   if (!Array.isArray(events)) fail('span.events', events, 'an array');
-  return events.map((event: SpanEventInput, i) => {
-    const what = `span.events[${i}]`;
-    checkObject(event, what);
-    checkEventKeys(event, what);
-    checkUnixNano(event.timeUnixNano, `${what}.timeUnixNano`);
-    const offset = checkedOffset(event.timeUnixNano - start, `${what}.timeUnixNano − span.startTimeUnixNano`);
-    checkString(event.name, `${what}.name`);
-    return [
-      compactInt(offset),
-      event.name,
-      checkAttributes(event.attributes, `${what}.attributes`),
-      u32OrZero(event.droppedAttributesCount, `${what}.droppedAttributesCount`),
-    ];
-  });
+  return events.map((event: SpanEventInput, i) => [
+    compactInt(checkedEvent(event, i, start)),
+    event.name,
+    event.attributes ?? NO_ATTRIBUTES,
+    event.droppedAttributesCount ?? 0,
+  ]);
 }
 
 function encodeLinks(links: SpanLinkInput[] | undefined): unknown[] {
   if (links === undefined) return [];
   if (!Array.isArray(links)) fail('span.links', links, 'an array');
   return links.map((link: SpanLinkInput, i) => {
-    const what = `span.links[${i}]`;
-    checkObject(link, what);
-    checkLinkKeys(link, what);
-    const traceId = new Uint8Array(TRACE_ID_BYTES);
-    parseTraceId(link.traceId, traceId, 0, `${what}.traceId`);
-    const spanId = new Uint8Array(SPAN_ID_BYTES);
-    parseSpanId(link.spanId, spanId, 0, `${what}.spanId`);
-    checkOptionalString(link.traceState, `${what}.traceState`);
-    if (link.flags !== undefined) checkU32(link.flags, `${what}.flags`);
+    const ids = new Uint8Array(TRACE_ID_BYTES + SPAN_ID_BYTES);
+    checkLink(link, i, ids);
     return [
-      traceId,
-      spanId,
+      ids.slice(0, TRACE_ID_BYTES),
+      ids.slice(TRACE_ID_BYTES),
       link.traceState ?? null,
-      checkAttributes(link.attributes, `${what}.attributes`),
-      u32OrZero(link.droppedAttributesCount, `${what}.droppedAttributesCount`),
+      link.attributes ?? NO_ATTRIBUTES,
+      link.droppedAttributesCount ?? 0,
       link.flags ?? null,
     ];
   });
 }
 
-function encodeStatus(status: SpanStatus | undefined): unknown[] | null {
-  if (status === undefined) return null;
+// The checks of the span fields below are shared by both batch versions' encoders (this file's
+// records and columnar-encoder.ts), so a span is valid or not by one rule.
+
+/** span.kind, absent as 0: an OTLP SpanKind. */
+export function checkedKind(kind: unknown): number {
+  const value = kind ?? 0;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > SPAN_KIND_MAX) fail('span.kind', value, `an integer in [0, ${SPAN_KIND_MAX}]`);
+  return value;
+}
+
+/** span.status as its code and message: UNSET and '' when absent. */
+export function checkedStatus(status: SpanStatus | undefined): [SpanStatus['code'], string] {
+  if (status === undefined) return [0, ''];
   checkObject(status, 'span.status');
   checkStatusKeys(status);
   const code: unknown = status.code;
   if (code !== 0 && code !== 1 && code !== 2) fail('span.status.code', code, '0 (UNSET), 1 (OK) or 2 (ERROR)');
   checkOptionalString(status.message, 'span.status.message');
-  const message = status.message ?? '';
-  return code === 0 && message === '' ? null : [code, message];
+  return [code, status.message ?? ''];
 }
 
-function checkedOffset(value: bigint, what: string): bigint {
+/** Checks span.events[i]; returns its time less the span's start, an int64. */
+export function checkedEvent(event: SpanEventInput, i: number, start: bigint): bigint {
+  const what = `span.events[${i}]`;
+  checkObject(event, what);
+  checkEventKeys(event, what);
+  checkUnixNano(event.timeUnixNano, `${what}.timeUnixNano`);
+  const offset = checkedOffset(event.timeUnixNano - start, `${what}.timeUnixNano − span.startTimeUnixNano`);
+  checkString(event.name, `${what}.name`);
+  checkAttributes(event.attributes, `${what}.attributes`);
+  u32OrZero(event.droppedAttributesCount, `${what}.droppedAttributesCount`);
+  return offset;
+}
+
+/** Checks span.links[i], its trace id parsed into ids[0, 16) and its span id into ids[16, 24). */
+export function checkLink(link: SpanLinkInput, i: number, ids: Uint8Array): void {
+  const what = `span.links[${i}]`;
+  checkObject(link, what);
+  checkLinkKeys(link, what);
+  parseTraceId(link.traceId, ids, 0, `${what}.traceId`);
+  parseSpanId(link.spanId, ids, TRACE_ID_BYTES, `${what}.spanId`);
+  checkOptionalString(link.traceState, `${what}.traceState`);
+  checkAttributes(link.attributes, `${what}.attributes`);
+  u32OrZero(link.droppedAttributesCount, `${what}.droppedAttributesCount`);
+  if (link.flags !== undefined) checkU32(link.flags, `${what}.flags`);
+}
+
+/** An int64 difference of two times (a duration, an event's offset), or ERR_INVALID_ARGUMENT naming `what`. */
+export function checkedOffset(value: bigint, what: string): bigint {
   if (value < INT64_MIN || value > INT64_MAX) fail(what, value, 'a difference within int64');
   return value;
 }
