@@ -13,21 +13,16 @@
  * batch past its limits (ERR_BATCH_TOO_LARGE), leaves the encoder exactly as it was.
  */
 import {
-  BATCH_BYTES_LIMIT,
-  BATCH_BYTES_MAX_DEFAULT,
-  BATCH_BYTES_MIN,
   BATCH_END_MAGIC,
   BATCH_FOOTER_BYTES,
   BATCH_MAGIC,
   BATCH_SPANS_LIMIT,
-  BATCH_SPANS_MAX_DEFAULT,
   SPAN_ID_BYTES,
   TRACE_ID_BYTES,
 } from '../constants.js';
 import { crc32c } from '../codec/crc32c.js';
 import { readU32LE, writeU16LE, writeU32LE, writeU64LE } from '../codec/little-endian.js';
 import { TraceKvError, invalidArgument } from '../errors.js';
-import { checkKnownOptions } from '../known-keys.js';
 import { checkAttributes } from './attributes.js';
 import { ByteOut, UVARINT_BYTES_MAX, copyBytes } from './byte-stream.js';
 import {
@@ -45,11 +40,10 @@ import {
   SEARCH_PART_LENGTH_BYTES,
   VALUE_TAG,
 } from './columnar-layout.js';
-import { encodeCommon } from './common.js';
-import { integerOption, type BatchEncoderOptions } from './encoder.js';
+import { resolveEncoderOptions, type BatchEncoderOptions } from './encoder.js';
 import { isZeroId, parseSpanId, parseTraceId } from './ids.js';
 import { checkObject, checkOptionalString, checkString, checkU32, checkUnixNano, fail, u32OrZero } from './input-checks.js';
-import { ENCODER_OPTION_KEYS, checkSpanKeys } from './input-keys.js';
+import { checkSpanKeys } from './input-keys.js';
 import { checkLink, checkedEvent, checkedKind, checkedOffset, checkedStatus } from './span-codec.js';
 import { StringDictionary } from './string-dictionary.js';
 import type { AttributeValue, Attributes, SpanInput } from './types.js';
@@ -95,11 +89,7 @@ export class ColumnarBatchEncoder {
   private readonly linkIds = new Uint8Array(TRACE_ID_BYTES + SPAN_ID_BYTES);
 
   constructor(options: BatchEncoderOptions) {
-    checkObject(options, 'options');
-    checkKnownOptions(options, ENCODER_OPTION_KEYS);
-    this.batchBytesMax = integerOption(options.batchBytesMax, 'batchBytesMax', BATCH_BYTES_MAX_DEFAULT, BATCH_BYTES_MIN, BATCH_BYTES_LIMIT);
-    this.batchSpansMax = integerOption(options.batchSpansMax, 'batchSpansMax', BATCH_SPANS_MAX_DEFAULT, 1, BATCH_SPANS_LIMIT);
-    this.common = encodeCommon(options.resource, options.scope);
+    ({ batchBytesMax: this.batchBytesMax, batchSpansMax: this.batchSpansMax, common: this.common } = resolveEncoderOptions(options));
     if (this.byteLengthBound() + ROW_FIXED_BYTES_MAX + RUN_ENTRY_BYTES > this.batchBytesMax) {
       throw invalidArgument(`resource and scope: encoded common section got ${this.common.length} bytes; want a size that leaves room for one span within batchBytesMax ${this.batchBytesMax}`);
     }

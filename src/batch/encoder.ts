@@ -84,12 +84,7 @@ export class BatchEncoder {
   private readonly ids = new Uint8Array(TRACE_ID_BYTES + SPAN_ID_BYTES);
 
   constructor(options: BatchEncoderOptions) {
-    checkObject(options, 'options');
-    checkKnownOptions(options, ENCODER_OPTION_KEYS);
-    this.batchBytesMax = integerOption(options.batchBytesMax, 'batchBytesMax', BATCH_BYTES_MAX_DEFAULT, BATCH_BYTES_MIN, BATCH_BYTES_LIMIT);
-    this.batchSpansMax = integerOption(options.batchSpansMax, 'batchSpansMax', BATCH_SPANS_MAX_DEFAULT, 1, BATCH_SPANS_LIMIT);
-    // The common section is the same for every batch of this encoder, so it is encoded once.
-    this.common = encodeCommon(options.resource, options.scope);
+    ({ batchBytesMax: this.batchBytesMax, batchSpansMax: this.batchSpansMax, common: this.common } = resolveEncoderOptions(options));
     this.checkCommonFits();
     this.trailer = new Uint8Array(Math.min(TRAILER_ENTRIES_INITIAL, this.batchSpansMax) * TRAILER_ENTRY_BYTES);
   }
@@ -318,8 +313,22 @@ export class BatchEncoder {
   }
 }
 
+/**
+ * What both batch versions' encoders take from their options: the checked limits, and the common
+ * section, encoded once since it is the same for every batch of the encoder.
+ */
+export function resolveEncoderOptions(options: BatchEncoderOptions): { batchBytesMax: number; batchSpansMax: number; common: Uint8Array } {
+  checkObject(options, 'options');
+  checkKnownOptions(options, ENCODER_OPTION_KEYS);
+  return {
+    batchBytesMax: integerOption(options.batchBytesMax, 'batchBytesMax', BATCH_BYTES_MAX_DEFAULT, BATCH_BYTES_MIN, BATCH_BYTES_LIMIT),
+    batchSpansMax: integerOption(options.batchSpansMax, 'batchSpansMax', BATCH_SPANS_MAX_DEFAULT, 1, BATCH_SPANS_LIMIT),
+    common: encodeCommon(options.resource, options.scope),
+  };
+}
+
 /** An encoder option: `fallback` when absent, else an integer in [min, max] (ERR_INVALID_OPTION). */
-export function integerOption(value: unknown, name: string, fallback: number, min: number, max: number): number {
+function integerOption(value: unknown, name: string, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
     throw invalidOption(name, `got ${describe(value)}; want an integer in [${min}, ${max}]`);
