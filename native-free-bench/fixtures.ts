@@ -110,7 +110,7 @@ export function filledTail(rng: Rng, entryCount: number): { tail: IndexTail; tra
     const start = START_TIME_UNIX_NANO + BigInt(first) * 1_000_000n;
     tail.beginRecord(1, fileOffset, recordBytes, start, start + BigInt(end - first) * 1_000_000n);
     for (let t = first; t < end; t++) {
-      for (let s = 0; s < SPANS_PER_TRACE; s++) tail.addSpan(traceIds, t * TRACE_ID_BYTES);
+      for (let s = 0; s < SPANS_PER_TRACE; s++) tail.addSpans(traceIds, t * TRACE_ID_BYTES, 1);
     }
     tail.endRecord();
     fileOffset += recordBytes;

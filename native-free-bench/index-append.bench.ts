@@ -73,7 +73,7 @@ export function indexAppendBench(budget: BenchBudget): MicroSuite {
     () => {
       const header = batch.header;
       tail.beginRecord(segmentId, fileOffset, batch.bytes.length, header.minStartTimeUnixNano, header.maxStartTimeUnixNano);
-      for (let i = 0; i < header.spanCount; i++) tail.addSpan(batch.bytes, trailerStart + i * TRAILER_ENTRY_BYTES);
+      for (let i = 0; i < header.spanCount; i++) tail.addSpans(batch.bytes, trailerStart + i * TRAILER_ENTRY_BYTES, 1);
       tail.endRecord();
       // Here, not in afterEach: tinybench's async detection calls the task once without hooks.
       fileOffset += batch.bytes.length;

@@ -94,6 +94,7 @@ function taskFor(file: string, records: StoredRecord[], picks: Pick[]): RecordTa
     traceBytesMax: TRACE_BYTES_MAX_DEFAULT,
     requestBytesMax: REQUEST_BYTES_MAX_DEFAULT,
     retentionEpoch: 0,
+    raw: false,
   };
 }
 
@@ -104,8 +105,8 @@ function decodeResult(task: RecordTask, result: RecordTaskResult): Span[] {
   const commons = new Map<number, BatchCommon>();
   const spans: Span[] = [];
   for (let s = 0; s < result.spans.length / SPAN_FIELDS; s++) {
-    const record = result.spans[4 * s]!;
-    const offset = result.spans[4 * s + 2]!;
+    const record = result.spans[SPAN_FIELDS * s]!;
+    const offset = result.spans[SPAN_FIELDS * s + 2]!;
     let common = commons.get(record);
     if (common === undefined) {
       const at = result.commons[2 * record]!;
@@ -114,8 +115,8 @@ function decodeResult(task: RecordTask, result: RecordTaskResult): Span[] {
     }
     spans.push(
       decodeSpanRecord(
-        result.bytes.subarray(offset, offset + result.spans[4 * s + 3]!),
-        traceIdHex[result.spans[4 * s + 1]!]!,
+        result.bytes.subarray(offset, offset + result.spans[SPAN_FIELDS * s + 3]!),
+        traceIdHex[result.spans[SPAN_FIELDS * s + 1]!]!,
         bytesToHex(result.spanIds, s * SPAN_ID_BYTES, SPAN_ID_BYTES),
         result.starts[s]!,
         common.resource,

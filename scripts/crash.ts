@@ -22,7 +22,7 @@ import { TraceStore, decodeBatchRaw, type RawSpan, type Trace } from '../src/ind
 import { makeRng, type Rng } from '../src/workload/rng.js';
 import { FailureLog, campaignCommandLine, type CampaignOptions, type CampaignResult } from './reliability/campaign.js';
 import { integerFlag } from './testkit/command-line.js';
-import { Ledger, checkBatches, sameBytes } from './testkit/ledger.js';
+import { Ledger, checkBatches, recordBytes, sameBytes } from './testkit/ledger.js';
 
 /** kill -9 cycles of the full campaign (`npm run reliability`), of `--quick`, and of `npm run crash` without --cycles (what `npm test` runs). */
 export const CRASH_CYCLES_FULL = 1_000;
@@ -95,7 +95,7 @@ async function checkRebuiltIndex(dir: string, batches: Batches, batchNos: number
     await rebuilt.close();
     a.forEach((trace, i) => {
       const other = b[i];
-      const equal = (trace === null && other === null) || (trace !== null && other !== null && trace.spans.length === other.spans.length && trace.spans.every((s, k) => sameBytes(s.bytes, other.spans[k]!.bytes)));
+      const equal = (trace === null && other === null) || (trace !== null && other !== null && trace.spans.length === other.spans.length && trace.spans.every((s, k) => sameBytes(recordBytes(s), recordBytes(other.spans[k]!))));
       if (!equal) report(`rebuilt index differs from the recovered one for batch ${batchNos[i]}`);
     });
   } finally {

@@ -11,6 +11,8 @@ export { SpanKind, StatusCode } from './batch/types.js';
 export type {
   AttributeValue,
   Attributes,
+  RawRecordSpan,
+  RawRowSpan,
   RawSpan,
   Resource,
   ResourceInput,

@@ -120,7 +120,7 @@ function indexBatches(batches: Uint8Array[]): { spans: number; entries: number }
     tail.beginRecord(segmentId, fileOffset, batch.length, minStartTimeUnixNano, maxStartTimeUnixNano);
     fileOffset += batch.length;
     // A trailer entry starts with its traceId (data-format.md §2.2).
-    for (let i = 0; i < spanCount; i++) tail.addSpan(batch, trailerStart + i * TRAILER_ENTRY_BYTES);
+    for (let i = 0; i < spanCount; i++) tail.addSpans(batch, trailerStart + i * TRAILER_ENTRY_BYTES, 1);
     tail.endRecord();
     spans += spanCount;
     if (tail.isFull) {

@@ -19,6 +19,7 @@ import { verifyStore } from '../../src/maintenance/verify.js';
 import { makeRng, type Rng } from '../../src/workload/rng.js';
 import { FailureLog, campaignArgs, type CampaignOptions, type CampaignResult } from './campaign.js';
 import { batchFor, traceIdOf } from './ledger.js';
+import { recordBytes } from '../testkit/ledger.js';
 import { simStoreOptions } from './sim-store.js';
 
 /** Records in the golden store: the issue's "about 50". */
@@ -64,7 +65,7 @@ function sameTrace(trace: Trace<RawSpan> | null, n: number): boolean {
   if (trace === null || trace.partial === true) return false;
   const own = expectedRaw[n]!.filter((span) => span.traceId === traceIdOf(n));
   const got = [...trace.spans].sort((a, b) => (a.spanId < b.spanId ? -1 : 1));
-  return got.length === own.length && got.every((span, i) => span.spanId === own[i]!.spanId && Buffer.compare(span.bytes, own[i]!.bytes) === 0);
+  return got.length === own.length && got.every((span, i) => span.spanId === own[i]!.spanId && Buffer.compare(recordBytes(span), recordBytes(own[i]!)) === 0);
 }
 
 /** Runs `read`; a TraceKvError counts, any other throw is a wrong answer. */

@@ -33,7 +33,7 @@ export interface TraceQuery {
 }
 
 export interface ReadOptions extends TimeBoundsInput {
-  /** Return the stored record bytes instead of decoded spans. */
+  /** Return spans as stored (RawSpan: record bytes, or a version-2 batch and row) instead of decoded spans. */
   raw?: boolean;
   /** Fail with ERR_TIMEOUT once the call has run this long. Default: the store's `readTimeoutMs`. */
   timeoutMs?: number;
@@ -45,6 +45,11 @@ export interface Trace<S = Span> {
   /** Set when spans were left out because the trace passed `traceBytesMax`. */
   partial?: true;
   partialReason?: string;
+  /**
+   * Raw reads only: the version-2 batches the trace's RawRowSpans point into (`span.batch` is an
+   * index here), each the whole batch as appended. Absent when no span came from a version-2 batch.
+   */
+  batches?: Uint8Array[];
 }
 
 /** One item of getTracesStream: the position of the id in the request, and its trace or null. */

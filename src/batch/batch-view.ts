@@ -14,9 +14,13 @@ import { u64Below } from '../codec/little-endian.js';
 import { TRAILER_OFFSET } from './validate.js';
 
 export class BatchView {
+  /** The batch format version (§2.1), to tell this view from a ColumnarView (§2.7). */
+  readonly version = 1 as const;
   readonly bytes: Uint8Array;
   readonly header: BatchHeader;
   readonly spanCount: number;
+  readonly minStartTimeUnixNano: bigint;
+  readonly maxStartTimeUnixNano: bigint;
   /** One DataView per batch: V8 turns its reads into plain loads, faster than byte arithmetic. */
   private readonly view: DataView;
   /** Absolute offset of the first span record. */
@@ -31,6 +35,8 @@ export class BatchView {
     this.bytes = bytes;
     this.header = header;
     this.spanCount = header.spanCount;
+    this.minStartTimeUnixNano = header.minStartTimeUnixNano;
+    this.maxStartTimeUnixNano = header.maxStartTimeUnixNano;
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.spansStart = BATCH_HEADER_BYTES + header.commonLength;
     this.trailerStart = this.spansStart + header.spansLength;

@@ -4,8 +4,11 @@
  */
 import { BATCH_BYTES_LIMIT, BATCH_SPANS_LIMIT } from '../constants.js';
 import { TraceKvError } from '../errors.js';
-import type { RawSpan, Resource, Scope, Span } from './types.js';
+import type { RawRecordSpan, RawRowSpan, RawSpan, Resource, Scope, Span } from './types.js';
 import { BatchView } from './batch-view.js';
+import { openAnyBatch } from './batch-versions.js';
+import { decodeColumnarCommon, decodeColumnarRows } from './columnar-decoder.js';
+import type { ColumnarView } from './columnar-view.js';
 import { decodeCommon } from './common.js';
 import { decodeSpanRecord } from './span-codec.js';
 import { type BatchLimits, validateBatch } from './validate.js';
@@ -21,22 +24,36 @@ export interface DecodedBatch extends BatchCommon {
 
 export interface DecodedRawBatch extends BatchCommon {
   spans: RawSpan[];
+  /** Version 2: the batch itself (a copy), which every RawRowSpan's `batch: 0` names. */
+  batches?: Uint8Array[];
 }
 
-/** Validates (limits default to the hard limits) and decodes every span. */
+/**
+ * Validates a batch of either version (limits default to the hard limits) and decodes every span:
+ * version 1 in the order they were added, version 2 in row order (trace run by trace run, §2.7).
+ */
 export function decodeBatch(bytes: Uint8Array, limits?: Partial<BatchLimits>): DecodedBatch {
-  const view = openBatch(bytes, limits);
+  const view = openAnyBatch(bytes, limits);
+  if (view.version === 2) {
+    const common = decodeColumnarCommon(view);
+    return { resource: common.resource, scope: common.scope, spans: decodeColumnarRows(view, common, 0, view.spanCount) };
+  }
   const common = decodeCommon(view.commonBytes());
   const spans = new Array<Span>(view.spanCount);
   for (let i = 0; i < view.spanCount; i++) spans[i] = decodeSpanAt(view, i, common);
   return { resource: common.resource, scope: common.scope, spans };
 }
 
-/** Validates and returns every span's record bytes as stored, without decoding them. */
+/** Validates a batch of either version and returns every span as stored, without decoding it. */
 export function decodeBatchRaw(bytes: Uint8Array, limits?: Partial<BatchLimits>): DecodedRawBatch {
-  const view = openBatch(bytes, limits);
-  const common = decodeCommon(view.commonBytes());
+  const view = openAnyBatch(bytes, limits);
   const spans = new Array<RawSpan>(view.spanCount);
+  if (view.version === 2) {
+    const common = decodeColumnarCommon(view);
+    for (let row = 0; row < view.spanCount; row++) spans[row] = rawRowAt(view, row, 0);
+    return { resource: common.resource, scope: common.scope, spans, batches: [new Uint8Array(bytes)] };
+  }
+  const common = decodeCommon(view.commonBytes());
   for (let i = 0; i < view.spanCount; i++) spans[i] = rawSpanAt(view, i);
   return { resource: common.resource, scope: common.scope, spans };
 }
@@ -72,12 +89,23 @@ export function decodeSpanAt(view: BatchView, i: number, common: BatchCommon): S
 }
 
 /** Span `i` as stored. The bytes are a copy, so the span outlives a reused or cached batch buffer. */
-export function rawSpanAt(view: BatchView, i: number): RawSpan {
+export function rawSpanAt(view: BatchView, i: number): RawRecordSpan {
   return {
     traceId: view.traceIdHex(i),
     spanId: view.spanIdHex(i),
     startTimeUnixNano: view.startTimeUnixNano(i),
     // Not slice(): on a Buffer (a batch read from a file) that would alias instead of copy.
     bytes: new Uint8Array(view.spanBytes(i)),
+  };
+}
+
+/** Row `row` of a version-2 batch as stored: ids and start from the trailer and search section, `batch` as given. */
+export function rawRowAt(view: ColumnarView, row: number, batch: number): RawRowSpan {
+  return {
+    traceId: view.runTraceIdHex(view.runOf(row)),
+    spanId: view.spanIdHex(row),
+    startTimeUnixNano: view.startTimeUnixNano(row),
+    batch,
+    row,
   };
 }

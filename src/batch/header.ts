@@ -82,8 +82,8 @@ export function readBatchHeader(bytes: Uint8Array): BatchHeader {
   const magic = readU32LE(bytes, HEADER_OFFSET.magic);
   if (magic !== BATCH_MAGIC) throw batchCorrupt(`batch magic got ${hex32(magic)}; want ${hex32(BATCH_MAGIC)}`, 0);
   if (isColumnarHeader(bytes)) {
-    // A well-formed version-2 header keeps its CRC elsewhere (§2.7.1): a batch the store does not take yet, not damage.
-    throw new TraceKvError('ERR_BATCH_UNSUPPORTED', `batch version got ${COLUMNAR_BATCH_VERSION} (columnar, §2.7); want ${BATCH_FORMAT_VERSION}: the store does not take version 2 yet`, {
+    // A well-formed version-2 header keeps its CRC elsewhere (§2.7.1): a batch for the columnar reader, not damage.
+    throw new TraceKvError('ERR_BATCH_UNSUPPORTED', `batch version got ${COLUMNAR_BATCH_VERSION} (columnar, §2.7); this reader takes version ${BATCH_FORMAT_VERSION}: open it with openAnyBatch or openColumnarBatch`, {
       offset: HEADER_OFFSET.version,
     });
   }

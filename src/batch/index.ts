@@ -9,8 +9,10 @@ export {
   decodeBatchRaw,
   decodeSpanAt,
   openBatch,
+  rawRowAt,
   rawSpanAt,
 } from './decoder.js';
+export { type AnyBatchView, openAnyBatch, openStoredBatch } from './batch-versions.js';
 export { type BatchLimits, TRAILER_OFFSET, validateBatch } from './validate.js';
 export { BatchView } from './batch-view.js';
 export { type BatchHeader, HEADER_OFFSET, readBatchHeader, writeBatchHeader } from './header.js';

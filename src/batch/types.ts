@@ -139,10 +139,27 @@ export interface Span {
   scope: Scope;
 }
 
-/** A span as stored: the exact record bytes, with the ids and start time from its trailer entry. */
-export interface RawSpan {
+/** A version-1 span as stored: the exact record bytes, with the ids and start time from its trailer entry. */
+export interface RawRecordSpan {
   traceId: string;
   spanId: string;
   startTimeUnixNano: bigint;
   bytes: Uint8Array;
 }
+
+/**
+ * A version-2 row as stored (data-format.md §2.7): its columns are not cut out per span, so a raw
+ * read returns the whole batch once, in the trace's `batches`, and each row names its batch (an
+ * index into `batches`) and its row there. Ids and start time come from the trailer and the search
+ * section; nothing of the row's columns is decoded.
+ */
+export interface RawRowSpan {
+  traceId: string;
+  spanId: string;
+  startTimeUnixNano: bigint;
+  batch: number;
+  row: number;
+}
+
+/** A span as stored, in its batch's version: record bytes (version 1) or a row of a batch (version 2). */
+export type RawSpan = RawRecordSpan | RawRowSpan;

@@ -12,6 +12,7 @@ import { TraceStore } from '../store/trace-store.js';
 import { EXIT_ERROR, diagnostic, out } from './output.js';
 import {
   TRACE_FORMATS,
+  formatBatchLines,
   formatSpanLines,
   formatTraceJson,
   formatTraceTree,
@@ -36,7 +37,7 @@ async function openForRead(flags: Pick<GetFlags, 'dir' | 'connect'>): Promise<Tr
 }
 
 function render(trace: Trace<Span | RawSpan>, format: TraceFormat): string {
-  if (format === 'ndjson') return formatSpanLines(trace.spans);
+  if (format === 'ndjson') return formatBatchLines(trace.batches) + formatSpanLines(trace.spans);
   if (format === 'tree') return formatTraceTree(trace.spans as Span[]);
   return formatTraceJson(trace);
 }
@@ -50,7 +51,7 @@ export function registerGet(program: Command): void {
     .option('--connect <host:port>', 'read through a daemon (token from TRACEKV_TOKEN)', parseAddressArg)
     .addOption(new Option('--format <format>', 'output format').choices(TRACE_FORMATS).default('json'))
     .option('--json', 'the same as --format json')
-    .option('--raw', 'spans as stored: ids, start time and the record bytes as hex (json and ndjson only)')
+    .option('--raw', 'spans as stored: ids, start time, and the record bytes as hex, or for version-2 batches the batch (hex, once) and row (json and ndjson only)')
     .action(async (traceId: string, flags: GetFlags, command: Command) => {
       if ((flags.dir === undefined) === (flags.connect === undefined)) command.error('error: give exactly one of --dir <dir> and --connect <host:port>');
       if (flags.json === true && command.getOptionValueSource('format') === 'cli' && flags.format !== 'json') {

@@ -19,6 +19,7 @@ import { describeDamage, RecordCursor, type CursorDamage, type CursorRecord } fr
 import type { RecordHeader } from '../segment/record-header.js';
 import { loadStoredBatch } from '../segment/stored-batch.js';
 import { EXIT_CORRUPT, formatBytes, formatTime, keyValueLines, out, table, toJson } from './output.js';
+import { formatDuration } from './trace-format.js';
 
 interface InspectFlags {
   records?: number;
@@ -26,6 +27,7 @@ interface InspectFlags {
   json?: boolean;
 }
 
+/** A version-1 trailer entry (§2.2). */
 interface SpanLine {
   index: number;
   traceId: string;
@@ -34,6 +36,17 @@ interface SpanLine {
   offset: number;
   length: number;
   startTimeUnixNano: bigint;
+}
+
+/** A version-2 row, from the trailer and the search section (§2.7.2, §2.7.4); its columns are not decoded. */
+interface RowLine {
+  row: number;
+  run: number;
+  traceId: string;
+  spanId: string;
+  name: string;
+  startTimeUnixNano: bigint;
+  durationNano: bigint;
 }
 
 interface RecordLine {
@@ -47,7 +60,9 @@ interface RecordLine {
   minStartTimeUnixNano: bigint;
   maxStartTimeUnixNano: bigint;
   bodyCrcOk: boolean;
-  spans?: SpanLine[];
+  spans?: SpanLine[] | RowLine[];
+  /** With --spans: the batch's format version (§2.1, §2.7.1). */
+  batchVersion?: 1 | 2;
   /** With --spans: why the spans could not be decoded. */
   spansError?: string;
 }
@@ -77,10 +92,21 @@ function isLastSegmentFile(fs: FileLayer, file: string): boolean {
   }
 }
 
-/** --spans: the record's trailer entries, or why its batch could not be loaded. */
-async function decodeSpans(file: string, record: CursorRecord): Promise<{ spans?: SpanLine[]; spansError?: string }> {
+/** --spans: the record's trailer entries (version 2: its rows), or why its batch could not be loaded. */
+async function decodeSpans(file: string, record: CursorRecord): Promise<Pick<RecordLine, 'spans' | 'batchVersion' | 'spansError'>> {
   try {
     const view = await loadStoredBatch(record.header, record.body!, file, record.fileOffset, { bodyCrcChecked: true });
+    if (view.version === 2) {
+      const rows: RowLine[] = [];
+      for (let run = 0; run < view.runCount; run++) {
+        const traceId = view.runTraceIdHex(run);
+        const first = view.runFirstRow(run);
+        for (let row = first; row < first + view.runRowCount(run); row++) {
+          rows.push({ row, run, traceId, spanId: view.spanIdHex(row), name: view.string(view.nameId(row)), startTimeUnixNano: view.startTimeUnixNano(row), durationNano: view.durationNano(row) });
+        }
+      }
+      return { spans: rows, batchVersion: 2 };
+    }
     const spansStart = BATCH_HEADER_BYTES + view.header.commonLength;
     const spans: SpanLine[] = [];
     for (let i = 0; i < view.spanCount; i++) {
@@ -93,7 +119,7 @@ async function decodeSpans(file: string, record: CursorRecord): Promise<{ spans?
         startTimeUnixNano: view.startTimeUnixNano(i),
       });
     }
-    return { spans };
+    return { spans, batchVersion: 1 };
   } catch (error) {
     if (!(error instanceof TraceKvError)) throw error;
     return { spansError: `not decoded: ${error.message}` };
@@ -141,6 +167,7 @@ function damageRow(d: CursorDamage): (string | number)[] {
 
 const RECORD_HEADERS = ['OFFSET', 'CODEC', 'BODY LENGTH', 'RAW LENGTH', 'RATIO', 'SPANS', 'MIN START', 'MAX START', 'BODY CRC', 'NOTE'];
 const SPAN_HEADERS = ['INDEX', 'TRACE ID', 'SPAN ID', 'OFFSET', 'LENGTH', 'START'];
+const ROW_HEADERS = ['ROW', 'RUN', 'TRACE ID', 'SPAN ID', 'NAME', 'START', 'DURATION'];
 
 /** --spans: one block per record, printed as it is read (a segment may hold millions of spans). */
 function recordBlock(r: RecordLine): string {
@@ -148,7 +175,11 @@ function recordBlock(r: RecordLine): string {
     `record at offset ${r.offset}: codec ${r.codec}, bodyLength ${r.bodyLength}, rawLength ${r.rawLength} (ratio ${ratioText(r.ratio)}), ` +
     `spanCount ${r.spanCount}, start ${formatTime(r.minStartTimeUnixNano)} .. ${formatTime(r.maxStartTimeUnixNano)}, body CRC ${r.bodyCrcOk ? 'ok' : 'BAD'}\n`;
   if (r.spans === undefined) return `${head}  spans ${r.spansError ?? 'not decoded'}\n`;
-  const rows = r.spans.map((s) => [s.index, s.traceId, s.spanId, s.offset, s.length, formatTime(s.startTimeUnixNano)]);
+  if (r.batchVersion === 2) {
+    const rows = (r.spans as RowLine[]).map((s) => [s.row, s.run, s.traceId, s.spanId, s.name, formatTime(s.startTimeUnixNano), formatDuration(s.durationNano)]);
+    return `${head}  batch version 2 (columnar): rows by trace run\n${table(ROW_HEADERS, rows).replace(/^/gm, '  ').replace(/ +$/gm, '')}`;
+  }
+  const rows = (r.spans as SpanLine[]).map((s) => [s.index, s.traceId, s.spanId, s.offset, s.length, formatTime(s.startTimeUnixNano)]);
   return head + table(SPAN_HEADERS, rows).replace(/^/gm, '  ').replace(/ +$/gm, '');
 }
 

@@ -101,19 +101,31 @@ export function spanToJson(span: Span): Record<string, unknown> {
   return { ...spanFieldsToJson(span), resource: resourceOrScopeToJson(span.resource), scope: resourceOrScopeToJson(span.scope) };
 }
 
-/** A span as stored (`--raw`): its trailer fields and the record bytes as hex. */
+/**
+ * A span as stored (`--raw`): its trailer fields, and the record bytes as hex (version 1) or its
+ * batch (an index into the trace's `batches`) and row (version 2).
+ */
 export function rawSpanToJson(span: RawSpan): Record<string, unknown> {
+  const stored = 'bytes' in span ? { bytes: hexOf(span.bytes) } : { batch: span.batch, row: span.row };
   return {
     traceId: span.traceId,
     spanId: span.spanId,
     startTimeUnixNano: span.startTimeUnixNano.toString(),
     startTime: formatTime(span.startTimeUnixNano),
-    bytes: Buffer.from(span.bytes.buffer, span.bytes.byteOffset, span.bytes.byteLength).toString('hex'),
+    ...stored,
   };
 }
 
+function hexOf(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+}
+
+function isRawSpan(span: Span | RawSpan): span is RawSpan {
+  return 'bytes' in span || 'row' in span;
+}
+
 function anySpanToJson(span: Span | RawSpan): Record<string, unknown> {
-  return 'bytes' in span ? rawSpanToJson(span) : spanToJson(span);
+  return isRawSpan(span) ? rawSpanToJson(span) : spanToJson(span);
 }
 
 /** `--format json`: the whole trace, pretty-printed. */
@@ -123,8 +135,14 @@ export function formatTraceJson(trace: Trace<Span | RawSpan>): string {
     ...(trace.partial === true && { partial: true, partialReason: trace.partialReason }),
     spanCount: trace.spans.length,
     spans: trace.spans.map(anySpanToJson),
+    ...(trace.batches !== undefined && { batches: trace.batches.map(hexOf) }),
   };
   return `${JSON.stringify(body, null, 2)}\n`;
+}
+
+/** `--format ndjson --raw`: one line per version-2 batch a raw trace's rows point into, before the span lines. */
+export function formatBatchLines(batches: readonly Uint8Array[] | undefined): string {
+  return (batches ?? []).map((bytes, batch) => `${JSON.stringify({ batch, bytes: hexOf(bytes) })}\n`).join('');
 }
 
 /**
@@ -140,7 +158,7 @@ export function formatSpanLines(spans: readonly (Span | RawSpan)[]): string {
   };
   let text = '';
   for (const span of spans) {
-    if ('bytes' in span) {
+    if (isRawSpan(span)) {
       text += `${JSON.stringify(rawSpanToJson(span))}\n`;
       continue;
     }

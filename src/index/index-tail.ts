@@ -15,8 +15,8 @@
  * record so that this normally needs no growth, and grows anyway rather than ever drop an entry.
  * A frozen tail (being sealed) takes no more adds but keeps answering lookups.
  */
-import { BATCH_SPANS_LIMIT, INDEX_FLUSH_ENTRIES_MAX, PARTITIONS_MAX, TRAILER_ENTRY_BYTES, UNIX_NANO_MAX } from '../constants.js';
-import { trailerOffsetOf, type BatchHeader } from '../batch/header.js';
+import { BATCH_SPANS_LIMIT, INDEX_FLUSH_ENTRIES_MAX, PARTITIONS_MAX, UNIX_NANO_MAX } from '../constants.js';
+import type { AnyBatchView } from '../batch/batch-versions.js';
 import { TRACE_HASH_SEED_BUCKET, TRACE_HASH_SEED_PARTITION, murmur3Of16 } from '../codec/trace-hash.js';
 import { assert } from '../errors.js';
 import { isU32 } from '../codec/little-endian.js';
@@ -198,23 +198,27 @@ export class IndexTail {
   }
 
   /**
-   * One trailer entry of the current record; its traceId is the 16 bytes at `at`. The span is
-   * staged and indexed by endRecord(): entries of a record become visible when the record ends.
+   * `spans` spans of the current record whose traceId is the 16 bytes at `at`. They are staged
+   * and indexed by endRecord(): entries of a record become visible when the record ends.
    */
-  addSpan(traceId: Uint8Array, at: number): void {
-    assert(this.inRecord, 'addSpan outside beginRecord/endRecord');
-    this.staging.stage(traceId, at);
+  addSpans(traceId: Uint8Array, at: number, spans: number): void {
+    assert(this.inRecord, 'addSpans outside beginRecord/endRecord');
+    this.staging.stage(traceId, at, spans);
   }
 
   /**
-   * Indexes one stored record from its batch's trailer (data-format.md §2.2): the one path from a
-   * trailer to index entries, for the append path and for recovery alike. `batch` holds the whole
-   * batch whose checked header is `header`; its trailer is read in place, nothing is copied.
+   * Indexes one stored record from its batch's trailer (data-format.md §2.2, §2.7.2): the one path
+   * from a trailer to index entries, for the append path and for recovery alike. The trailer is
+   * read in place, nothing is copied: a version-1 batch stages each entry, a version-2 batch each
+   * trace run with its row count.
    */
-  indexRecord(segmentId: number, fileOffset: number, recordLength: number, batch: Uint8Array, header: BatchHeader): void {
-    this.beginRecord(segmentId, fileOffset, recordLength, header.minStartTimeUnixNano, header.maxStartTimeUnixNano);
-    const trailerStart = trailerOffsetOf(header);
-    for (let i = 0; i < header.spanCount; i++) this.addSpan(batch, trailerStart + i * TRAILER_ENTRY_BYTES);
+  indexRecord(segmentId: number, fileOffset: number, recordLength: number, batch: AnyBatchView): void {
+    this.beginRecord(segmentId, fileOffset, recordLength, batch.minStartTimeUnixNano, batch.maxStartTimeUnixNano);
+    if (batch.version === 2) {
+      for (let run = 0; run < batch.runCount; run++) this.addSpans(batch.bytes, batch.runTraceIdOffset(run), batch.runRowCount(run));
+    } else {
+      for (let i = 0; i < batch.spanCount; i++) this.addSpans(batch.bytes, batch.traceIdOffset(i), 1);
+    }
     this.endRecord();
   }
 
@@ -312,8 +316,9 @@ export class IndexTail {
         if (words[base] === w0 && words[base + 1] === w1 && words[base + 2] === w2 && words[base + 3] === w3) {
           if (newest >= this.recordFirstEntry) {
             // Spans of one trace in one record share an entry (§4.2). A batch has ≤ 65,535 spans.
-            assert((words[base + ENTRY_SPAN_COUNT_FLAGS_WORD]! & SPAN_COUNT_MAX) < SPAN_COUNT_MAX, 'spanCount overflow');
-            words[base + ENTRY_SPAN_COUNT_FLAGS_WORD]!++;
+            const spans = staging.spanCounts[i]!;
+            assert((words[base + ENTRY_SPAN_COUNT_FLAGS_WORD]! & SPAN_COUNT_MAX) + spans <= SPAN_COUNT_MAX, 'spanCount overflow');
+            words[base + ENTRY_SPAN_COUNT_FLAGS_WORD]! += spans;
             return;
           }
           previous = newest;
@@ -344,7 +349,7 @@ export class IndexTail {
     words[base + ENTRY_SEGMENT_ID_WORD] = this.recordSegmentId;
     words[base + ENTRY_FILE_OFFSET_WORD] = this.recordFileOffset;
     words[base + ENTRY_RECORD_LENGTH_WORD] = this.recordLength;
-    words[base + ENTRY_SPAN_COUNT_FLAGS_WORD] = 1;
+    words[base + ENTRY_SPAN_COUNT_FLAGS_WORD] = staging.spanCounts[i]!;
     const partition = h1 % this.partitionCount;
     this.entryPartitions[entry] = partition;
     this.entryBucketHashes[entry] = murmur3Of16(staging.idBytes, idAt * 4, TRACE_HASH_SEED_BUCKET);

@@ -1,6 +1,7 @@
 /**
  * The spans of the record being added to an index tail, held until the record ends: each span's
- * 16 traceId bytes and its h3 (data-format.md §4.1). Staging a record lets the tail touch all of
+ * 16 traceId bytes, its h3 (data-format.md §4.1) and how many spans it stands for (1 per version-1
+ * trailer entry; a version-2 trace run stands for all of its rows, §2.7.2). Staging a record lets the tail touch all of
  * its hash-table slots in one tight loop before placing any span (see IndexTail.endRecord).
  * Reused across records; it grows to the largest batch seen, at most BATCH_SPANS_LIMIT spans.
  */
@@ -21,15 +22,19 @@ export class SpanStaging {
   idBytes: Uint8Array;
   /** h3 of each staged span. */
   blockHashes: Uint32Array;
+  /** How many of the record's spans each staged entry stands for, 1..BATCH_SPANS_LIMIT. */
+  spanCounts: Uint16Array;
   count = 0;
 
   constructor() {
     this.idBytes = new Uint8Array(STAGED_SPANS_INITIAL * TRACE_ID_BYTES);
     this.idWords = new Uint32Array(this.idBytes.buffer);
     this.blockHashes = new Uint32Array(STAGED_SPANS_INITIAL);
+    this.spanCounts = new Uint16Array(STAGED_SPANS_INITIAL);
   }
 
-  stage(traceId: Uint8Array, at: number): void {
+  /** Stages `spans` spans of the trace whose id is the 16 bytes at `traceId[at]`. */
+  stage(traceId: Uint8Array, at: number, spans: number): void {
     const span = this.count;
     if (span === this.blockHashes.length) this.grow();
     const word = span * STAGED_ID_WORDS;
@@ -39,6 +44,7 @@ export class SpanStaging {
     idWords[word + 2] = readWordLE(traceId, at + 8);
     idWords[word + 3] = readWordLE(traceId, at + 12);
     this.blockHashes[span] = murmur3Of16(traceId, at, TRACE_HASH_SEED_BLOCK);
+    this.spanCounts[span] = spans;
     this.count = span + 1;
   }
 
@@ -57,5 +63,8 @@ export class SpanStaging {
     const blockHashes = new Uint32Array(spans);
     blockHashes.set(this.blockHashes);
     this.blockHashes = blockHashes;
+    const spanCounts = new Uint16Array(spans);
+    spanCounts.set(this.spanCounts);
+    this.spanCounts = spanCounts;
   }
 }

@@ -17,6 +17,8 @@
 import type { BatchView } from '../batch/batch-view.js';
 import { decodeCommon } from '../batch/common.js';
 import { decodeSpanAt } from '../batch/decoder.js';
+import { decodeColumnarCommon, decodeColumnarRun } from '../batch/columnar-decoder.js';
+import type { ColumnarView } from '../batch/columnar-view.js';
 import type { Span } from '../batch/types.js';
 import { u64Hi, u64Lo } from '../codec/little-endian.js';
 import { DUMP_SLICE_BODY_BYTES, RECORD_LOADS_IN_FLIGHT_MAX, UNIX_NANO_MAX } from '../constants.js';
@@ -93,6 +95,18 @@ class CompiledFilter {
   spanMatches(view: BatchView, i: number): boolean {
     if (this.traceId !== null && !view.traceIdEquals(i, this.traceId, 0)) return false;
     return !this.hasTime || view.startTimeInRange(i, ...this.halves);
+  }
+
+  /** Version 2: whether run `run` is of the filtered trace (every run is, without one). */
+  runMatches(view: ColumnarView, run: number): boolean {
+    if (this.traceId === null) return true;
+    const id = view.runTraceId(run);
+    for (let k = 0; k < id.length; k++) if (id[k] !== this.traceId[k]) return false;
+    return true;
+  }
+
+  rowMatches(view: ColumnarView, row: number): boolean {
+    return !this.hasTime || view.startTimeInRange(row, ...this.halves);
   }
 }
 
@@ -207,10 +221,24 @@ async function emitSlice(path: string, slice: CursorRecord[], filter: CompiledFi
 async function decodeRecordSpans(path: string, record: CursorRecord, filter: CompiledFilter): Promise<Span[]> {
   // The batch CRC too, as dump always has: a maintenance read checks everything it reads.
   const view = await loadStoredBatch(record.header, record.body!, path, record.fileOffset, { bodyCrcChecked: true, batchCrc: true });
+  if (view.version === 2) return decodeMatchingRuns(view, filter);
   const common = decodeCommon(view.commonBytes());
   const spans: Span[] = [];
   for (let i = 0; i < view.spanCount; i++) {
     if (filter.spanMatches(view, i)) spans.push(decodeSpanAt(view, i, common));
+  }
+  return spans;
+}
+
+/** Version 2: only the runs of the filtered trace (all runs without one) are decoded; rows then pass the time filter. */
+function decodeMatchingRuns(view: ColumnarView, filter: CompiledFilter): Span[] {
+  const common = decodeColumnarCommon(view);
+  const spans: Span[] = [];
+  for (let run = 0; run < view.runCount; run++) {
+    if (!filter.runMatches(view, run)) continue;
+    const first = view.runFirstRow(run);
+    const rows = decodeColumnarRun(view, common, run);
+    for (let k = 0; k < rows.length; k++) if (filter.rowMatches(view, first + k)) spans.push(rows[k]!);
   }
   return spans;
 }

@@ -9,7 +9,7 @@
  * Reading a trailer needs the record decompressed. Entries are sorted by position, so each record
  * is read and decompressed once however many traces (entries) it holds.
  */
-import type { BatchView } from '../batch/batch-view.js';
+import type { AnyBatchView } from '../batch/batch-versions.js';
 import { bytesToHex } from '../batch/ids.js';
 import { CHUNK_HEADER_BYTES, CHUNK_PARTITION_ENTRY_BYTES, INDEX_ENTRY_BYTES, SEGMENT_HEADER_BYTES, TRACE_ID_BYTES } from '../constants.js';
 import { segmentFileName, join } from '../filenames.js';
@@ -211,7 +211,7 @@ async function checkRecordEntries(
     return;
   }
   const path = segments.path(first.segmentId);
-  let batch: BatchView;
+  let batch: AnyBatchView;
   let header: RecordHeader;
   try {
     const record = readRecordAt(segments.fs, segments.fd(first.segmentId), path, first.fileOffset, first.recordLength);
@@ -240,8 +240,13 @@ async function checkRecordEntries(
   }
 }
 
-function countSpansByTrace(view: BatchView): Map<string, number> {
+function countSpansByTrace(view: AnyBatchView): Map<string, number> {
   const counts = new Map<string, number>();
+  // Version 2: one run per trace, its row count in the trailer (§2.7.2).
+  if (view.version === 2) {
+    for (let run = 0; run < view.runCount; run++) counts.set(view.runTraceIdHex(run), view.runRowCount(run));
+    return counts;
+  }
   for (let i = 0; i < view.spanCount; i++) {
     const traceId = view.traceIdHex(i);
     counts.set(traceId, (counts.get(traceId) ?? 0) + 1);

@@ -1,7 +1,8 @@
 /**
  * Reader worker entry (piscina). Each worker keeps its own record cache and read fds, reads with
  * synchronous preads (a 64 KiB pread from the page cache is ~6 µs, against ~70 µs through the
- * threadpool), and transfers its result buffers back instead of copying them.
+ * threadpool), and transfers its result buffers back instead of copying them; decoded version-2
+ * spans come back by structured clone, which keeps their shared resource and scope shared.
  */
 import { threadId, workerData } from 'node:worker_threads';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
@@ -18,7 +19,7 @@ const loader = new RecordLoader(nodeFileLayer, (workerData as ReaderWorkerData).
 function transferable(result: RecordTaskResult & { threadId: number }) {
   return {
     get [transferableSymbol]() {
-      return [result.bytes.buffer, result.commons.buffer, result.spans.buffer, result.spanIds.buffer, result.starts.buffer, result.truncated.buffer];
+      return [result.bytes.buffer, result.commons.buffer, result.batches.buffer, result.spans.buffer, result.spanIds.buffer, result.starts.buffer, result.truncated.buffer];
     },
     get [valueSymbol]() {
       return result;

@@ -7,7 +7,7 @@
  * so eviction takes the first keys. Entries are whole records, a few hundred KiB each, so the
  * number of entries stays small and a Map is the right tool here.
  */
-import type { BatchView } from '../batch/batch-view.js';
+import type { AnyBatchView } from '../batch/batch-versions.js';
 
 export interface CacheStats {
   hits: number;
@@ -18,14 +18,14 @@ export interface CacheStats {
 }
 
 export class RecordCache {
-  private readonly entries = new Map<string, BatchView>();
+  private readonly entries = new Map<string, AnyBatchView>();
   private bytes = 0;
   private hits = 0;
   private misses = 0;
 
   constructor(private readonly bytesMax: number) {}
 
-  get(key: string): BatchView | undefined {
+  get(key: string): AnyBatchView | undefined {
     const view = this.entries.get(key);
     if (view === undefined) {
       this.misses++;
@@ -38,7 +38,7 @@ export class RecordCache {
   }
 
   /** Keeps `view` unless it alone is larger than the whole budget; evicts the oldest to make room. */
-  set(key: string, view: BatchView): void {
+  set(key: string, view: AnyBatchView): void {
     const size = view.bytes.byteLength;
     if (size > this.bytesMax) return;
     const old = this.entries.get(key);

@@ -5,7 +5,7 @@
  */
 import { READER_OPEN_FILES_MAX } from '../constants.js';
 import { ioError } from '../errors.js';
-import type { BatchView } from '../batch/batch-view.js';
+import type { AnyBatchView } from '../batch/batch-versions.js';
 import { openFile, type FileLayer } from '../io/file-layer.js';
 import { readRecordAt } from '../segment/segment-reader.js';
 import { loadStoredBatch } from '../segment/stored-batch.js';
@@ -30,7 +30,7 @@ export class RecordLoader {
     this.cache = new RecordCache(cacheBytesMax);
   }
 
-  async load(location: RecordLocation): Promise<BatchView> {
+  async load(location: RecordLocation): Promise<AnyBatchView> {
     const { file, fileOffset, recordLength } = location;
     const key = `${file}@${fileOffset}`;
     const cached = this.cache.get(key);

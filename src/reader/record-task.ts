@@ -9,7 +9,12 @@
  */
 import { RECORD_LOADS_IN_FLIGHT_MAX, SPAN_ID_BYTES, TRACE_ID_BYTES, UNIX_NANO_MAX } from '../constants.js';
 import { TraceKvError, internalError, type TraceKvErrorCode } from '../errors.js';
+import type { AnyBatchView } from '../batch/batch-versions.js';
 import type { BatchView } from '../batch/batch-view.js';
+import { decodeColumnarCommon, decodeColumnarRun } from '../batch/columnar-decoder.js';
+import type { ColumnarView } from '../batch/columnar-view.js';
+import type { Span } from '../batch/types.js';
+import type { BatchCommon } from '../batch/decoder.js';
 import { readU32LE } from '../codec/little-endian.js';
 import { bytesToHex } from '../batch/ids.js';
 import type { RecordLoader } from './record-loader.js';
@@ -33,15 +38,28 @@ export interface RecordTask {
   requestBytesMax: number;
   /** The store's retention epoch (see RecordLoader.noteRetentionEpoch). */
   retentionEpoch: number;
+  /** Spans as stored: version-1 record bytes, version-2 whole batches and rows; nothing decoded. */
+  raw: boolean;
 }
 
 export interface RecordTaskResult {
-  /** Common sections and span records, back to back. */
+  /** Common sections, version-1 span records and (raw reads) version-2 batches, back to back. */
   bytes: Uint8Array;
-  /** Per record of the task: offset and length of its common section in `bytes`. */
+  /** Per record of the task: offset and length of its common section in `bytes` (version 1, decoded reads; else 0, 0). */
   commons: Uint32Array;
-  /** Per span: record (index in the task), trace, offset in `bytes`, length. */
+  /** Per record of the task: offset and length of its whole batch in `bytes` (version 2, raw reads; else 0, 0). */
+  batches: Uint32Array;
+  /**
+   * SPAN_FIELDS per span: record (index in the task), trace, where, size, row. Version 1: `where`
+   * is the span record's offset in `bytes`, size its length, row NO_ROW. Version 2: row is the
+   * span's row; `where` is its index in `decoded` (0 on raw reads), size its share of the batch
+   * (rowShareBytes).
+   */
   spans: Uint32Array;
+  /** Version-2 spans decoded here, in the order `spans` names them; empty on raw reads. */
+  decoded: Span[];
+  /** What this task counted against requestBytesMax: `bytes` less unused capacity, plus decoded rows' shares. */
+  returnedBytes: number;
   spanIds: Uint8Array;
   starts: BigUint64Array;
   /** Per trace of the call: 1 where this task left spans out for traceBytesMax. */
@@ -73,7 +91,19 @@ export interface FlatError {
   code?: string;
 }
 
-export const SPAN_FIELDS = 4;
+export const SPAN_FIELDS = 5;
+/** The row field of a version-1 span. */
+export const NO_ROW = 0xffffffff;
+
+/**
+ * What one version-2 row counts toward traceBytesMax and requestBytesMax: its batch's length over
+ * its span count, rounded up (data-format.md §2.7.6). A row's columns are not delimited per row,
+ * and the store never decodes them to find out; the share is known from the header alone, the
+ * same for raw and decoded reads, and sums to at least the batch over all of its rows.
+ */
+export function rowShareBytes(view: ColumnarView): number {
+  return Math.ceil(view.bytes.length / view.spanCount);
+}
 /** Starting size of a task's result buffer: a few traces of typical spans before it grows. */
 const RESULT_BYTES_INITIAL = 64 * 1024;
 export const NO_BOUNDS: readonly [bigint, bigint] = [0n, UNIX_NANO_MAX];
@@ -100,18 +130,23 @@ class ByteSink {
 
 export async function runRecordTask(task: RecordTask, loader: RecordLoader): Promise<RecordTaskResult> {
   const traceCount = task.traceIds.length / TRACE_ID_BYTES;
-  const sink = new ByteSink();
-  const commons = new Uint32Array(task.files.length * 2);
-  const spans: number[] = [];
-  const spanIds: number[] = [];
-  const starts: bigint[] = [];
-  const traceBytes = new Float64Array(traceCount);
-  const truncated = new Uint8Array(traceCount);
+  const out: TaskOutput = {
+    sink: new ByteSink(),
+    commons: new Uint32Array(task.files.length * 2),
+    batches: new Uint32Array(task.files.length * 2),
+    spans: [],
+    spanIds: [],
+    starts: [],
+    decoded: [],
+    decodedBytes: 0,
+    traceBytes: new Float64Array(traceCount),
+    truncated: new Uint8Array(traceCount),
+  };
   loader.noteRetentionEpoch(task.retentionEpoch);
   const before = loader.cache.stats();
   // Loads run ahead of slicing: each decompression is a ~105 µs hop to the threadpool, and a few
   // in flight overlap those hops and use every core. Errors surface when their record's turn comes.
-  const loads: (Promise<BatchView> | undefined)[] = [];
+  const loads: (Promise<AnyBatchView> | undefined)[] = [];
   const startLoad = (r: number) => {
     if (r < task.files.length && loads[r] === undefined) {
       const load = loader.load({ file: task.files[r]!, fileOffset: task.fileOffsets[r]!, recordLength: task.recordLengths[r]! });
@@ -128,43 +163,149 @@ export async function runRecordTask(task: RecordTask, loader: RecordLoader): Pro
     const traces = Array.from({ length: wanting }, (_, k) => task.wants[wantsAt + 2 * k]!);
     const promised = Array.from({ length: wanting }, (_, k) => task.wants[wantsAt + 2 * k + 1]!);
     wantsAt += 2 * wanting;
-    const common = view.commonBytes();
-    commons[2 * r] = sink.append(common, 0, common.length);
-    commons[2 * r + 1] = common.length;
-    const found = new Array<number>(wanting).fill(0);
-    walkTrailer(view, task, traces, (slot, i) => {
-      found[slot]!++;
-      const trace = traces[slot]!;
-      const start = view.startTimeUnixNano(i);
-      if (start < task.bounds[2 * trace]! || start > task.bounds[2 * trace + 1]!) return;
-      const length = view.spanLength(i);
-      if (truncated[trace] === 1 || traceBytes[trace]! + length > task.traceBytesMax) {
-        truncated[trace] = 1;
-        return;
-      }
-      traceBytes[trace]! += length;
-      if (sink.length + length > task.requestBytesMax) {
-        throw new TraceKvError('ERR_REQUEST_TOO_LARGE', `the requested traces hold more than requestBytesMax (${task.requestBytesMax}) bytes of spans`);
-      }
-      spans.push(r, trace, sink.append(view.bytes, view.spanOffset(i), length), length);
-      const idAt = view.trailerEntryOffset(i) + TRACE_ID_BYTES;
-      for (let b = 0; b < SPAN_ID_BYTES; b++) spanIds.push(view.bytes[idAt + b]!);
-      starts.push(start);
-    });
+    const found = view.version === 2 ? sliceColumnar(view, task, r, traces, out) : sliceRecords(view, task, r, traces, out);
     checkPromisedCounts(task, r, traces, promised, found);
   }
   const after = loader.cache.stats();
   return {
-    bytes: sink.bytes.slice(0, sink.length),
-    commons,
-    spans: Uint32Array.from(spans),
-    spanIds: Uint8Array.from(spanIds),
-    starts: BigUint64Array.from(starts),
-    truncated,
+    bytes: out.sink.bytes.slice(0, out.sink.length),
+    commons: out.commons,
+    batches: out.batches,
+    spans: Uint32Array.from(out.spans),
+    spanIds: Uint8Array.from(out.spanIds),
+    starts: BigUint64Array.from(out.starts),
+    decoded: out.decoded,
+    returnedBytes: out.sink.length + out.decodedBytes,
+    truncated: out.truncated,
     cacheHits: after.hits - before.hits,
     cacheMisses: after.misses - before.misses,
     cacheBytes: after.bytes,
   };
+}
+
+/** What a task gathers across its records. */
+interface TaskOutput {
+  sink: ByteSink;
+  commons: Uint32Array;
+  batches: Uint32Array;
+  spans: number[];
+  spanIds: number[];
+  starts: bigint[];
+  decoded: Span[];
+  /** Shares of the decoded version-2 rows, which are not in `sink`. */
+  decodedBytes: number;
+  /** Per trace of the call: bytes kept so far, against traceBytesMax. */
+  traceBytes: Float64Array;
+  truncated: Uint8Array;
+}
+
+/**
+ * Whether a span of `size` bytes of `trace` starting at `start` is kept: inside the trace's
+ * bounds, and within traceBytesMax (a trace keeps the prefix that fits; once a span is left out,
+ * every later one is too). `added` is what keeping it adds to the response, against requestBytesMax.
+ */
+function keeps(task: RecordTask, out: TaskOutput, trace: number, start: bigint, size: number, added: number): boolean {
+  if (start < task.bounds[2 * trace]! || start > task.bounds[2 * trace + 1]!) return false;
+  if (out.truncated[trace] === 1 || out.traceBytes[trace]! + size > task.traceBytesMax) {
+    out.truncated[trace] = 1;
+    return false;
+  }
+  if (out.sink.length + out.decodedBytes + added > task.requestBytesMax) {
+    throw new TraceKvError('ERR_REQUEST_TOO_LARGE', `the requested traces hold more than requestBytesMax (${task.requestBytesMax}) bytes of spans`);
+  }
+  out.traceBytes[trace]! += size;
+  return true;
+}
+
+/** A version-1 record: the wanted traces' span records, cut out of the batch by the trailer. */
+function sliceRecords(view: BatchView, task: RecordTask, r: number, traces: number[], out: TaskOutput): number[] {
+  if (!task.raw) {
+    const common = view.commonBytes();
+    out.commons[2 * r] = out.sink.append(common, 0, common.length);
+    out.commons[2 * r + 1] = common.length;
+  }
+  const found = new Array<number>(traces.length).fill(0);
+  walkTrailer(view, task, traces, (slot, i) => {
+    found[slot]!++;
+    const trace = traces[slot]!;
+    const start = view.startTimeUnixNano(i);
+    const length = view.spanLength(i);
+    if (!keeps(task, out, trace, start, length, length)) return;
+    out.spans.push(r, trace, out.sink.append(view.bytes, view.spanOffset(i), length), length, NO_ROW);
+    const idAt = view.trailerEntryOffset(i) + TRACE_ID_BYTES;
+    for (let b = 0; b < SPAN_ID_BYTES; b++) out.spanIds.push(view.bytes[idAt + b]!);
+    out.starts.push(start);
+  });
+  return found;
+}
+
+/**
+ * A version-2 record: the wanted traces' runs. A decoded read decodes only those runs' rows
+ * (§2.7.5); a raw read decodes nothing and returns the batch once, however many rows it yields.
+ */
+function sliceColumnar(view: ColumnarView, task: RecordTask, r: number, traces: number[], out: TaskOutput): number[] {
+  const found = new Array<number>(traces.length).fill(0);
+  const share = rowShareBytes(view);
+  const common = task.raw ? null : decodeColumnarCommon(view);
+  for (let run = 0; run < view.runCount; run++) {
+    const slot = wantedSlot(view, run, task, traces);
+    if (slot < 0) continue;
+    const trace = traces[slot]!;
+    const first = view.runFirstRow(run);
+    const rowCount = view.runRowCount(run);
+    found[slot] = rowCount;
+    const spans = common === null ? null : decodedRun(view, common, run, task, r);
+    for (let k = 0; k < rowCount; k++) {
+      const row = first + k;
+      const batchInSink = task.raw && out.batches[2 * r + 1] !== 0;
+      const added = task.raw ? (batchInSink ? 0 : view.bytes.length) : share;
+      if (!keeps(task, out, trace, view.startTimeUnixNano(row), share, added)) continue;
+      let where = 0;
+      if (spans === null) {
+        if (!batchInSink) {
+          out.batches[2 * r] = out.sink.append(view.bytes, 0, view.bytes.length);
+          out.batches[2 * r + 1] = view.bytes.length;
+        }
+      } else {
+        where = out.decoded.length;
+        out.decoded.push(spans[k]!);
+        out.decodedBytes += share;
+      }
+      out.spans.push(r, trace, where, share, row);
+      const id = view.spanId(row);
+      for (let b = 0; b < SPAN_ID_BYTES; b++) out.spanIds.push(id[b]!);
+      out.starts.push(view.startTimeUnixNano(row));
+    }
+  }
+  return found;
+}
+
+/** Run `run`'s rows decoded; damage in its columns is ERR_SPAN_CORRUPT naming the record. */
+function decodedRun(view: ColumnarView, common: BatchCommon, run: number, task: RecordTask, r: number): Span[] {
+  try {
+    return decodeColumnarRun(view, common, run);
+  } catch (error) {
+    if (!(error instanceof TraceKvError) || error.code !== 'ERR_SPAN_CORRUPT') throw error;
+    const file = task.files[r]!;
+    throw new TraceKvError('ERR_SPAN_CORRUPT', `${file} record at ${task.fileOffsets[r]}: ${error.message}`, {
+      file,
+      offset: task.fileOffsets[r]!,
+      cause: error,
+    });
+  }
+}
+
+/** The slot of the call's wanted trace that run `run` holds, or -1. Runs are few per batch; a plain scan. */
+function wantedSlot(view: ColumnarView, run: number, task: RecordTask, traces: number[]): number {
+  const bytes = view.bytes;
+  const at = view.runTraceIdOffset(run);
+  for (let slot = 0; slot < traces.length; slot++) {
+    const want = traces[slot]! * TRACE_ID_BYTES;
+    let k = 0;
+    while (k < TRACE_ID_BYTES && bytes[at + k] === task.traceIds[want + k]) k++;
+    if (k === TRACE_ID_BYTES) return slot;
+  }
+  return -1;
 }
 
 /** Calls `onSpan(slot, i)` for every trailer entry whose traceId is wanted; one pass, no allocation per span. */

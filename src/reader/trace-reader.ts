@@ -34,7 +34,7 @@ import type { ResolvedOptions } from '../options.js';
 import type { IndexLookup } from './index-lookup.js';
 import { parseQueries, planRead, type ParsedQuery, type PlannedRecord } from './read-plan.js';
 import { createExecutor, type RecordExecutor } from './reader-pool.js';
-import { NO_BOUNDS, SPAN_FIELDS, type RecordTask, type RecordTaskResult } from './record-task.js';
+import { NO_BOUNDS, NO_ROW, SPAN_FIELDS, type RecordTask, type RecordTaskResult } from './record-task.js';
 
 /** Ids per slice of a stream: a stream holds at most this many traces at once. */
 export const STREAM_SLICE_TRACES = 256;
@@ -113,9 +113,9 @@ export class TraceReader {
   private async execute(queries: ParsedQuery[], raw: boolean, deadline: number): Promise<(Trace<Span | RawSpan> | null)[]> {
     const plan = planRead(this.index.readableGenerations(), queries);
     const slices = splitPlan(plan, this.executor.threads);
-    const results = await Promise.all(slices.map((slice) => this.executor.run(this.taskOf(slice, queries), deadline)));
+    const results = await Promise.all(slices.map((slice) => this.executor.run(this.taskOf(slice, queries, raw), deadline)));
     let requestBytes = 0;
-    for (const result of results) requestBytes += result.bytes.length;
+    for (const result of results) requestBytes += result.returnedBytes;
     if (requestBytes > this.options.requestBytesMax) {
       throw new TraceKvError(
         'ERR_REQUEST_TOO_LARGE',
@@ -132,7 +132,7 @@ export class TraceReader {
     return traces;
   }
 
-  private taskOf(slice: PlannedRecord[], queries: ParsedQuery[]): RecordTask {
+  private taskOf(slice: PlannedRecord[], queries: ParsedQuery[], raw: boolean): RecordTask {
     const traceIds = new Uint8Array(queries.length * TRACE_ID_BYTES);
     const bounds = new BigUint64Array(queries.length * 2);
     queries.forEach((query, q) => {
@@ -156,6 +156,7 @@ export class TraceReader {
       traceBytesMax: this.options.traceBytesMax,
       requestBytesMax: this.options.requestBytesMax,
       retentionEpoch: this.index.retentionEpoch,
+      raw,
     };
   }
 }
@@ -190,21 +191,49 @@ function splitPlan(plan: PlannedRecord[], threads: number): PlannedRecord[][] {
  */
 function assemble(queries: ParsedQuery[], results: RecordTaskResult[], raw: boolean, traceBytesMax: number): (Trace<Span | RawSpan> | null)[] {
   // `partial` closes a trace: once one span is left out, every later one is too (a prefix).
-  const traces = queries.map((query) => ({ traceId: bytesToHex(query.traceId, 0, TRACE_ID_BYTES), spans: [] as (Span | RawSpan)[], bytes: 0, partial: false }));
+  const traces = queries.map((query) => ({
+    traceId: bytesToHex(query.traceId, 0, TRACE_ID_BYTES),
+    spans: [] as (Span | RawSpan)[],
+    bytes: 0,
+    partial: false,
+    batches: [] as Uint8Array[],
+    batchIndexes: new Map<Uint8Array, number>(),
+  }));
   for (const result of results) {
     const commons = new Map<number, BatchCommon>();
+    // One copy of a version-2 batch per record per call, shared by every trace that has rows in it.
+    const batchCopies = new Map<number, Uint8Array>();
     for (let s = 0; s < result.spans.length / SPAN_FIELDS; s++) {
-      const [record, q, offset, length] = [result.spans[4 * s]!, result.spans[4 * s + 1]!, result.spans[4 * s + 2]!, result.spans[4 * s + 3]!];
+      const at = s * SPAN_FIELDS;
+      const [record, q, where, size, row] = [result.spans[at]!, result.spans[at + 1]!, result.spans[at + 2]!, result.spans[at + 3]!, result.spans[at + 4]!];
       const trace = traces[q]!;
       if (trace.partial) continue;
-      if (trace.bytes + length > traceBytesMax) {
+      if (trace.bytes + size > traceBytesMax) {
         trace.partial = true;
         continue;
       }
-      trace.bytes += length;
+      trace.bytes += size;
+      if (row !== NO_ROW && !raw) {
+        trace.spans.push(result.decoded[where]!);
+        continue;
+      }
       const spanId = bytesToHex(result.spanIds, s * SPAN_ID_BYTES, SPAN_ID_BYTES);
       const start = result.starts[s]!;
-      const bytes = result.bytes.subarray(offset, offset + length);
+      if (row !== NO_ROW) {
+        let batch = batchCopies.get(record);
+        if (batch === undefined) {
+          batch = result.bytes.slice(result.batches[2 * record]!, result.batches[2 * record]! + result.batches[2 * record + 1]!);
+          batchCopies.set(record, batch);
+        }
+        let index = trace.batchIndexes.get(batch);
+        if (index === undefined) {
+          index = trace.batches.push(batch) - 1;
+          trace.batchIndexes.set(batch, index);
+        }
+        trace.spans.push({ traceId: trace.traceId, spanId, startTimeUnixNano: start, batch: index, row });
+        continue;
+      }
+      const bytes = result.bytes.subarray(where, where + size);
       if (raw) {
         trace.spans.push({ traceId: trace.traceId, spanId, startTimeUnixNano: start, bytes: bytes.slice() });
         continue;
@@ -226,6 +255,7 @@ function assemble(queries: ParsedQuery[], results: RecordTaskResult[], raw: bool
       out.partial = true;
       out.partialReason = 'traceBytesMax';
     }
+    if (trace.batches.length > 0) out.batches = trace.batches;
     return out;
   });
 }

@@ -5,8 +5,7 @@
  * is valid or not by the same rule everywhere. Every failure is ERR_SEGMENT_CORRUPT naming the file
  * and the record's offset, except ERR_INTERNAL when the zstd binding itself fails.
  */
-import { BatchView } from '../batch/batch-view.js';
-import { validateStoredBatch } from '../batch/validate.js';
+import { type AnyBatchView, openStoredBatch } from '../batch/batch-versions.js';
 import { segmentCorrupt } from '../errors.js';
 import { checkRecordBody, decodeCheckedRecordBody } from './record-codec.js';
 import type { RecordHeader } from './record-header.js';
@@ -14,7 +13,10 @@ import type { RecordHeader } from './record-header.js';
 export interface StoredBatchChecks {
   /** The body CRC was checked already (the record cursor checks it as it reads): not again. */
   bodyCrcChecked?: boolean;
-  /** Recompute the whole-batch CRC too (verify --deep); the body CRC already vouches for these bytes. */
+  /**
+   * Recompute the whole-batch CRC too, and a version-2 dictionary's UTF-8 (verify --deep, dump);
+   * the body CRC already vouches for these bytes.
+   */
   batchCrc?: boolean;
 }
 
@@ -24,24 +26,24 @@ export async function loadStoredBatch(
   file: string,
   fileOffset: number,
   checks: StoredBatchChecks = {},
-): Promise<BatchView> {
+): Promise<AnyBatchView> {
   if (checks.bodyCrcChecked !== true) checkRecordBody(header, body, file, fileOffset);
   const batch = await decodeCheckedRecordBody(header, body, file, fileOffset);
-  let batchHeader;
+  let view: AnyBatchView;
   try {
-    batchHeader = validateStoredBatch(batch, checks.batchCrc === true);
+    view = openStoredBatch(batch, checks.batchCrc === true);
   } catch (error) {
     throw segmentCorrupt(file, fileOffset, `stored batch is invalid: ${(error as Error).message}`);
   }
-  if (batchHeader.spanCount !== header.spanCount) {
-    throw segmentCorrupt(file, fileOffset, `record says ${header.spanCount} spans; its batch holds ${batchHeader.spanCount}`);
+  if (view.spanCount !== header.spanCount) {
+    throw segmentCorrupt(file, fileOffset, `record says ${header.spanCount} spans; its batch holds ${view.spanCount}`);
   }
-  if (batchHeader.minStartTimeUnixNano !== header.minStartTimeUnixNano || batchHeader.maxStartTimeUnixNano !== header.maxStartTimeUnixNano) {
+  if (view.minStartTimeUnixNano !== header.minStartTimeUnixNano || view.maxStartTimeUnixNano !== header.maxStartTimeUnixNano) {
     throw segmentCorrupt(
       file,
       fileOffset,
-      `record time range ${header.minStartTimeUnixNano}..${header.maxStartTimeUnixNano}; its batch says ${batchHeader.minStartTimeUnixNano}..${batchHeader.maxStartTimeUnixNano}`,
+      `record time range ${header.minStartTimeUnixNano}..${header.maxStartTimeUnixNano}; its batch says ${view.minStartTimeUnixNano}..${view.maxStartTimeUnixNano}`,
     );
   }
-  return new BatchView(batch, batchHeader);
+  return view;
 }

@@ -1,5 +1,5 @@
 /**
- * The write path: validate (header, footer, trailer; no span is decoded) → compress (up to
+ * The write path: validate (header, footer, trailer; version 2 also its dictionary and search section; no span is decoded) → compress (up to
  * COMPRESSIONS_IN_FLIGHT_MAX at once) → write in call order → one fdatasync for every record
  * written since the last one (group commit) → publish index entries → resolve.
  *
@@ -9,18 +9,17 @@
 import { CODEC_NONE, CODEC_ZSTD, COMPRESSIONS_IN_FLIGHT_MAX, SEGMENT_HEADER_BYTES } from '../constants.js';
 import { TraceKvError, assert, internalError, invalidArgument } from '../errors.js';
 import type { AppendResult } from '../api/index.js';
-import type { BatchHeader } from '../batch/header.js';
-import { validateBatch } from '../batch/validate.js';
+import { type AnyBatchView, openAnyBatch } from '../batch/batch-versions.js';
 import { zstdCompress } from '../codec/zstd.js';
 import { encodeRecord } from '../segment/record-codec.js';
 import type { Generation } from './generation.js';
 import type { StoreState } from './store-state.js';
 
 interface AppendJob {
-  batch: Uint8Array;
+  /** The batch as validated: either version, its trailer read in place at publish. */
+  view: AnyBatchView;
   /** performance.now() when append() was called. */
   startedAtMs: number;
-  header: BatchHeader;
   /** Header + body, set once compression finishes. */
   record: Uint8Array | null;
   compression: Promise<void>;
@@ -59,12 +58,11 @@ export class AppendPipeline {
       throw invalidArgument(`append(batch): got ${typeof batch}; want a Uint8Array from BatchEncoder.finish()`);
     }
     const { batchBytesMax, batchSpansMax } = this.state.options;
-    const header = validateBatch(batch, { batchBytesMax, batchSpansMax });
+    const view = openAnyBatch(batch, { batchBytesMax, batchSpansMax });
     return new Promise<AppendResult>((resolve, reject) => {
       const job: AppendJob = {
-        batch,
+        view,
         startedAtMs: performance.now(),
-        header,
         record: null,
         compression: Promise.resolve(),
         generation: null,
@@ -98,7 +96,8 @@ export class AppendPipeline {
     }
     this.compressionsInFlight++;
     try {
-      const { header, batch } = job;
+      const { view } = job;
+      const batch = view.bytes;
       const compressed = await zstdCompress(batch, this.state.options.compressionLevel);
       // Incompressible batches (already-compressed payloads, random bytes) are stored as they are.
       const useZstd = compressed.length < batch.length;
@@ -106,9 +105,9 @@ export class AppendPipeline {
         batch,
         useZstd ? CODEC_ZSTD : CODEC_NONE,
         useZstd ? compressed : batch,
-        header.minStartTimeUnixNano,
-        header.maxStartTimeUnixNano,
-        header.spanCount,
+        view.minStartTimeUnixNano,
+        view.maxStartTimeUnixNano,
+        view.spanCount,
       );
     } finally {
       this.compressionsInFlight--;
@@ -200,16 +199,16 @@ export class AppendPipeline {
   }
 
   private publish(job: AppendJob): void {
-    const { header, batch, record } = job;
+    const { view, record } = job;
     const generation = job.generation!;
-    generation.publishRecord({ segmentId: job.segmentId, fileOffset: job.fileOffset }, record!.length, batch, header);
+    generation.publishRecord({ segmentId: job.segmentId, fileOffset: job.fileOffset }, record!.length, view);
     const counters = this.state.counters;
     counters.appends++;
-    counters.appendedSpans += header.spanCount;
-    counters.appendedRawBytes += batch.length;
+    counters.appendedSpans += view.spanCount;
+    counters.appendedRawBytes += view.bytes.length;
     counters.appendedStoredBytes += record!.length;
     this.state.options.latencyObserver('append', (performance.now() - job.startedAtMs) / MS_PER_SECOND);
-    job.resolve({ spans: header.spanCount, generationId: generation.id, segmentId: job.segmentId, fileOffset: job.fileOffset });
+    job.resolve({ spans: view.spanCount, generationId: generation.id, segmentId: job.segmentId, fileOffset: job.fileOffset });
   }
 
   /** Seals a full tail in the background; waits only if the previous seal has not finished. */

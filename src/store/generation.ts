@@ -22,7 +22,7 @@ import {
 import type { FileLayer } from '../io/file-layer.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import type { Position, TimeBounds } from '../api/index.js';
-import type { BatchHeader } from '../batch/header.js';
+import type { AnyBatchView } from '../batch/batch-versions.js';
 import type { ChunkFile } from '../index/chunk-file.js';
 import { IndexTail } from '../index/index-tail.js';
 import type { LocationList } from '../index/location-list.js';
@@ -221,10 +221,10 @@ export class Generation implements IndexedGeneration {
    * returns the entries added. Callers publish only records that are durable (or, in recovery,
    * already on disk): whatever a tail holds, a seal may write into a chunk.
    */
-  publishRecord(at: Position, recordLength: number, batch: Uint8Array, header: BatchHeader): number {
+  publishRecord(at: Position, recordLength: number, batch: AnyBatchView): number {
     const entriesBefore = this.tail.entryCount;
-    this.tail.indexRecord(at.segmentId, at.fileOffset, recordLength, batch, header);
-    this.noteStartTimes(header.minStartTimeUnixNano, header.maxStartTimeUnixNano);
+    this.tail.indexRecord(at.segmentId, at.fileOffset, recordLength, batch);
+    this.noteStartTimes(batch.minStartTimeUnixNano, batch.maxStartTimeUnixNano);
     this.indexedThrough = { segmentId: at.segmentId, fileOffset: at.fileOffset + recordLength };
     return this.tail.entryCount - entriesBefore;
   }

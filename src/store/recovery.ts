@@ -250,7 +250,7 @@ async function reindexRecord(state: StoreState, generation: Generation, segmentI
   }
   // The cursor checked the body CRC and loadStoredBatch made the record and batch headers agree,
   // so the batch header's time range is the record's.
-  const entries = generation.publishRecord({ segmentId, fileOffset: record.fileOffset }, record.recordLength, batch.bytes, batch.header);
+  const entries = generation.publishRecord({ segmentId, fileOffset: record.fileOffset }, record.recordLength, batch);
   report.reindexedRecords++;
   report.reindexedSpans += batch.spanCount;
   report.reindexedEntries += entries;

@@ -104,7 +104,7 @@ describe('ColumnarBatchEncoder', () => {
     expect(Buffer.from(tested.finish()).toString('hex')).toBe(Buffer.from(again.finish()).toString('hex'));
   });
 
-  it('is refused by the store as a version it does not take yet (ERR_BATCH_UNSUPPORTED), not as damage', () => {
+  it('is refused by the version-1 reader as another version (ERR_BATCH_UNSUPPORTED), not as damage', () => {
     const encoder = new ColumnarBatchEncoder({ resource: {} });
     encoder.add({ traceId: '1'.repeat(32), spanId: '2'.repeat(16), name: 'n', startTimeUnixNano: 1n, endTimeUnixNano: 2n });
     const batch = encoder.finish();

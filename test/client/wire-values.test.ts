@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeBatch, decodeBatchRaw } from '../../src/batch/decoder.js';
 import { BatchEncoder } from '../../src/batch/encoder.js';
-import type { SpanInput } from '../../src/batch/types.js';
+import type { RawRecordSpan, SpanInput } from '../../src/batch/types.js';
 import { TraceClient } from '../../src/client/trace-client.js';
 import { Opcode } from '../../src/protocol/frame.js';
 import { WIRE_VALUE_NESTING_MAX, fromWireValue, toPlainBytes } from '../../src/protocol/wire-values.js';
@@ -83,7 +83,7 @@ describe('results over the wire', () => {
     const { client } = await serving(() => ({ traces: [{ index: 0, trace: { traceId: TRACE_ID, spans } }, { index: 1, trace: null }] }));
     const remote = await client.getTraces([TRACE_ID, 'ff'.repeat(16)], { raw: true });
     expect(remote).toStrictEqual([{ traceId: TRACE_ID, spans }, null]);
-    expect(Buffer.isBuffer(remote[0]!.spans[0]!.bytes)).toBe(false);
+    expect(Buffer.isBuffer((remote[0]!.spans[0] as RawRecordSpan).bytes)).toBe(false);
   });
 
   it('drops optional fields a peer sent as nil, as the embedded API leaves them out', async () => {

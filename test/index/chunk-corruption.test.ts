@@ -242,7 +242,7 @@ describe('chunk layout rules (CRCs made to match)', () => {
     const tail = new IndexTail(64, 16);
     const ids = [1, 2, 3].map((n) => new Uint8Array(16).fill(n));
     tail.beginRecord(1, 32, 100, 10n, 20n);
-    for (const id of ids) tail.addSpan(id, 0);
+    for (const id of ids) tail.addSpans(id, 0, 1);
     tail.endRecord();
     const small = buildChunkFile(tail, { ...EXPECTED, from: { segmentId: 1, fileOffset: 32 }, to: { segmentId: 1, fileOffset: 132 } });
     const expected = { ...EXPECTED, partitionCount: 64 };
@@ -259,7 +259,7 @@ describe('chunk layout rules (CRCs made to match)', () => {
     // Ten entries in one partition make two buckets; force the directory to put them all in bucket 0.
     const tail2 = new IndexTail(1, 16);
     tail2.beginRecord(1, 32, 100, 10n, 20n);
-    for (let n = 1; n <= 10; n++) tail2.addSpan(new Uint8Array(16).fill(n), 0);
+    for (let n = 1; n <= 10; n++) tail2.addSpans(new Uint8Array(16).fill(n), 0, 1);
     tail2.endRecord();
     const two = buildChunkFile(tail2, { ...EXPECTED, from: { segmentId: 1, fileOffset: 32 }, to: { segmentId: 1, fileOffset: 132 } });
     const row = parseRows(two)[0]!;

@@ -19,7 +19,7 @@ afterEach(() => removeTempDir(dir));
 function smallChunk(): Uint8Array {
   const tail = new IndexTail(4, 16);
   tail.beginRecord(1, 32, 100, 1n, 2n);
-  tail.addSpan(new Uint8Array(16).fill(7), 0);
+  tail.addSpans(new Uint8Array(16).fill(7), 0, 1);
   tail.endRecord();
   return buildChunkFile(tail, { generationId: 1, chunkSeq: 1, from: { segmentId: 1, fileOffset: 32 }, to: { segmentId: 1, fileOffset: 132 } });
 }

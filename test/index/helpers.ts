@@ -131,7 +131,7 @@ export function fillTail(tail: IndexTail, model: TraceModel): void {
     const batch = new Uint8Array(3 + record.spans.length * 40);
     record.spans.forEach((trace, i) => batch.set(model.traceIds[trace]!, 3 + i * 40));
     tail.beginRecord(record.segmentId, record.fileOffset, record.recordLength, record.minStart, record.maxStart);
-    for (let i = 0; i < record.spans.length; i++) tail.addSpan(batch, 3 + i * 40);
+    for (let i = 0; i < record.spans.length; i++) tail.addSpans(batch, 3 + i * 40, 1);
     tail.endRecord();
   }
 }

@@ -19,7 +19,7 @@ function lookup(tail: IndexTail, traceId: Uint8Array): ReturnType<typeof hitsOf>
 
 function addRecord(tail: IndexTail, segmentId: number, fileOffset: number, ids: Uint8Array[], min = 10n, max = 20n): void {
   tail.beginRecord(segmentId, fileOffset, 100, min, max);
-  for (const id of ids) tail.addSpan(id, 0);
+  for (const id of ids) tail.addSpans(id, 0, 1);
   tail.endRecord();
 }
 
@@ -57,7 +57,7 @@ describe('IndexTail', () => {
     const batch = new Uint8Array(21);
     batch.set(A, 5);
     tail.beginRecord(1, 32, 100, 1n, 2n);
-    tail.addSpan(batch, 5);
+    tail.addSpans(batch, 5, 1);
     tail.endRecord();
     expect(lookup(tail, B)).toEqual([]);
     const out = new LocationList();
@@ -125,7 +125,7 @@ describe('IndexTail', () => {
     addRecord(tail, 2, 32, [A]);
     expect(() => tail.beginRecord(2, 32, 100, 1n, 2n)).toThrow(/BUG/);
     expect(() => tail.beginRecord(1, 900, 100, 1n, 2n)).toThrow(/BUG/);
-    expect(() => tail.addSpan(A, 0)).toThrow(/BUG/);
+    expect(() => tail.addSpans(A, 0, 1)).toThrow(/BUG/);
     tail.freeze();
     expect(() => tail.beginRecord(3, 32, 100, 1n, 2n)).toThrow(/BUG/);
     expect(lookup(tail, A)).toHaveLength(1);

@@ -1,4 +1,5 @@
 // Proves the query server answers Tempo's trace-by-ID API as Grafana calls it: spans sent by a real SDK over OTLP come back from /api/v2/traces/<id> and /api/traces/<id>, in protobuf that an independent decoder (the protobufjs module of @opentelemetry/otlp-transformer 0.216.0) reads as exactly what the SDK sent, and in Tempo's proto JSON; misses are 404, bad ids and times 400, the token is required, and /ready, /api/echo and buildinfo answer.
+import type { RawRecordSpan } from '../../src/batch/types.js';
 import http from 'node:http';
 import { createRequire } from 'node:module';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
@@ -167,7 +168,7 @@ describe("Tempo's trace-by-ID API", () => {
   it('a trace past traceBytesMax comes back PARTIAL in v2, with a message; refused whole (413) when the store rejects them', async () => {
     // Room for exactly the first span the store holds of the trace.
     const raw = await daemon.store.getTrace(traceIds[0]!, { raw: true });
-    const traceBytesMax = raw!.spans[0]!.bytes.length;
+    const traceBytesMax = (raw!.spans[0] as RawRecordSpan).bytes.length;
     for (const traceTooLarge of ['truncate', 'reject'] as const) {
       const small = await otlpDaemon({ store: { traceBytesMax, traceTooLarge } });
       try {

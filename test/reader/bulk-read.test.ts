@@ -1,7 +1,7 @@
 // Proves bulk reads equal single reads across batches, segments and generations, and that the read cache, limits, per-id time bounds, streams, timeouts and read-your-writes behave as specified.
 import { afterAll, describe, expect, it } from 'vitest';
 import { BatchEncoder, TraceKvError, TraceStore } from '../../src/index.js';
-import type { Trace } from '../../src/index.js';
+import type { RawRecordSpan, Trace } from '../../src/index.js';
 import { makeRng, testSeed } from '../helpers/rng.js';
 import { removeTempDirs, tempDir } from '../helpers/store-dir.js';
 
@@ -124,7 +124,7 @@ describe('read limits', () => {
     expect(partial!.spans.length).toBeLessThan(20);
     expect(partial!.spans).toEqual(whole!.spans.slice(0, partial!.spans.length)); // a prefix in storage order
     const raw = await truncating.getTrace(id(0, 32), { raw: true });
-    expect(raw!.spans.reduce((n, s) => n + s.bytes.length, 0)).toBeLessThanOrEqual(1000);
+    expect(raw!.spans.reduce((n, s) => n + (s as RawRecordSpan).bytes.length, 0)).toBeLessThanOrEqual(1000);
     await truncating.close();
     const rejecting = await TraceStore.open({ dir, traceBytesMax: 1000, traceTooLarge: 'reject' });
     await expect(rejecting.getTrace(id(0, 32))).rejects.toMatchObject({ code: 'ERR_TRACE_TOO_LARGE' });

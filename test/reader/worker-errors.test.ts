@@ -25,6 +25,7 @@ function taskFor(file: string, fileOffset: number): RecordTask {
     traceBytesMax: 1 << 20,
     requestBytesMax: 1 << 20,
     retentionEpoch: 0,
+    raw: false,
   };
 }
 

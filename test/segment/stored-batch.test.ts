@@ -1,4 +1,5 @@
 // Proves the one stored-batch loader (src/segment/stored-batch.ts) refuses every way a stored record can disagree with itself, whichever caller loads it: body CRC, batch structure, span count and time range against the record header, and the batch CRC when asked.
+import type { BatchView } from '../../src/batch/batch-view.js';
 import { describe, expect, it } from 'vitest';
 import { CODEC_NONE, CODEC_ZSTD, RECORD_HEADER_BYTES } from '../../src/constants.js';
 import { zstdCompress } from '../../src/codec/zstd.js';
@@ -77,7 +78,7 @@ describe('loadStoredBatch', () => {
     const batch = smallBatch(SPANS);
     // The last span record's last byte: no structural check reads it, only the batch CRC covers it.
     const clean = await record(batch);
-    const spansEnd = (await loadStoredBatch(clean.header, clean.body, FILE, FILE_OFFSET)).trailerEntryOffset(0);
+    const spansEnd = ((await loadStoredBatch(clean.header, clean.body, FILE, FILE_OFFSET)) as BatchView).trailerEntryOffset(0);
     const damaged = batch.slice();
     damaged[spansEnd - 1] ^= 0x01;
     const { header, body } = await record(damaged);

@@ -1,7 +1,7 @@
 // Proves that spans go encoder → store → getSpan/getTrace/getTraces and come back deep-equal, raw bytes exact, across reopen.
 import { afterAll, describe, expect, it } from 'vitest';
 import { BatchEncoder, TraceStore, TraceKvError } from '../../src/index.js';
-import type { SpanInput } from '../../src/index.js';
+import type { RawRecordSpan, SpanInput } from '../../src/index.js';
 import { expectedResource, expectedScope, expectedSpan } from '../helpers/expected.js';
 import { makeRng } from '../helpers/rng.js';
 import { removeTempDirs, tempDir } from '../helpers/store-dir.js';
@@ -84,7 +84,7 @@ describe('TraceStore round trip', () => {
     }
     await store.append(encoder.finish());
     const trace = await store.getTrace(traceId, { raw: true });
-    expect(trace?.spans.map((s) => Buffer.from(s.bytes).toString('hex'))).toEqual(records.map((b) => Buffer.from(b).toString('hex')));
+    expect(trace?.spans.map((s) => Buffer.from((s as RawRecordSpan).bytes).toString('hex'))).toEqual(records.map((b) => Buffer.from(b).toString('hex')));
     expect(trace?.spans.map((s) => s.startTimeUnixNano)).toEqual(records.map((_, i) => BigInt(1000 + i)));
     // Decoding garbage must fail with a typed error, never return a made-up span.
     await expect(store.getTrace(traceId)).rejects.toBeInstanceOf(TraceKvError);
