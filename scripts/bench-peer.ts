@@ -26,7 +26,7 @@ import { log, secondsSince } from './bench/measure.js';
 import { findClickHouseServer } from './bench/peer/clickhouse-server.js';
 import { CLICKHOUSE_INSERT_ROWS, measureClickHouse, measureTracekv, type ClickHouseFigures, type PeerFigures } from './bench/peer/peer-run.js';
 import { SpanRowWriter } from './bench/peer/span-rows.js';
-import { prepareWorkload, type WorkloadName } from './bench/workloads.js';
+import { prepareWorkload, type BatchVersion, type WorkloadName } from './bench/workloads.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const PEER_SCHEMA_VERSION = 1;
@@ -48,6 +48,7 @@ interface PeerFlags {
   lookups?: number;
   bulkRounds?: number;
   workload: WorkloadName;
+  batchVersion: number;
   resultsDir: string;
   seed: number;
 }
@@ -58,7 +59,7 @@ export interface PeerResults {
   startedAt: string;
   durationSeconds: number;
   machine: { cpus: number; cpuModel: string; memoryBytes: number; node: string };
-  settings: { workload: WorkloadName; spans: number; traces: number; lookups: number; bulkRounds: number; bulkTraces: number; clickHouseInsertRows: number; seed: number };
+  settings: { workload: WorkloadName; batchVersion: BatchVersion; spans: number; traces: number; lookups: number; bulkRounds: number; bulkTraces: number; clickHouseInsertRows: number; seed: number };
   tracekv: PeerFigures;
   /** Or why ClickHouse was not measured. */
   clickHouse: ClickHouseFigures | { skipped: string };
@@ -66,7 +67,18 @@ export interface PeerResults {
   ratios: { ingest: number; bytes: number; traceByIdP50: number; traceByIdP99: number; bulkP50: number } | null;
 }
 
-function parseArgs(argv: string[]): { mode: keyof typeof MODES; spans: number; lookups: number; bulkRounds: number; workload: WorkloadName; resultsDir: string; seed: number } {
+interface PeerOptions {
+  mode: keyof typeof MODES;
+  spans: number;
+  lookups: number;
+  bulkRounds: number;
+  workload: WorkloadName;
+  batchVersion: BatchVersion;
+  resultsDir: string;
+  seed: number;
+}
+
+function parseArgs(argv: string[]): PeerOptions {
   const command = scriptCommand('node --import tsx scripts/bench-peer.ts', 'tracekv against a local ClickHouse on the same spans (README.md, "Peer benchmark"); npm run bench:peer builds first')
     .addOption(new Option('--quick', `${MODES.quick.spans} spans`).conflicts('smoke'))
     .option('--smoke', `${MODES.smoke.spans} spans: checks that every stage runs`)
@@ -74,11 +86,21 @@ function parseArgs(argv: string[]): { mode: keyof typeof MODES; spans: number; l
     .option('--lookups <N>', `trace-by-ID calls on each side (default ${MODES.full.lookups})`, integerFlag(10))
     .option('--bulk-rounds <N>', `${BULK_TRACES}-trace bulk reads on each side (default ${MODES.full.bulkRounds})`, integerFlag(1))
     .addOption(new Option('--workload <NAME>', 'w1 (tracegen-shaped) or w2 (Zipkin replay)').choices(['w1', 'w2']).default('w1'))
+    .option('--batch-version <N>', "tracekv's client batch format: 2 (columns, §2.7) or 1 (msgpack records, §2)", integerFlag(1, 2), 2)
     .option('--results-dir <DIR>', 'where peer-<timestamp>.json and peer-latest.json go', path.join(REPO, 'bench-results'))
     .option('--seed <N>', 'seed of every id and every lookup', integerFlag(0, 2 ** 32 - 1), SEED_DEFAULT);
-  const { quick, smoke, spans, lookups, bulkRounds, workload, resultsDir, seed } = parseCommandLine<PeerFlags>(command, argv);
+  const { quick, smoke, spans, lookups, bulkRounds, workload, batchVersion, resultsDir, seed } = parseCommandLine<PeerFlags>(command, argv);
   const mode = quick === true ? 'quick' : smoke === true ? 'smoke' : 'full';
-  return { mode, spans: spans ?? MODES[mode].spans, lookups: lookups ?? MODES[mode].lookups, bulkRounds: bulkRounds ?? MODES[mode].bulkRounds, workload, resultsDir, seed };
+  return {
+    mode,
+    spans: spans ?? MODES[mode].spans,
+    lookups: lookups ?? MODES[mode].lookups,
+    bulkRounds: bulkRounds ?? MODES[mode].bulkRounds,
+    workload,
+    batchVersion: batchVersion === 1 ? 1 : 2,
+    resultsDir,
+    seed,
+  };
 }
 
 async function main(): Promise<void> {
@@ -91,7 +113,9 @@ async function main(): Promise<void> {
   log(`${options.workload}: generating ${options.spans} spans, as tracekv batches${'binary' in found ? ' and ClickHouse rows' : ''}`);
   const rows: Buffer[] = [];
   const writer = new SpanRowWriter();
-  const workload = prepareWorkload(options.workload, options.spans, options.seed, 'missing' in found ? undefined : (trace) => {
+  // No LMDB baselines here: no version-1 copy is needed.
+  const encoding = { batchVersion: options.batchVersion, v1PrefixSpans: 0 };
+  const workload = prepareWorkload(options.workload, options.spans, options.seed, encoding, 'missing' in found ? undefined : (trace) => {
     for (const [service, spans] of trace.spansByService) for (const span of spans) writer.add(span, service, SCOPE);
     if (writer.rows >= CLICKHOUSE_INSERT_ROWS) rows.push(writer.take());
   });
@@ -113,7 +137,7 @@ async function main(): Promise<void> {
     startedAt,
     durationSeconds: secondsSince(start),
     machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', memoryBytes: os.totalmem(), node: process.version },
-    settings: { workload: options.workload, spans: workload.spans, traces: workload.traces, lookups: options.lookups, bulkRounds: options.bulkRounds, bulkTraces: BULK_TRACES, clickHouseInsertRows: CLICKHOUSE_INSERT_ROWS, seed: options.seed },
+    settings: { workload: options.workload, batchVersion: options.batchVersion, spans: workload.spans, traces: workload.traces, lookups: options.lookups, bulkRounds: options.bulkRounds, bulkTraces: BULK_TRACES, clickHouseInsertRows: CLICKHOUSE_INSERT_ROWS, seed: options.seed },
     tracekv,
     clickHouse,
     ratios,

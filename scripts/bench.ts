@@ -64,6 +64,7 @@ async function main(): Promise<void> {
       bulkRounds: options.bulkRounds,
       bulkTraces: BULK_TRACES,
       tracesPerBatch: TRACES_PER_BATCH,
+      batchVersion: options.batchVersion,
       appendsInFlight: APPENDS_IN_FLIGHT,
       otlpRequestSpans: OTLP_REQUEST_SPANS,
       durability: 'fsync',

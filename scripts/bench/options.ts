@@ -23,6 +23,8 @@ export interface BenchOptions {
   misses: number;
   /** getTraces(100) rounds (each also reads the same 100 ids one getTrace at a time). */
   bulkRounds: number;
+  /** The client batches' format version (data-format.md §2 or §2.7); 2 by default. */
+  batchVersion: 1 | 2;
   /** bench-results/ by default; the test points it at a temporary directory. */
   resultsDir: string;
   seed: number;
@@ -30,7 +32,7 @@ export interface BenchOptions {
 
 /** Sizes per mode. `full` is the benchmark issue's run; `quick` is 200k spans in all, for a
  * < 90 s check; `smoke` is a few thousand spans, for the test suite (shape, never speed). */
-export const MODES: Record<BenchMode, Omit<BenchOptions, 'mode' | 'resultsDir' | 'seed'>> = {
+export const MODES: Record<BenchMode, Omit<BenchOptions, 'mode' | 'resultsDir' | 'seed' | 'batchVersion'>> = {
   full: { w1Spans: 10_000_000, w2Spans: 1_000_000, baselineSpans: 1_000_000, lookups: 10_000, misses: 1_000, bulkRounds: 20 },
   quick: { w1Spans: 100_000, w2Spans: 100_000, baselineSpans: 100_000, lookups: 2_000, misses: 200, bulkRounds: 10 },
   smoke: { w1Spans: 2_000, w2Spans: 2_000, baselineSpans: 2_000, lookups: 100, misses: 20, bulkRounds: 3 },
@@ -59,20 +61,22 @@ function benchCommand(defaultResultsDir: string): Command {
     .option('--lookups <N>', `getTrace calls on existing ids (default ${MODES.full.lookups})`, integerFlag(LOOKUPS_MIN, LOOKUPS_MAX))
     .option('--misses <N>', `getTrace calls on absent ids (default ${MODES.full.misses})`, integerFlag(LOOKUPS_MIN, LOOKUPS_MAX))
     .option('--bulk-rounds <N>', `getTraces(100) rounds against 100 sequential getTrace (default ${MODES.full.bulkRounds})`, integerFlag(BULK_ROUNDS_MIN, BULK_ROUNDS_MAX))
+    .option('--batch-version <N>', 'client batch format: 2 (columns, §2.7) or 1 (msgpack records, §2)', integerFlag(1, 2), 2)
     .option('--results-dir <DIR>', 'where <timestamp>.json and latest.json go', defaultResultsDir)
     .option('--seed <N>', 'seed of every id and variation', integerFlag(0, SEED_MAX), SEED_DEFAULT);
 }
 
-interface BenchFlags extends Partial<Omit<BenchOptions, 'mode' | 'resultsDir' | 'seed'>> {
+interface BenchFlags extends Partial<Omit<BenchOptions, 'mode' | 'resultsDir' | 'seed' | 'batchVersion'>> {
   quick?: boolean;
   smoke?: boolean;
   resultsDir: string;
   seed: number;
+  batchVersion: number;
 }
 
 /** The options of `argv` (the arguments after the script); --help prints the flags and exits. */
 export function parseBenchArgs(argv: string[], defaultResultsDir: string): BenchOptions {
-  const { quick, smoke, resultsDir, seed, ...overrides } = parseCommandLine<BenchFlags>(benchCommand(defaultResultsDir), argv);
+  const { quick, smoke, resultsDir, seed, batchVersion, ...overrides } = parseCommandLine<BenchFlags>(benchCommand(defaultResultsDir), argv);
   const mode: BenchMode = quick === true ? 'quick' : smoke === true ? 'smoke' : 'full';
-  return { mode, ...MODES[mode], ...overrides, resultsDir, seed };
+  return { mode, ...MODES[mode], ...overrides, resultsDir, seed, batchVersion: batchVersion === 1 ? 1 : 2 };
 }

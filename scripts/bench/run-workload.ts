@@ -79,7 +79,7 @@ export async function runWorkload(name: WorkloadName, options: BenchOptions): Pr
   const spansWanted = name === 'w1' ? options.w1Spans : options.w2Spans;
   log(`${name}: generating and encoding ${spansWanted} spans`);
   const sampler = new BatchVersionSampler();
-  const workload = prepareWorkload(name, spansWanted, options.seed, (trace) => sampler.add(trace));
+  const workload = prepareWorkload(name, spansWanted, options.seed, { batchVersion: options.batchVersion, v1PrefixSpans: options.baselineSpans }, (trace) => sampler.add(trace));
   log(`${name}: batch version 2 against version 1 on the first ${BATCH_V2_SAMPLE_SPANS_MAX} spans`);
   const batchV2 = await sampler.finish();
   log(`${name}: ${workload.spans} spans, ${workload.traces} traces, ${workload.batches.length} batches; comparing zstd levels`);
@@ -193,7 +193,8 @@ async function measureStore(dir: string, workload: PreparedWorkload, options: Be
 }
 
 async function runBaselines(workload: PreparedWorkload, options: BenchOptions, store: StoreRun): Promise<WorkloadBaselines> {
-  const chosen = baselineBatches(workload.batches, options.baselineSpans);
+  // The baselines store version-1 span records: the same first spans, encoded as version 1.
+  const chosen = baselineBatches(workload.v1Batches, options.baselineSpans);
   log(`${workload.name}: LMDB as the span index, ${chosen.spans} spans`);
   const lmdbIndex = await lmdbIndexBaseline(chosen.batches, store.locations, options.lookups, options.seed + 21);
   log(`${workload.name}: LMDB storing whole spans, ${chosen.spans} spans`);

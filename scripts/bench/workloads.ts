@@ -5,10 +5,13 @@
  *   attributes cycling over 97 keys / 1000 values, 10 services, fixed 123 µs child durations;
  * - W2, real replay: the Zipkin fixtures replayed with fresh ids, shifted times and varied numbers.
  * Both are batched per service (one resource per batch) by the load generator's ServiceBatcher,
- * TRACES_PER_BATCH traces per batch. Encode time counts only the batcher's work (BatchEncoder.add
- * and finish), never generating the traces.
+ * TRACES_PER_BATCH traces per batch, in batch version 2 (ColumnarBatchEncoder) unless version 1 is
+ * asked for. Encode time counts only the batcher's work (add and finish), never generating the
+ * traces. The LMDB baselines store version-1 span records, so a version-2 run also encodes its
+ * first spans as version 1 for them (untimed).
  */
 import { fileURLToPath } from 'node:url';
+import { ColumnarBatchEncoder } from '../../src/batch/columnar-encoder.js';
 import { ServiceBatcher } from '../../src/workload/batcher.js';
 import { loadReplayTemplates, tracegenWorkload, zipkinReplayWorkload, type Workload, type WorkloadTrace } from '../../src/workload/replay.js';
 import { makeRng } from '../../src/workload/rng.js';
@@ -18,6 +21,14 @@ import { log, progressEvery } from './measure.js';
 import { OtlpSizer, type OtlpSize } from './otlp.js';
 
 export type WorkloadName = 'w1' | 'w2';
+/** data-format.md §2 (msgpack records) or §2.7 (columns). */
+export type BatchVersion = 1 | 2;
+
+export interface WorkloadEncoding {
+  batchVersion: BatchVersion;
+  /** Spans (whole batches) also encoded as version 1 when batchVersion is 2, for the baselines. */
+  v1PrefixSpans: number;
+}
 
 const TRACE_ID_BYTES = 16;
 const TRACES_INITIAL = 1024;
@@ -26,6 +37,9 @@ export interface PreparedWorkload {
   name: WorkloadName;
   description: string;
   batches: Uint8Array[];
+  batchVersion: BatchVersion;
+  /** The first ≥ v1PrefixSpans spans as version-1 batches (`batches` itself when that is version 1). */
+  v1Batches: Uint8Array[];
   spans: number;
   traces: number;
   /** TRACE_ID_BYTES per trace, in generation order. */
@@ -53,12 +67,21 @@ export function traceIdAt(workload: PreparedWorkload, trace: number): Uint8Array
  * Generates and encodes about `spansWanted` spans (whole traces) of workload `name`; `onTrace`, when
  * given, sees every trace too (the peer benchmark builds another engine's rows from the same spans).
  */
-export function prepareWorkload(name: WorkloadName, spansWanted: number, seed: number, onTrace?: (trace: WorkloadTrace) => void): PreparedWorkload {
+export function prepareWorkload(
+  name: WorkloadName,
+  spansWanted: number,
+  seed: number,
+  encoding: WorkloadEncoding,
+  onTrace?: (trace: WorkloadTrace) => void,
+): PreparedWorkload {
   const rng = makeRng(seed);
   const source: Workload =
     name === 'w1' ? tracegenWorkload(rng) : zipkinReplayWorkload(loadReplayTemplates(fileURLToPath(ZIPKIN_FIXTURES_DIR)), rng);
   const otlp = name === 'w2' ? new OtlpSizer() : null;
-  const batcher = new ServiceBatcher(TRACES_PER_BATCH, SCOPE);
+  const columnar = encoding.batchVersion === 2;
+  const batcher = columnar ? new ServiceBatcher(TRACES_PER_BATCH, SCOPE, (options) => new ColumnarBatchEncoder(options)) : new ServiceBatcher(TRACES_PER_BATCH, SCOPE);
+  let v1Batcher: ServiceBatcher | null = columnar && encoding.v1PrefixSpans > 0 ? new ServiceBatcher(TRACES_PER_BATCH, SCOPE) : null;
+  const v1Batches: Uint8Array[] = [];
   const batches: Uint8Array[] = [];
   let traceIds: Uint8Array = new Uint8Array(TRACES_INITIAL * TRACE_ID_BYTES);
   let traceSpanCounts: Uint32Array = new Uint32Array(TRACES_INITIAL);
@@ -79,6 +102,13 @@ export function prepareWorkload(name: WorkloadName, spansWanted: number, seed: n
     spans += trace.spanCount;
     otlp?.add(trace);
     onTrace?.(trace);
+    if (v1Batcher !== null) {
+      for (const batch of v1Batcher.add(trace)) v1Batches.push(batch);
+      if (spans >= encoding.v1PrefixSpans) {
+        for (const batch of v1Batcher.flush()) v1Batches.push(batch);
+        v1Batcher = null;
+      }
+    }
     const start = performance.now();
     const finished = batcher.add(trace);
     encodeMs += performance.now() - start;
@@ -88,11 +118,14 @@ export function prepareWorkload(name: WorkloadName, spansWanted: number, seed: n
   const start = performance.now();
   for (const batch of batcher.flush()) batches.push(batch);
   encodeMs += performance.now() - start;
+  if (v1Batcher !== null) for (const batch of v1Batcher.flush()) v1Batches.push(batch);
 
   return {
     name,
     description: WORKLOAD_DESCRIPTIONS[name],
     batches,
+    batchVersion: encoding.batchVersion,
+    v1Batches: columnar ? v1Batches : batches,
     spans,
     traces,
     traceIds: traceIds.subarray(0, traces * TRACE_ID_BYTES),

@@ -248,33 +248,37 @@ function sliceColumnar(view: ColumnarView, task: RecordTask, r: number, traces: 
   const share = rowShareBytes(view);
   const common = task.raw ? null : decodeColumnarCommon(view);
   for (let run = 0; run < view.runCount; run++) {
-    const slot = wantedSlot(view, run, task, traces);
-    if (slot < 0) continue;
-    const trace = traces[slot]!;
-    const first = view.runFirstRow(run);
-    const rowCount = view.runRowCount(run);
-    found[slot] = rowCount;
-    const spans = common === null ? null : decodedRun(view, common, run, task, r);
-    for (let k = 0; k < rowCount; k++) {
-      const row = first + k;
-      const batchInSink = task.raw && out.batches[2 * r + 1] !== 0;
-      const added = task.raw ? (batchInSink ? 0 : view.bytes.length) : share;
-      if (!keeps(task, out, trace, view.startTimeUnixNano(row), share, added)) continue;
-      let where = 0;
-      if (spans === null) {
-        if (!batchInSink) {
-          out.batches[2 * r] = out.sink.append(view.bytes, 0, view.bytes.length);
-          out.batches[2 * r + 1] = view.bytes.length;
+    // A call may ask for one trace more than once: every slot that wants this run gets its rows,
+    // decoded for each (as version 1 decodes a record per span entry), so no two traces share objects.
+    for (let slot = 0; slot < traces.length; slot++) {
+      if (!runIsTrace(view, run, task.traceIds, traces[slot]! * TRACE_ID_BYTES)) continue;
+      let spans: Span[] | null = null;
+      const trace = traces[slot]!;
+      const first = view.runFirstRow(run);
+      const rowCount = view.runRowCount(run);
+      found[slot] = rowCount;
+      if (common !== null && spans === null) spans = decodedRun(view, common, run, task, r);
+      for (let k = 0; k < rowCount; k++) {
+        const row = first + k;
+        const batchInSink = task.raw && out.batches[2 * r + 1] !== 0;
+        const added = task.raw ? (batchInSink ? 0 : view.bytes.length) : share;
+        if (!keeps(task, out, trace, view.startTimeUnixNano(row), share, added)) continue;
+        let where = 0;
+        if (spans === null) {
+          if (!batchInSink) {
+            out.batches[2 * r] = out.sink.append(view.bytes, 0, view.bytes.length);
+            out.batches[2 * r + 1] = view.bytes.length;
+          }
+        } else {
+          where = out.decoded.length;
+          out.decoded.push(spans[k]!);
+          out.decodedBytes += share;
         }
-      } else {
-        where = out.decoded.length;
-        out.decoded.push(spans[k]!);
-        out.decodedBytes += share;
+        out.spans.push(r, trace, where, share, row);
+        const id = view.spanId(row);
+        for (let b = 0; b < SPAN_ID_BYTES; b++) out.spanIds.push(id[b]!);
+        out.starts.push(view.startTimeUnixNano(row));
       }
-      out.spans.push(r, trace, where, share, row);
-      const id = view.spanId(row);
-      for (let b = 0; b < SPAN_ID_BYTES; b++) out.spanIds.push(id[b]!);
-      out.starts.push(view.startTimeUnixNano(row));
     }
   }
   return found;
@@ -295,17 +299,12 @@ function decodedRun(view: ColumnarView, common: BatchCommon, run: number, task: 
   }
 }
 
-/** The slot of the call's wanted trace that run `run` holds, or -1. Runs are few per batch; a plain scan. */
-function wantedSlot(view: ColumnarView, run: number, task: RecordTask, traces: number[]): number {
+/** Whether run `run` holds the trace whose id is the 16 bytes at `traceIds[at]`. Runs are few per batch: a plain compare. */
+function runIsTrace(view: ColumnarView, run: number, traceIds: Uint8Array, at: number): boolean {
   const bytes = view.bytes;
-  const at = view.runTraceIdOffset(run);
-  for (let slot = 0; slot < traces.length; slot++) {
-    const want = traces[slot]! * TRACE_ID_BYTES;
-    let k = 0;
-    while (k < TRACE_ID_BYTES && bytes[at + k] === task.traceIds[want + k]) k++;
-    if (k === TRACE_ID_BYTES) return slot;
-  }
-  return -1;
+  const runAt = view.runTraceIdOffset(run);
+  for (let k = 0; k < TRACE_ID_BYTES; k++) if (bytes[runAt + k] !== traceIds[at + k]) return false;
+  return true;
 }
 
 /** Calls `onSpan(slot, i)` for every trailer entry whose traceId is wanted; one pass, no allocation per span. */

@@ -99,6 +99,10 @@ describe('a store of version-2 batches', () => {
       }
       const bulk = await store.getTraces(appended.traceIds);
       expect(bulk).toEqual(appended.traceIds.map((traceId) => ({ traceId, spans: appended.want.get(traceId) })));
+      // The same id twice in one call: both get the whole trace, as separate objects.
+      const twice = await store.getTraces([appended.traceIds[3]!, appended.traceIds[3]!]);
+      expect(twice).toEqual([0, 1].map(() => ({ traceId: appended.traceIds[3], spans: appended.want.get(appended.traceIds[3]!) })));
+      expect(twice[0]!.spans[0]).not.toBe(twice[1]!.spans[0]);
       const some = appended.want.get(appended.traceIds[7]!)![4]!;
       expect(await store.getSpan(some.traceId, some.spanId)).toEqual(some);
       expect(await store.getTrace('ab'.repeat(16))).toBeNull();
