@@ -41,7 +41,7 @@ import {
   VALUE_TAG,
 } from './columnar-layout.js';
 import { resolveEncoderOptions, type BatchEncoderOptions } from './encoder.js';
-import { isZeroId, parseSpanId, parseTraceId } from './ids.js';
+import { parseSpanId, parseTraceId } from './ids.js';
 import { checkObject, checkOptionalString, checkString, checkU32, checkUnixNano, fail, u32OrZero } from './input-checks.js';
 import { checkSpanKeys } from './input-keys.js';
 import { checkLink, checkedEvent, checkedKind, checkedOffset, checkedStatus } from './span-codec.js';
@@ -85,6 +85,8 @@ export class ColumnarBatchEncoder {
   /** Open addressing over run trace ids: slot → run + 1 (0 empty). */
   private runSlots = new Int32Array(RUNS_INITIAL * RUN_SLOTS_PER_RUN);
   private readonly ids = new Uint8Array(TRACE_ID_BYTES + SPAN_ID_BYTES + SPAN_ID_BYTES);
+  /** The traceId string whose bytes ids[0, 16) hold, or null: nothing else writes there. */
+  private parsedTraceId: string | null = null;
   /** Where a link's ids are parsed while it is checked (written to its column later, from the input). */
   private readonly linkIds = new Uint8Array(TRACE_ID_BYTES + SPAN_ID_BYTES);
 
@@ -110,10 +112,15 @@ export class ColumnarBatchEncoder {
       throw new TraceKvError('ERR_BATCH_TOO_LARGE', `batch spanCount got ${this.rows + 1} with this span; want ≤ batchSpansMax ${this.batchSpansMax} (finish this batch and start another)`);
     }
     const ids = this.ids;
-    parseTraceId(span.traceId, ids, 0, 'span.traceId');
+    // Spans of one trace usually arrive together and share one traceId string: parse it once.
+    // (parseId refuses an all-zero id itself.)
+    const traceId = span.traceId;
+    if (typeof traceId !== 'string' || traceId !== this.parsedTraceId) {
+      this.parsedTraceId = null;
+      parseTraceId(traceId, ids, 0, 'span.traceId');
+      if (typeof traceId === 'string') this.parsedTraceId = traceId;
+    }
     parseSpanId(span.spanId, ids, TRACE_ID_BYTES, 'span.spanId');
-    if (isZeroId(ids, 0, TRACE_ID_BYTES)) fail('span.traceId', span.traceId, 'a non-zero id (OTLP)');
-    if (isZeroId(ids, TRACE_ID_BYTES, SPAN_ID_BYTES)) fail('span.spanId', span.spanId, 'a non-zero id (OTLP)');
     const parent = span.parentSpanId !== undefined;
     if (parent) parseSpanId(span.parentSpanId!, ids, TRACE_ID_BYTES + SPAN_ID_BYTES, 'span.parentSpanId');
     checkString(span.name, 'span.name');
@@ -216,26 +223,37 @@ export class ColumnarBatchEncoder {
       }
     }
 
-    // The search section: spans in final row order, then each run's first root.
-    let minStart = this.starts[0]!;
-    let maxStart = minStart;
+    // The search section: spans in final row order, then each run's first root. Times are read
+    // as u32 halves of the bigint arrays' own memory, so a row costs no bigint unless a delta or
+    // duration is too large for a double (then svarintOfHalves takes the bigint path).
+    let minRow = 0;
+    let maxRow = 0;
     for (let row = 1; row < rows; row++) {
       const start = this.starts[row]!;
-      if (start < minStart) minStart = start;
-      if (start > maxStart) maxStart = start;
+      if (start < this.starts[minRow]!) minRow = row;
+      if (start > this.starts[maxRow]!) maxRow = row;
     }
+    const minStart = this.starts[minRow]!;
+    const maxStart = this.starts[maxRow]!;
+    const startWords = new Uint32Array(this.starts.buffer, this.starts.byteOffset, rows * 2);
+    const durationWords = new Uint32Array(this.durations.buffer, this.durations.byteOffset, rows * 2);
     const searchSpans = new ByteOut(rows * 6);
-    let previousStart = minStart;
+    let previousLo = startWords[2 * minRow]!;
+    let previousHi = startWords[2 * minRow + 1]!;
     for (let at = 0; at < rows; at++) {
       const row = order[at]!;
       searchSpans.uvarint(this.nameIds[row]!);
       searchSpans.u8(this.kinds[row]!);
       searchSpans.u8(this.statusCodes[row]!);
-      const start = this.starts[row]!;
+      const lo = startWords[2 * row]!;
+      const hi = startWords[2 * row + 1]!;
       // Modulo 2^64, as an int64 (§2.7.4): two u64 starts may differ by more than an int64 holds.
-      searchSpans.svarint(BigInt.asIntN(64, start - previousStart));
-      previousStart = start;
-      searchSpans.svarint(this.durations[row]!);
+      if (!svarintOfHalves(searchSpans, (hi - previousHi) | 0, lo - previousLo)) {
+        searchSpans.svarint(BigInt.asIntN(64, this.starts[row]! - (at === 0 ? minStart : this.starts[order[at - 1]!]!)));
+      }
+      previousLo = lo;
+      previousHi = hi;
+      if (!svarintOfHalves(searchSpans, durationWords[2 * row + 1]! | 0, durationWords[2 * row]!)) searchSpans.svarint(this.durations[row]!);
     }
     const searchRuns = new ByteOut(runs * 2);
     for (let r = 0; r < runs; r++) {
@@ -522,6 +540,21 @@ export class ColumnarBatchEncoder {
     this.dictionary.reset();
     for (const stream of this.streams) stream.reset();
   }
+}
+
+/** Below this high half (in magnitude), hi × 2^32 + lo is far inside a double's exact range. */
+const HALVES_EXACT_HI_LIMIT = 2 ** 20;
+
+/**
+ * Writes the svarint of the signed value hi × 2^32 + lo (hi an int32, lo in (−2^32, 2^32)) and
+ * returns true when that is exact as a number (|value| < 2^52, so its zigzag is a safe integer);
+ * else writes nothing and returns false, and the caller writes the bigint. Deltas of starts and
+ * durations are small almost always, and a number costs no allocation.
+ */
+function svarintOfHalves(out: ByteOut, hi: number, lo: number): boolean {
+  if (hi <= -HALVES_EXACT_HI_LIMIT || hi >= HALVES_EXACT_HI_LIMIT) return false;
+  out.uvarint(zigzag(hi * 2 ** 32 + lo));
+  return true;
 }
 
 function zigzag(value: number): number {

@@ -37,9 +37,18 @@ export class StringDictionary {
     if (text.length <= SHORT_STRING_UNITS_MAX) {
       // At most 126 UTF-8 bytes: a 1-byte length, written after the bytes it counts.
       out.ensure(1 + UTF8_BYTES_PER_UNIT_MAX * text.length);
-      const { written } = UTF8.encodeInto(text, out.bytes.subarray(out.length + 1));
-      out.bytes[out.length] = written;
-      out.length += 1 + written;
+      const bytes = out.bytes;
+      const at = out.length + 1;
+      // ASCII (most names, keys and values) is copied unit by unit: no subarray, no encodeInto call.
+      let i = 0;
+      for (; i < text.length; i++) {
+        const unit = text.charCodeAt(i);
+        if (unit >= 0x80) break;
+        bytes[at + i] = unit;
+      }
+      const written = i === text.length ? i : UTF8.encodeInto(text, bytes.subarray(at)).written;
+      bytes[at - 1] = written;
+      out.length = at + written;
       return id;
     }
     const byteLength = Buffer.byteLength(text, 'utf8');
