@@ -20,6 +20,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RAW_LOOKUPS_MAX, APPENDS_IN_FLIGHT, BULK_TRACES, OTLP_REQUEST_SPANS, TRACES_PER_BATCH } from './bench/constants.js';
+import { COMPRESSION_LEVEL_DEFAULT } from '../src/constants.js';
 import { commonJsHookActive, restartEsmOnly, restarted } from './bench/esm-only.js';
 import { measureExporter } from './bench/exporter.js';
 import { log, secondsSince } from './bench/measure.js';
@@ -68,7 +69,7 @@ async function main(): Promise<void> {
       appendsInFlight: APPENDS_IN_FLIGHT,
       otlpRequestSpans: OTLP_REQUEST_SPANS,
       durability: 'fsync',
-      compressionLevel: 1,
+      compressionLevel: COMPRESSION_LEVEL_DEFAULT,
       readCacheBytesMax: 0,
       seed: options.seed,
     },

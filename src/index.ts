@@ -5,7 +5,8 @@ export type { TraceStoreOptions, Durability, Logger, TraceTooLarge } from './opt
 export { DEFAULT_OPTIONS } from './options.js';
 export { TraceKvError } from './errors.js';
 export type { TraceKvErrorCode } from './errors.js';
-export { BatchEncoder } from './batch/encoder.js';
+export { BatchEncoder, type BatchEncoderOptions } from './batch/encoder.js';
+export { ColumnarBatchEncoder } from './batch/columnar-encoder.js';
 export { decodeBatch, decodeBatchRaw } from './batch/decoder.js';
 export { SpanKind, StatusCode } from './batch/types.js';
 export type {

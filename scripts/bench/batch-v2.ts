@@ -6,6 +6,7 @@
  * be, measured before they can be stored.
  */
 import { ColumnarBatchEncoder } from '../../src/batch/columnar-encoder.js';
+import { BatchEncoder } from '../../src/batch/encoder.js';
 import { zstdCompress } from '../../src/codec/zstd.js';
 import { ServiceBatcher } from '../../src/workload/batcher.js';
 import type { WorkloadTrace } from '../../src/workload/replay.js';
@@ -32,7 +33,7 @@ export interface BatchV2Figures {
 
 /** Feeds the first spans of a workload to both encoders; finish() compresses and sums. */
 export class BatchVersionSampler {
-  private readonly v1 = new ServiceBatcher(TRACES_PER_BATCH, SCOPE);
+  private readonly v1 = new ServiceBatcher(TRACES_PER_BATCH, SCOPE, (options) => new BatchEncoder(options));
   private readonly v2 = new ServiceBatcher(TRACES_PER_BATCH, SCOPE, (options) => new ColumnarBatchEncoder(options));
   private readonly batches: [Uint8Array[], Uint8Array[]] = [[], []];
   private readonly encodeMs = [0, 0];

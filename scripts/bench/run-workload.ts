@@ -8,6 +8,7 @@
  * that follow it. The store's files are in the OS page cache throughout (they were just written).
  */
 import { TraceStore } from './engine.js';
+import { COMPRESSION_LEVEL_DEFAULT } from '../../src/constants.js';
 import {
   LMDB_SETTINGS,
   baselineBatches,
@@ -128,7 +129,7 @@ interface StoreRun {
 async function measureStore(dir: string, workload: PreparedWorkload, options: BenchOptions): Promise<StoreRun> {
   const { name, spans } = workload;
   const seed = options.seed;
-  log(`${name}: embedded ingest (durability fsync, zstd level 1, group commit)`);
+  log(`${name}: embedded ingest (durability fsync, zstd level ${COMPRESSION_LEVEL_DEFAULT}, the store's default, group commit)`);
   const store = await TraceStore.open({ dir, readCacheBytesMax: 0 });
   const beforeIngestBytes = process.memoryUsage.rss();
   const sampled = await withRssSampling(RSS_SAMPLE_MS, () => appendAll(store, workload.batches));

@@ -12,6 +12,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { ColumnarBatchEncoder } from '../../src/batch/columnar-encoder.js';
+import { BatchEncoder, type BatchEncoderOptions } from '../../src/batch/encoder.js';
 import { ServiceBatcher } from '../../src/workload/batcher.js';
 import { loadReplayTemplates, tracegenWorkload, zipkinReplayWorkload, type Workload, type WorkloadTrace } from '../../src/workload/replay.js';
 import { makeRng } from '../../src/workload/rng.js';
@@ -79,8 +80,9 @@ export function prepareWorkload(
     name === 'w1' ? tracegenWorkload(rng) : zipkinReplayWorkload(loadReplayTemplates(fileURLToPath(ZIPKIN_FIXTURES_DIR)), rng);
   const otlp = name === 'w2' ? new OtlpSizer() : null;
   const columnar = encoding.batchVersion === 2;
-  const batcher = columnar ? new ServiceBatcher(TRACES_PER_BATCH, SCOPE, (options) => new ColumnarBatchEncoder(options)) : new ServiceBatcher(TRACES_PER_BATCH, SCOPE);
-  let v1Batcher: ServiceBatcher | null = columnar && encoding.v1PrefixSpans > 0 ? new ServiceBatcher(TRACES_PER_BATCH, SCOPE) : null;
+  const v1 = (options: BatchEncoderOptions) => new BatchEncoder(options);
+  const batcher = new ServiceBatcher(TRACES_PER_BATCH, SCOPE, columnar ? (options) => new ColumnarBatchEncoder(options) : v1);
+  let v1Batcher: ServiceBatcher | null = columnar && encoding.v1PrefixSpans > 0 ? new ServiceBatcher(TRACES_PER_BATCH, SCOPE, v1) : null;
   const v1Batches: Uint8Array[] = [];
   const batches: Uint8Array[] = [];
   let traceIds: Uint8Array = new Uint8Array(TRACES_INITIAL * TRACE_ID_BYTES);

@@ -1,9 +1,11 @@
 /**
  * Groups generated traces into client batches, as instrumented services would send them: a batch
- * has one resource, so every service has its own BatchEncoder, and a service's batch is finished
- * once it holds spans of `tracesPerBatch` traces (or the next span would not fit the batch limits).
+ * has one resource, so every service has its own encoder, and a service's batch is finished once
+ * it holds spans of `tracesPerBatch` traces (or the next span would not fit the batch limits).
+ * Batches are version 2 (ColumnarBatchEncoder) unless the caller passes another encoder.
  */
-import { BatchEncoder, type BatchEncoderOptions } from '../batch/encoder.js';
+import { ColumnarBatchEncoder } from '../batch/columnar-encoder.js';
+import type { BatchEncoderOptions } from '../batch/encoder.js';
 import type { ScopeInput, SpanInput } from '../batch/types.js';
 import { TraceKvError } from '../errors.js';
 import type { WorkloadTrace } from './replay.js';
@@ -26,7 +28,7 @@ export class ServiceBatcher {
   constructor(
     private readonly tracesPerBatch: number,
     private readonly scope: ScopeInput,
-    private readonly makeEncoder: (options: BatchEncoderOptions) => SpanBatchEncoder = (options) => new BatchEncoder(options),
+    private readonly makeEncoder: (options: BatchEncoderOptions) => SpanBatchEncoder = (options) => new ColumnarBatchEncoder(options),
   ) {}
 
   /** Adds a trace; returns the batches it completed (usually none). */

@@ -11,6 +11,7 @@
 import { BATCH_FOOTER_BYTES, BATCH_HEADER_BYTES, TRACE_ID_BYTES, TRAILER_ENTRY_BYTES } from '../../../src/constants.js';
 import { crc32c } from '../../../src/codec/crc32c.js';
 import { readBatchHeader } from '../../../src/batch/header.js';
+import { BatchEncoder } from '../../../src/batch/encoder.js';
 import { ServiceBatcher } from '../../../src/workload/batcher.js';
 import { tracegenWorkload, type Workload } from '../../../src/workload/replay.js';
 import { makeRng } from '../../../src/workload/rng.js';
@@ -97,7 +98,8 @@ export class BatchStamper {
 }
 
 function encodeTemplates(workload: Workload, tracesPerBatch: number, count: number, nextTrace: () => number): Template[] {
-  const batcher = new ServiceBatcher(tracesPerBatch, SCOPE);
+  // Version 1: the templates' trace ids are rewritten in each trailer entry (§2.2) for every send.
+  const batcher = new ServiceBatcher(tracesPerBatch, SCOPE, (options) => new BatchEncoder(options));
   const batches: Uint8Array[] = [];
   while (batches.length < count) {
     batches.push(...batcher.add(workload.nextTrace(FIRST_TRACE_UNIX_NANO + BigInt(nextTrace()) * TRACE_INTERVAL_NS)));
