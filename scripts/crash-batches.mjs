@@ -1,6 +1,7 @@
 // Deterministic batches for the kill -9 campaign: batch n is the same bytes in the child that
 // appends it and in the parent that checks it. Trace n+1 holds exactly the 5 spans of batch n.
-const { BatchEncoder } = await import(new URL('../dist/index.js', import.meta.url).href);
+// Odd n are batch version 2, even n version 1.
+const { BatchEncoder, ColumnarBatchEncoder } = await import(new URL('../dist/index.js', import.meta.url).href);
 
 export const SPANS_PER_BATCH = 5;
 export const BATCH_APPENDS_IN_FLIGHT = 4;
@@ -10,7 +11,9 @@ export function traceIdOf(batchNo) {
 }
 
 export function batchFor(batchNo) {
-  const encoder = new BatchEncoder({ resource: { attributes: { 'service.name': `crash-${batchNo % 7}` } } });
+  // Odd batches are version 2 (columns), even ones version 1: both must survive every kill alike.
+  const Encoder = batchNo % 2 === 1 ? ColumnarBatchEncoder : BatchEncoder;
+  const encoder = new Encoder({ resource: { attributes: { 'service.name': `crash-${batchNo % 7}` } } });
   for (let s = 1; s <= SPANS_PER_BATCH; s++) {
     const start = 1_700_000_000_000_000_000n + BigInt(batchNo) * 1000n + BigInt(s);
     encoder.add({

@@ -18,11 +18,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
-import { TraceStore, decodeBatchRaw, type RawSpan, type Trace } from '../src/index.js';
+import { TraceStore, type RawSpan, type Trace } from '../src/index.js';
 import { makeRng, type Rng } from '../src/workload/rng.js';
 import { FailureLog, campaignCommandLine, type CampaignOptions, type CampaignResult } from './reliability/campaign.js';
 import { integerFlag } from './testkit/command-line.js';
-import { Ledger, checkBatches, recordBytes, sameBytes } from './testkit/ledger.js';
+import { Ledger, checkBatches, sameStored, storedSpans, storedSpansOfBatch } from './testkit/ledger.js';
 
 /** kill -9 cycles of the full campaign (`npm run reliability`), of `--quick`, and of `npm run crash` without --cycles (what `npm test` runs). */
 export const CRASH_CYCLES_FULL = 1_000;
@@ -51,6 +51,13 @@ export interface CrashCampaignOptions extends CampaignOptions {
 }
 
 const childScript = new URL('./crash-child.mjs', import.meta.url).pathname;
+
+/** The same spans in the same storage order, each stored alike (record bytes, or batch and row). */
+function sameTraceAsStored(a: Trace<RawSpan>, b: Trace<RawSpan>): boolean {
+  const x = storedSpans(a.spans, a.batches);
+  const y = storedSpans(b.spans, b.batches);
+  return x.length === y.length && x.every((span, k) => sameStored(span, y[k]!));
+}
 
 async function loadBatches(): Promise<Batches> {
   return (await import(new URL('./crash-batches.mjs', import.meta.url).href)) as Batches;
@@ -95,7 +102,7 @@ async function checkRebuiltIndex(dir: string, batches: Batches, batchNos: number
     await rebuilt.close();
     a.forEach((trace, i) => {
       const other = b[i];
-      const equal = (trace === null && other === null) || (trace !== null && other !== null && trace.spans.length === other.spans.length && trace.spans.every((s, k) => sameBytes(recordBytes(s), recordBytes(other.spans[k]!))));
+      const equal = (trace === null && other === null) || (trace !== null && other !== null && sameTraceAsStored(trace, other));
       if (!equal) report(`rebuilt index differs from the recovered one for batch ${batchNos[i]}`);
     });
   } finally {
@@ -124,7 +131,7 @@ export async function runCrashCampaign(options: CrashCampaignOptions): Promise<C
 /** The kill/reopen/check cycles, then the final checks; a cycle that cannot run (the victim or the store would not) ends them. */
 async function runCycles(options: CrashCampaignOptions, cycles: number, dir: string, failures: FailureLog, counts: Record<string, number>, recoveryMs: number[]): Promise<void> {
   const batches = await loadBatches();
-  const spansOf = (batchNo: number) => decodeBatchRaw(batches.batchFor(batchNo)).spans;
+  const spansOf = (batchNo: number) => storedSpansOfBatch(batches.batchFor(batchNo));
   const rng: Rng = makeRng(options.seed);
   const log = options.log ?? (() => {});
   const replay = `seed ${options.seed} (replay: npm run crash -- --seed ${options.seed} --cycles ${cycles})`;

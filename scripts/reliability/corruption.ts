@@ -14,12 +14,12 @@
  *   node --import tsx scripts/reliability/corruption.ts [--quick] [--seed S]
  */
 import { SimulatedDisk } from './simulated-disk.js';
-import { DEFAULT_OPTIONS, TraceKvError, TraceStore, decodeBatch, decodeBatchRaw, type RawSpan, type Trace, type TraceStoreOptions } from '../../src/index.js';
+import { DEFAULT_OPTIONS, TraceKvError, TraceStore, decodeBatch, type RawSpan, type Trace, type TraceStoreOptions } from '../../src/index.js';
 import { verifyStore } from '../../src/maintenance/verify.js';
 import { makeRng, type Rng } from '../../src/workload/rng.js';
 import { FailureLog, campaignArgs, type CampaignOptions, type CampaignResult } from './campaign.js';
 import { batchFor, traceIdOf } from './ledger.js';
-import { recordBytes } from '../testkit/ledger.js';
+import { sameStored, storedSpans, storedSpansOfBatch } from '../testkit/ledger.js';
 import { simStoreOptions } from './sim-store.js';
 
 /** Records in the golden store: the issue's "about 50". */
@@ -59,13 +59,13 @@ interface Reads {
   typedErrors: number;
 }
 
-const expectedRaw = Array.from({ length: GOLDEN_RECORDS }, (_, n) => decodeBatchRaw(batchFor(n)).spans);
+const expectedRaw = Array.from({ length: GOLDEN_RECORDS }, (_, n) => storedSpansOfBatch(batchFor(n)));
 
 function sameTrace(trace: Trace<RawSpan> | null, n: number): boolean {
   if (trace === null || trace.partial === true) return false;
   const own = expectedRaw[n]!.filter((span) => span.traceId === traceIdOf(n));
-  const got = [...trace.spans].sort((a, b) => (a.spanId < b.spanId ? -1 : 1));
-  return got.length === own.length && got.every((span, i) => span.spanId === own[i]!.spanId && Buffer.compare(recordBytes(span), recordBytes(own[i]!)) === 0);
+  const got = storedSpans(trace.spans, trace.batches).sort((a, b) => (a.spanId < b.spanId ? -1 : 1));
+  return got.length === own.length && got.every((span, i) => sameStored(span, own[i]!));
 }
 
 /** Runs `read`; a TraceKvError counts, any other throw is a wrong answer. */

@@ -21,11 +21,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { TraceClient, decodeBatchRaw } from '../../src/index.js';
+import { TraceClient } from '../../src/index.js';
 import { FailureLog, campaignArgs, type CampaignOptions, type CampaignResult } from './campaign.js';
 import { REQUEST_OVERHEAD_BYTES } from '../../src/daemon/server.js';
 import { DaemonChild } from '../testkit/daemon-child.js';
-import { Ledger, checkBatches } from '../testkit/ledger.js';
+import { Ledger, checkBatches, storedSpansOfBatch } from '../testkit/ledger.js';
 import { BatchStamper, Stream } from './overload/batches.js';
 import { ADMITTED_APPENDS, Offers, offerClientOptions } from './overload/offers.js';
 import { Probe } from './overload/probe.js';
@@ -275,7 +275,7 @@ async function verify({ counts, failures, context, stamper }: Run, client: Trace
   ledgers.push([Stream.Probe, probed]);
   for (const [stream, ledger] of ledgers) {
     const spansOf = (batchNo: number) => {
-      const spans = decodeBatchRaw(stamper.stamp(stream, batchNo)).spans;
+      const spans = storedSpansOfBatch(stamper.stamp(stream, batchNo));
       counts.tracesVerified! += new Set(spans.map((span) => span.traceId)).size;
       return spans;
     };

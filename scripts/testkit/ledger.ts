@@ -7,12 +7,42 @@
  * - only sent (the crash came first): whole or absent, never half-visible or altered.
  * A batch's own traces are the traces only it writes to, so "whole" and "absent" are exact.
  */
-import type { RawSpan, Trace } from '../../src/index.js';
+import { decodeBatchRaw, type RawSpan, type Trace } from '../../src/index.js';
 
-/** A raw span's record bytes. The campaigns write version-1 batches (BatchEncoder), so a version-2 row here is a bug in the campaign. */
-export function recordBytes(span: RawSpan): Uint8Array {
-  if (!('bytes' in span)) throw new Error(`span ${span.spanId} is a version-2 row; the campaign compares version-1 record bytes`);
-  return span.bytes;
+/**
+ * A span as stored, in a form both batch versions share: a version-1 span's record bytes (row −1),
+ * or a version-2 span's whole batch and its row (data-format.md §2.7.6). Two stored spans are the
+ * same when both are (sameStored), so "byte-identical" means the same thing for either version.
+ */
+export interface StoredSpan {
+  traceId: string;
+  spanId: string;
+  startTimeUnixNano: bigint;
+  bytes: Uint8Array;
+  row: number;
+}
+
+const NO_ROW = -1;
+
+/** `spans` of a raw trace (with its `batches`) or of decodeBatchRaw (with its `batches`), as StoredSpans. */
+export function storedSpans(spans: readonly RawSpan[], batches: readonly Uint8Array[] | undefined): StoredSpan[] {
+  return spans.map((span) => {
+    const { traceId, spanId, startTimeUnixNano } = span;
+    if ('bytes' in span) return { traceId, spanId, startTimeUnixNano, bytes: span.bytes, row: NO_ROW };
+    const batch = batches?.[span.batch];
+    if (batch === undefined) throw new Error(`span ${spanId} names batch ${span.batch}; the trace carries ${batches?.length ?? 0}`);
+    return { traceId, spanId, startTimeUnixNano, bytes: batch, row: span.row };
+  });
+}
+
+/** Every span of a batch of either version, as stored. */
+export function storedSpansOfBatch(batch: Uint8Array): StoredSpan[] {
+  const decoded = decodeBatchRaw(batch);
+  return storedSpans(decoded.spans, decoded.batches);
+}
+
+export function sameStored(a: StoredSpan, b: StoredSpan): boolean {
+  return a.spanId === b.spanId && a.startTimeUnixNano === b.startTimeUnixNano && a.row === b.row && sameBytes(a.bytes, b.bytes);
 }
 
 /** Ids per read: a single getTraces call is capped at requestTracesMax ids (1,000 by default). */
@@ -55,8 +85,8 @@ export interface LedgerView {
   refused?: ReadonlySet<number>;
 }
 
-/** The spans batch `batchNo` puts in its own traces, as decodeBatchRaw gives them. */
-export type OwnSpansOf = (batchNo: number) => RawSpan[];
+/** The spans batch `batchNo` puts in its own traces, as decodeBatchRaw gives them (storedSpans). */
+export type OwnSpansOf = (batchNo: number) => StoredSpan[];
 /** Reads traces by id, raw, in the order asked: a TraceStore's or a TraceClient's getTraces. */
 export type RawTraceReader = (traceIds: string[]) => Promise<(Trace<RawSpan> | null)[]>;
 
@@ -74,7 +104,7 @@ export async function checkBatches(
   report: (problem: string) => void,
 ): Promise<Set<number>> {
   const whole = new Set<number>();
-  let pending: { batchNo: number; traces: Map<string, RawSpan[]> }[] = [];
+  let pending: { batchNo: number; traces: Map<string, StoredSpan[]> }[] = [];
   let pendingIds = 0;
   const flush = async () => {
     const ids = pending.flatMap(({ traces }) => [...traces.keys()]);
@@ -90,7 +120,7 @@ export async function checkBatches(
     pendingIds = 0;
   };
   for (const batchNo of batchNos) {
-    const traces = new Map<string, RawSpan[]>();
+    const traces = new Map<string, StoredSpan[]>();
     for (const span of ownSpansOf(batchNo)) {
       const spans = traces.get(span.traceId);
       if (spans === undefined) traces.set(span.traceId, [span]);
@@ -105,7 +135,7 @@ export async function checkBatches(
 }
 
 /** Whole when every own trace holds exactly the batch's spans, absent when none is served; anything else is reported. */
-function presenceOf(batchNo: number, traces: Map<string, RawSpan[]>, got: Map<string, Trace<RawSpan> | null>, report: (problem: string) => void): BatchPresence {
+function presenceOf(batchNo: number, traces: Map<string, StoredSpan[]>, got: Map<string, Trace<RawSpan> | null>, report: (problem: string) => void): BatchPresence {
   let served = 0;
   for (const [traceId, want] of traces) {
     const trace = got.get(traceId) ?? null;
@@ -123,16 +153,14 @@ function presenceOf(batchNo: number, traces: Map<string, RawSpan[]>, got: Map<st
   return 'damaged';
 }
 
-function traceProblem(want: RawSpan[], trace: Trace<RawSpan>): string | null {
+function traceProblem(want: StoredSpan[], trace: Trace<RawSpan>): string | null {
   if (trace.partial === true) return `served partial (${trace.partialReason ?? ''})`;
   if (trace.spans.length !== want.length) return `is half-visible or doubled: ${trace.spans.length} of ${want.length} spans`;
-  const bySpanId = (a: RawSpan, b: RawSpan) => (a.spanId < b.spanId ? -1 : a.spanId > b.spanId ? 1 : 0);
-  const got = [...trace.spans].sort(bySpanId);
+  const bySpanId = (a: StoredSpan, b: StoredSpan) => (a.spanId < b.spanId ? -1 : a.spanId > b.spanId ? 1 : 0);
+  const got = storedSpans(trace.spans, trace.batches).sort(bySpanId);
   const wanted = [...want].sort(bySpanId);
   for (let s = 0; s < wanted.length; s++) {
-    const a = got[s]!;
-    const b = wanted[s]!;
-    if (a.spanId !== b.spanId || a.startTimeUnixNano !== b.startTimeUnixNano || !sameBytes(recordBytes(a), recordBytes(b))) return `span ${b.spanId} altered`;
+    if (!sameStored(got[s]!, wanted[s]!)) return `span ${wanted[s]!.spanId} altered`;
   }
   return null;
 }

@@ -35,12 +35,12 @@ export function openAnyBatch(bytes: Uint8Array, limits?: Partial<BatchLimits>): 
 /**
  * A batch read back from a record whose body CRC matched (§3.2): every structural check, against
  * the format's limits rather than the store's (those may have changed since), but neither the
- * batch CRC nor (version 2) the dictionary's UTF-8 again unless `deep`: the body CRC proves these
- * are the bytes that passed them on append.
+ * batch CRC nor (version 2) the dictionary's UTF-8 and the trailer's id checks again unless
+ * `deep`: the body CRC proves these are the bytes that passed them on append.
  */
 export function openStoredBatch(bytes: Uint8Array, deep: boolean): AnyBatchView {
   if (claimsColumnar(bytes)) {
-    return new ColumnarView(bytes, readColumnarHeader(bytes, STORED_BATCH_LIMITS), { batchCrc: deep, utf8: deep });
+    return new ColumnarView(bytes, readColumnarHeader(bytes, STORED_BATCH_LIMITS), { batchCrc: deep, utf8: deep, ids: deep });
   }
   return new BatchView(bytes, validateStoredBatch(bytes, deep));
 }

@@ -98,7 +98,10 @@ export function decodeColumnarRows(view: ColumnarView, common: BatchCommon, firs
       }
       spans[i] = decodeRow(cursor, common, row, runFirst, runEnd, traceIdHex);
       if (rootRow < 0 && cursor.parentEntry === 0) rootRow = row;
-      if (row === runEnd - 1 && runFirst >= firstRow) checkRootRow(cursor, run, runFirst, rootRow);
+      if (row === runEnd - 1) {
+        cursor.checkRunEnd(run);
+        if (runFirst >= firstRow) checkRootRow(cursor, run, runFirst, rootRow);
+      }
     }
     if (firstRow + rowCount === view.spanCount) checkConsumed(cursor);
   } catch (error) {
@@ -266,8 +269,9 @@ const LIST_COLUMNS = [
 /**
  * Skips the entries of rows [0, rows) column by column, building nothing: a tight loop per column
  * instead of twelve dispatches per row (reading the last trace of a 1,000-span W1 batch skipped
- * ~11,000 attribute entries one row at a time). Structure is checked as it goes: varint lengths,
- * the parent ids the parent column calls for, and every skipped AnyValue's tags.
+ * ~11,000 attribute entries one row at a time), and the attribute columns of whole runs by column
+ * 12's lengths. Structure is checked as it goes: varint lengths, the parent ids the parent column
+ * calls for, and the tags of every AnyValue skipped one by one.
  */
 function skipRows(cursor: ColumnCursor, rows: number): void {
   if (rows === 0) return;
@@ -285,10 +289,17 @@ function skipRows(cursor: ColumnCursor, rows: number): void {
   }
   cursor.column = COLUMN.dropped;
   columns[COLUMN.dropped].skipVarints(3 * rows);
+  // Attributes: column 12 takes the attribute columns straight to the run holding row `rows`; only
+  // that run's rows before it are skipped attribute by attribute.
+  const view = cursor.view;
+  const run = view.runOf(rows);
+  const runFirst = view.runFirstRow(run);
   cursor.column = COLUMN.attributeCounts;
   const counts = columns[COLUMN.attributeCounts];
+  counts.skipVarints(runFirst);
   let attributes = 0;
-  for (let row = 0; row < rows; row++) attributes += counts.uvarint();
+  for (let row = runFirst; row < rows; row++) attributes += counts.uvarint();
+  cursor.jumpToRun(run);
   cursor.column = COLUMN.attributeKeys;
   columns[COLUMN.attributeKeys].skipVarints(attributes);
   cursor.valuesFrom(COLUMN.attributeValueTags, COLUMN.attributeValues);
@@ -349,8 +360,15 @@ function skipFlatValues(cursor: ColumnCursor, count: number): void {
     if (tags.pos >= tags.end) throw new ByteInError(`got the end at ${tags.pos}; want 1 more byte`);
     const tag = tagBytes[tags.pos]!;
     if (tag === VALUE_TAG.string || tag === VALUE_TAG.int) {
+      // A run of varint payloads (most attribute values are strings) is skipped in one scan.
+      let varints = 1;
       tags.pos++;
-      payload.skipVarints(1);
+      while (i + 1 < count && tags.pos < tags.end && (tagBytes[tags.pos] === VALUE_TAG.string || tagBytes[tags.pos] === VALUE_TAG.int)) {
+        tags.pos++;
+        varints++;
+        i++;
+      }
+      payload.skipVarints(varints);
     } else if (tag === VALUE_TAG.false || tag === VALUE_TAG.true) {
       tags.pos++;
     } else if (tag === VALUE_TAG.double) {

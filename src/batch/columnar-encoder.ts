@@ -37,6 +37,7 @@ import {
   PARENT_ROW_BASE,
   ROW_SPAN_ID_BYTES,
   RUN_ENTRY_BYTES,
+  RUN_INDEXED_COLUMNS,
   SEARCH_PART_LENGTH_BYTES,
   VALUE_TAG,
 } from './columnar-layout.js';
@@ -50,7 +51,8 @@ import type { AttributeValue, Attributes, SpanInput } from './types.js';
 
 /** The streams add() writes in arrival order: columns 2–11 (§2.7.5); 0 and 1 wait for finish(). */
 const STREAM_FIRST = COLUMN.flags;
-const STREAMS = COLUMN_COUNT - STREAM_FIRST;
+/** Columns 2–11 are written as spans arrive; 0, 1 and 12 (the run index) wait for finish(). */
+const STREAMS = COLUMN.links + 1 - STREAM_FIRST;
 const ROWS_INITIAL = 256;
 const RUNS_INITIAL = 64;
 /** Run-table slots per run: kept at most a quarter full, so probes stay short. */
@@ -58,6 +60,8 @@ const RUN_SLOTS_PER_RUN = 4;
 /** Most bytes a row adds to the parent columns and the search section (varints at their widest). */
 const ROW_FIXED_BYTES_MAX = UVARINT_BYTES_MAX + SPAN_ID_BYTES + UVARINT_BYTES_MAX + 2 + 2 * UVARINT_BYTES_MAX + ROW_SPAN_ID_BYTES;
 const NO_RUN = -1;
+/** What a run adds past its rows: its trailer entry, its rootRow (search section) and its column-12 entry. */
+const RUN_BYTES_MAX = RUN_ENTRY_BYTES + UVARINT_BYTES_MAX + RUN_INDEXED_COLUMNS.length * UVARINT_BYTES_MAX;
 
 export class ColumnarBatchEncoder {
   private readonly common: Uint8Array;
@@ -285,6 +289,8 @@ export class ColumnarBatchEncoder {
       columns.push(out.view());
     }
 
+    columns.push(this.runAttributeColumn(order, runFirst));
+
     const dictionary = this.dictionary.out.view();
     let columnsLength = COLUMN_DIRECTORY_BYTES;
     for (const column of columns) columnsLength += column.length;
@@ -340,6 +346,31 @@ export class ColumnarBatchEncoder {
     return batch;
   }
 
+  /**
+   * Column 12: per run, its byte lengths in the attribute columns (RUN_INDEXED_COLUMNS), summed
+   * over its rows from the arrival-order stream offsets; rows is the final row order.
+   */
+  private runAttributeColumn(order: Uint32Array, runFirst: Uint32Array): Uint8Array {
+    const rows = this.rows;
+    const out = new ByteOut(this.runs * RUN_INDEXED_COLUMNS.length * 2);
+    for (let run = 0; run < this.runs; run++) {
+      const first = runFirst[run]!;
+      const end = first + this.runRows[run]!;
+      for (const column of RUN_INDEXED_COLUMNS) {
+        const s = column - STREAM_FIRST;
+        const stream = this.streams[s]!;
+        let bytes = 0;
+        for (let at = first; at < end; at++) {
+          const row = order[at]!;
+          const to = row + 1 < rows ? this.streamStarts[(row + 1) * STREAMS + s]! : stream.length;
+          bytes += to - this.streamStarts[row * STREAMS + s]!;
+        }
+        out.uvarint(bytes);
+      }
+    }
+    return out.view();
+  }
+
   /** Takes back what add() wrote for `row`: its stream entries, new strings and a run it opened. */
   private undoRow(row: number, dictionaryMark: number, dictionaryBytes: number, runsBefore: number): void {
     const base = row * STREAMS;
@@ -354,7 +385,7 @@ export class ColumnarBatchEncoder {
     for (const stream of this.streams) streams += stream.length;
     return (
       COLUMNAR_HEADER_BYTES + this.common.length + this.dictionary.byteLength + COLUMN_DIRECTORY_BYTES + streams +
-      2 * SEARCH_PART_LENGTH_BYTES + this.rows * ROW_FIXED_BYTES_MAX + this.runs * (RUN_ENTRY_BYTES + UVARINT_BYTES_MAX) + BATCH_FOOTER_BYTES
+      2 * SEARCH_PART_LENGTH_BYTES + this.rows * ROW_FIXED_BYTES_MAX + this.runs * RUN_BYTES_MAX + BATCH_FOOTER_BYTES
     );
   }
 

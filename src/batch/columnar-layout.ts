@@ -46,8 +46,15 @@ export const COLUMN = {
   attributeValues: 9,
   events: 10,
   links: 11,
+  runAttributeBytes: 12,
 } as const;
-export const COLUMN_COUNT = 12;
+export const COLUMN_COUNT = 13;
+/**
+ * The columns column 12 (runAttributeBytes) indexes by run: per run, its byte length in each of
+ * these, in this order. They hold a row's attributes, most of a batch's column bytes, so a reader
+ * reaches a run by adding lengths instead of skipping every attribute of the rows before it.
+ */
+export const RUN_INDEXED_COLUMNS = [COLUMN.attributeKeys, COLUMN.attributeValueTags, COLUMN.attributeValues] as const;
 /** The columns section opens with a u8 count, then a u32 length per column. */
 export const COLUMN_DIRECTORY_BYTES = 1 + 4 * COLUMN_COUNT;
 

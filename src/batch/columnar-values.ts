@@ -8,7 +8,7 @@ import { ATTRIBUTE_NESTING_MAX } from '../constants.js';
 import { readU32LE } from '../codec/little-endian.js';
 import { TraceKvError } from '../errors.js';
 import { ByteIn, ByteInError } from './byte-stream.js';
-import { COLUMN, COLUMN_COUNT, COLUMN_DIRECTORY_BYTES, VALUE_TAG, VALUE_TAG_MAX } from './columnar-layout.js';
+import { COLUMN, COLUMN_COUNT, COLUMN_DIRECTORY_BYTES, RUN_INDEXED_COLUMNS, VALUE_TAG, VALUE_TAG_MAX } from './columnar-layout.js';
 import type { ColumnarView } from './columnar-view.js';
 import type { Attributes, AttributeValue } from './types.js';
 
@@ -46,10 +46,34 @@ export class ColumnCursor {
   tagsColumn = 0;
   payloadColumn = 0;
 
+  /**
+   * Column 12 read whole: where run r starts in RUN_INDEXED_COLUMNS[k] is entry r × 3 + k, an
+   * absolute offset; entry runCount × 3 + k is the column's end.
+   */
+  readonly runAttributeStarts: Uint32Array;
+
   constructor(view: ColumnarView) {
     this.view = view;
     this.columns = openColumns(view);
     this.data = new DataView(view.bytes.buffer, view.bytes.byteOffset, view.bytes.byteLength);
+    this.runAttributeStarts = readRunIndex(view, this.columns);
+  }
+
+  /** Puts the attribute columns at the start of run `run` (runCount: their ends), by column 12. */
+  jumpToRun(run: number): void {
+    for (let k = 0; k < RUN_INDEXED_COLUMNS.length; k++) this.columns[RUN_INDEXED_COLUMNS[k]!].pos = this.runAttributeStarts[run * RUN_INDEXED_COLUMNS.length + k]!;
+  }
+
+  /** Whether the attribute columns stand where column 12 says run `run` ends; throws if not. */
+  checkRunEnd(run: number): void {
+    for (let k = 0; k < RUN_INDEXED_COLUMNS.length; k++) {
+      const column = RUN_INDEXED_COLUMNS[k]!;
+      const want = this.runAttributeStarts[(run + 1) * RUN_INDEXED_COLUMNS.length + k]!;
+      if (this.columns[column].pos !== want) {
+        this.column = column;
+        throw this.corrupt(`run ${run} ends at ${this.columns[column].pos}; column runAttributeBytes says ${want}`);
+      }
+    }
   }
 
   /** The ERR_SPAN_CORRUPT for `message` at the current row and column. */
@@ -102,6 +126,40 @@ function openColumns(view: ColumnarView): ByteIn[] {
     );
   }
   return columns;
+}
+
+/**
+ * Column 12 (§2.7.5): per run, its byte length in each RUN_INDEXED_COLUMNS column, as uvarints.
+ * The lengths must add up to each column's length exactly, and the column must hold nothing more.
+ */
+function readRunIndex(view: ColumnarView, columns: ByteIn[]): Uint32Array {
+  const indexed = RUN_INDEXED_COLUMNS.length;
+  const starts = new Uint32Array((view.runCount + 1) * indexed);
+  const input = columns[COLUMN.runAttributeBytes];
+  const corrupt = (message: string) => new TraceKvError('ERR_SPAN_CORRUPT', `column runAttributeBytes: ${message}`, { offset: input.pos });
+  const at: number[] = RUN_INDEXED_COLUMNS.map((column) => columns[column].pos);
+  for (let run = 0; run < view.runCount; run++) {
+    for (let k = 0; k < indexed; k++) {
+      starts[run * indexed + k] = at[k]!;
+      let length: number;
+      try {
+        length = input.u32varint();
+      } catch (error) {
+        if (!(error instanceof ByteInError)) throw error;
+        throw corrupt(`run ${run}: ${error.message}`);
+      }
+      at[k]! += length;
+      const column = columns[RUN_INDEXED_COLUMNS[k]!];
+      if (at[k]! > column.end) throw corrupt(`run ${run}: ${COLUMN_NAMES[RUN_INDEXED_COLUMNS[k]!]} lengths reach ${at[k]}; want ≤ the column's end ${column.end}`);
+    }
+  }
+  for (let k = 0; k < indexed; k++) {
+    const column = columns[RUN_INDEXED_COLUMNS[k]!];
+    if (at[k] !== column.end) throw corrupt(`${COLUMN_NAMES[RUN_INDEXED_COLUMNS[k]!]} lengths sum to end at ${at[k]}; want the column's end ${column.end}`);
+    starts[view.runCount * indexed + k] = at[k]!;
+  }
+  if (input.pos !== input.end) throw corrupt(`got ${input.end - input.pos} bytes after ${view.runCount} runs; want 0`);
+  return starts;
 }
 
 /** A uvarint string id, checked against the dictionary and resolved. */

@@ -39,18 +39,21 @@ export function openColumnarBatch(bytes: Uint8Array, limits?: Partial<BatchLimit
 }
 
 /**
- * What open checks beyond the structure. Both are on for a batch from a client. A batch read back
+ * What open checks beyond the structure. All are on for a batch from a client. A batch read back
  * from a record whose body CRC matched is the very bytes that passed them on append (§3.2), so the
- * read path skips them: the batch CRC costs ~40 µs and the UTF-8 pass ~10 µs on a W1 batch.
+ * read path skips them: on a W1 batch the batch CRC costs ~40 µs, the UTF-8 pass ~10 µs and the
+ * id checks (a hex string and a Map entry per run) ~15 µs, of an open that reads all of its rows.
  */
 export interface ColumnarChecks {
   /** Recompute the footer's batchCrc (§2.3). */
   batchCrc: boolean;
   /** Check every dictionary string is UTF-8 (§2.7.3). */
   utf8: boolean;
+  /** Check the trailer's ids: trace ids non-zero and distinct across runs, span ids non-zero (§2.7.2). */
+  ids: boolean;
 }
 
-const FULL_CHECKS: ColumnarChecks = Object.freeze({ batchCrc: true, utf8: true });
+const FULL_CHECKS: ColumnarChecks = Object.freeze({ batchCrc: true, utf8: true, ids: true });
 
 export class ColumnarView {
   /** The batch format version (§2.7.1), to tell this view from a version-1 BatchView. */
@@ -102,8 +105,8 @@ export class ColumnarView {
     checkFooter(bytes, this.footerStart, checks.batchCrc);
     this.runFirstRows = new Uint32Array(this.runCount);
     this.runRowCounts = new Uint32Array(this.runCount);
-    this.readRuns();
-    this.checkSpanIds();
+    this.readRuns(checks.ids);
+    if (checks.ids) this.checkSpanIds();
     this.stringStarts = new Uint32Array(this.dictionaryCount);
     this.stringEnds = new Uint32Array(this.dictionaryCount);
     this.strings = new Array<string | undefined>(this.dictionaryCount);
@@ -241,20 +244,22 @@ export class ColumnarView {
 
   // --- open-time checks ---
 
-  /** §2.7.2 run entries: non-zero distinct trace ids, row counts ≥ 1 summing to spanCount. */
-  private readRuns(): void {
+  /** §2.7.2 run entries: row counts ≥ 1 summing to spanCount; with `ids`, non-zero distinct trace ids. */
+  private readRuns(ids: boolean): void {
     // Runs are few (a batch holds a few traces), so one hex string per run is cheap.
     const runOfTraceId = new Map<string, number>();
     let row = 0;
     for (let run = 0; run < this.runCount; run++) {
       const at = this.trailerStart + run * RUN_ENTRY_BYTES;
-      if (isZeroId(this.bytes, at, TRACE_ID_BYTES)) throw batchCorrupt(`trailer run ${run}: traceId got all zeros; want a non-zero id`, at);
-      const traceIdHex = bytesToHex(this.bytes, at, TRACE_ID_BYTES);
-      const earlier = runOfTraceId.get(traceIdHex);
-      if (earlier !== undefined) {
-        throw batchCorrupt(`trailer run ${run}: traceId got ${traceIdHex}, already run ${earlier}'s; want distinct across runs`, at);
+      if (ids) {
+        if (isZeroId(this.bytes, at, TRACE_ID_BYTES)) throw batchCorrupt(`trailer run ${run}: traceId got all zeros; want a non-zero id`, at);
+        const traceIdHex = bytesToHex(this.bytes, at, TRACE_ID_BYTES);
+        const earlier = runOfTraceId.get(traceIdHex);
+        if (earlier !== undefined) {
+          throw batchCorrupt(`trailer run ${run}: traceId got ${traceIdHex}, already run ${earlier}'s; want distinct across runs`, at);
+        }
+        runOfTraceId.set(traceIdHex, run);
       }
-      runOfTraceId.set(traceIdHex, run);
       const rowCount = readU32LE(this.bytes, at + TRACE_ID_BYTES);
       if (rowCount < 1) throw batchCorrupt(`trailer run ${run}: rowCount got 0; want ≥ 1`, at + TRACE_ID_BYTES);
       if (rowCount > this.spanCount - row) {

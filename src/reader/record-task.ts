@@ -58,7 +58,7 @@ export interface RecordTaskResult {
   spans: Uint32Array;
   /** Version-2 spans decoded here, in the order `spans` names them; empty on raw reads. */
   decoded: Span[];
-  /** What this task counted against requestBytesMax: `bytes` less unused capacity, plus decoded rows' shares. */
+  /** What this task counted against requestBytesMax: the length of `bytes`, plus the shares of the rows in `decoded`. */
   returnedBytes: number;
   spanIds: Uint8Array;
   starts: BigUint64Array;

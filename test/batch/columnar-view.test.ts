@@ -9,6 +9,7 @@ import {
   decodeColumnarRun,
 } from '../../src/batch/columnar-decoder.js';
 import { openColumnarBatch } from '../../src/batch/columnar-view.js';
+import { ByteIn } from '../../src/batch/byte-stream.js';
 import type { Attributes, AttributeValue, Resource, Scope, Span, SpanInput } from '../../src/batch/types.js';
 import { u64Hi, u64Lo } from '../../src/codec/little-endian.js';
 import { TraceKvError } from '../../src/errors.js';
@@ -33,7 +34,7 @@ const TRACE_A = '0102030405060708090a0b0c0d0e0f10';
 const TRACE_B = 'f0e0d0c0b0a090807060504030201001';
 const RESOURCE_INPUT = { attributes: { 'service.name': 'users' } };
 const SCOPE_INPUT = { name: 'scope', version: '1.0' };
-const COLUMN = { parent: 0, parentIds: 1, flags: 2, traceState: 3, statusMessage: 4, dropped: 5, attributeCounts: 6, attributeKeys: 7, attributeValueTags: 8, attributeValues: 9, events: 10, links: 11 };
+const COLUMN = { parent: 0, parentIds: 1, flags: 2, traceState: 3, statusMessage: 4, dropped: 5, attributeCounts: 6, attributeKeys: 7, attributeValueTags: 8, attributeValues: 9, events: 10, links: 11, runAttributeBytes: 12 };
 
 /** Own "__proto__" included: plain assignment would set the prototype instead. */
 function attributesOf(pairs: Pairs): Attributes {
@@ -287,7 +288,7 @@ describe('decodeColumnarRows', () => {
     expect(decodeColumnarRun(view, common, 1)).toStrictEqual(full.slice(2));
   });
 
-  it('skips earlier rows by structure only: their string ids go unchecked, their tags do not', () => {
+  it('skips earlier rows by structure only: their string ids go unchecked, their tags do not, and earlier runs\' attributes are jumped over by column 12', () => {
     const hand = sampleHand();
     const badTraceState = new Writer().uvarint(hand.dictionaryCount + 1).uvarint(0).uvarint(0).bytes();
     const view = openColumnarBatch(withColumn(hand, COLUMN.traceState, badTraceState));
@@ -298,9 +299,13 @@ describe('decodeColumnarRows', () => {
     const tags = hand.columnList[COLUMN.attributeValueTags]!.slice();
     tags[0] = 9;
     const tagView = openColumnarBatch(withColumn(hand, COLUMN.attributeValueTags, tags));
-    const error = catchTraceKvError(() => decodeColumnarRun(tagView, common, 1));
+    // Run 1 is reached through column 12's lengths: run 0's attributes are not walked.
+    expect(decodeColumnarRun(tagView, common, 1)).toStrictEqual(expectedSpans().slice(2));
+    // Row 1 is in run 0: row 0's attributes are skipped one by one, so their tags are checked.
+    const error = catchTraceKvError(() => decodeColumnarRows(tagView, common, 1, 1));
     expect(error.code).toBe('ERR_SPAN_CORRUPT');
     expect(error.message).toMatch(/^row 0, column attributeValueTags: AnyValue tag got 9/);
+    expect(catchTraceKvError(() => decodeColumnarRun(tagView, common, 0)).message).toMatch(/^row 0, column attributeValueTags: AnyValue tag got 9/);
   });
 });
 
@@ -534,6 +539,14 @@ describe('decoding refuses bad columns with ERR_SPAN_CORRUPT naming the row and 
     return writer.bytes();
   };
   const appended = (index: number, bytes: number[]) => new Writer().raw(hand.columnList[index]!).raw(bytes).bytes();
+  /** Column 12 as written, but run 0 given one more byte of attribute keys and run 1 one fewer. */
+  const shiftedRunIndex = () => {
+    const input = new ByteIn(hand.columnList[COLUMN.runAttributeBytes]!, 0, hand.columnList[COLUMN.runAttributeBytes]!.length);
+    const lengths = Array.from({ length: 6 }, () => input.uvarint());
+    lengths[0]! += 1;
+    lengths[3]! -= 1;
+    return column(lengths);
+  };
   const withRoot = (rootRows: number[]) => layout({ ...hand, search: searchSection(hand.searchSpans, Uint8Array.from(rootRows)) });
   const durationRow1 = (() => {
     const spans = new Writer();
@@ -550,7 +563,11 @@ describe('decoding refuses bad columns with ERR_SPAN_CORRUPT naming the row and 
     ['a parent row past the batch', withColumn(hand, COLUMN.parent, column([0, 4, 1])), /^row 1, column parent: parent entry 4 got row 2; want a row of the run \[0, 2\)/],
     ['a row its own parent', withColumn(hand, COLUMN.parent, column([0, 2, 1])), /^row 1, column parent: parent entry 2 got row 1; want .* other than 1/],
     ['a zero outside parent id', withColumn(hand, COLUMN.parentIds, new Uint8Array(8)), /^row 2, column parentIds: parent id got all zeros/],
-    ['a column with bytes after the last row', withColumn(hand, COLUMN.attributeValues, appended(COLUMN.attributeValues, [0])), /^row 2, column attributeValues: got 1 bytes left after the last row; want 0/],
+    ['a column with bytes after the last row', withColumn(hand, COLUMN.flags, appended(COLUMN.flags, [0])), /^row 2, column flags: got 1 bytes left after the last row; want 0/],
+    ['attribute bytes past what column 12 gives the runs', withColumn(hand, COLUMN.attributeValues, appended(COLUMN.attributeValues, [0])), /^column runAttributeBytes: attributeValues lengths sum to end at \d+; want the column's end \d+/],
+    ['column 12 cut short', withColumn(hand, COLUMN.runAttributeBytes, hand.columnList[COLUMN.runAttributeBytes]!.slice(0, 4)), /^column runAttributeBytes: run 1: varint cut/],
+    ['column 12 with bytes after its runs', withColumn(hand, COLUMN.runAttributeBytes, appended(COLUMN.runAttributeBytes, [0])), /^column runAttributeBytes: got 1 bytes after 2 runs; want 0/],
+    ['column 12 moving a byte of keys from run 1 to run 0', withColumn(hand, COLUMN.runAttributeBytes, shiftedRunIndex()), /^row 1, column attributeKeys: run 0 ends at \d+; column runAttributeBytes says \d+/],
     ['a column short of its rows', withColumn(hand, COLUMN.dropped, column([1, 2, 3, 0, 0, 0, 0, 0])), /^row 2, column dropped: varint cut/],
     ['an attribute count past its columns', withColumn(hand, COLUMN.attributeCounts, column([1_000_000, 0, 1])), /^row 0, column attributeCounts: attribute count got 1000000/],
     ['an event count past its column', withColumn(hand, COLUMN.events, column([1_000_000])), /^row 0, column events: event count got 1000000/],
@@ -558,7 +575,7 @@ describe('decoding refuses bad columns with ERR_SPAN_CORRUPT naming the row and 
     ['a rootRow the parent column contradicts', withRoot([2, 0]), /^row 1, column parent: run 0's rootRow \(search section\) got 2; want 1/],
     ['a run said to have no root', withRoot([0, 0]), /^row 1, column parent: run 0's rootRow \(search section\) got 0; want 1/],
     ['an end time before 0', durationRow1, /^row 1, search section: endTimeUnixNano got -1; want a u64/],
-    ['a column count of 11', layout({ ...hand, columns: columnsSection(hand.columnList, 11) }), /^column directory: columnCount got 11; want 12/],
+    ['a column count of 11', layout({ ...hand, columns: columnsSection(hand.columnList, 11) }), /^column directory: columnCount got 11; want 13/],
     ['column lengths short of the section', layout({ ...hand, columns: new Writer().raw(hand.columns).u8(0).bytes() }), /^column directory: column lengths sum to/],
     ['an empty columns section', layout({ ...hand, columns: new Uint8Array(0) }), /^column directory: got an empty columns section/],
   ];

@@ -1,9 +1,9 @@
 // Proves that SIGTERM during an append load stops the daemon process cleanly (exit 0) and that every append it acknowledged is present after a restart.
 import { afterAll, describe, expect, it } from 'vitest';
-import { BatchEncoder, TraceStore, decodeBatchRaw } from '../../src/index.js';
+import { BatchEncoder, TraceStore } from '../../src/index.js';
 import { Opcode, RESPONSE_BIT } from '../../src/protocol/frame.js';
 import { DaemonChild } from '../../scripts/testkit/daemon-child.js';
-import { Ledger, checkBatches } from '../../scripts/testkit/ledger.js';
+import { Ledger, checkBatches, storedSpansOfBatch } from '../../scripts/testkit/ledger.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { removeTempDirs, tempDir } from '../helpers/store-dir.js';
 
@@ -51,7 +51,7 @@ describe('daemon SIGTERM', () => {
     const store = await TraceStore.open({ dir, readerThreads: 0 });
     const problems: string[] = [];
     const view = ledger.at();
-    await checkBatches((ids) => store.getTraces(ids, { raw: true }), view, view.sent, (n) => decodeBatchRaw(batch(n)).spans, (problem) => problems.push(problem));
+    await checkBatches((ids) => store.getTraces(ids, { raw: true }), view, view.sent, (n) => storedSpansOfBatch(batch(n)), (problem) => problems.push(problem));
     await store.close();
     expect(problems).toEqual([]);
   });

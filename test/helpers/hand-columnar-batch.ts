@@ -165,22 +165,35 @@ export interface HandBatch {
   runCount: number;
   min: bigint;
   max: bigint;
-  /** The twelve columns before the directory was put in front, for tests that change one. */
+  /** The thirteen columns before the directory was put in front, for tests that change one. */
   columnList: Uint8Array[];
   /** The search section's two parts. */
   searchSpans: Uint8Array;
   searchRuns: Uint8Array;
 }
 
-export const COLUMN_COUNT_V2 = 12;
+export const COLUMN_COUNT_V2 = 13;
 
 export function buildHand(runs: RunSpec[], resource: ResourceInput = {}, scope?: ScopeInput): HandBatch {
   const dictionary = new Dictionary();
   const rows = runs.flatMap((run) => run.rows);
   const columnWriters = Array.from({ length: COLUMN_COUNT_V2 }, () => new Writer());
-  const [parent, parentIds, flags, traceState, statusMessage, dropped, counts, keys, tags, values, events, links] = columnWriters as [
-    Writer, Writer, Writer, Writer, Writer, Writer, Writer, Writer, Writer, Writer, Writer, Writer,
+  const [parent, parentIds, flags, traceState, statusMessage, dropped, counts, keys, tags, values, events, links, runIndex] = columnWriters as [
+    Writer, Writer, Writer, Writer, Writer, Writer, Writer, Writer, Writer, Writer, Writer, Writer, Writer,
   ];
+  // Column 12: per run, its bytes in the attribute keys, tags and values columns.
+  let runAt = 0;
+  let rowsLeftInRun = runs[0]?.rows.length ?? 0;
+  let runStart = [0, 0, 0];
+  const endRunsAt = () => {
+    while (rowsLeftInRun === 0 && runAt < runs.length) {
+      const now = [keys.length, tags.length, values.length];
+      for (let k = 0; k < 3; k++) runIndex.uvarint(now[k]! - runStart[k]!);
+      runStart = now;
+      runAt++;
+      rowsLeftInRun = runs[runAt]?.rows.length ?? 0;
+    }
+  };
   const searchSpans = new Writer();
   const starts = rows.map((row) => row.start);
   const min = starts.reduce((a, b) => (b < a ? b : a));
@@ -218,6 +231,8 @@ export function buildHand(runs: RunSpec[], resource: ResourceInput = {}, scope?:
     searchSpans.uvarint(dictionary.id(row.name)).u8(row.kind).u8(row.statusCode);
     searchSpans.svarint(row.start - previous).svarint(row.duration);
     previous = row.start;
+    rowsLeftInRun--;
+    endRunsAt();
   }
   const searchRuns = new Writer();
   for (const run of runs) searchRuns.uvarint(run.rootRow ?? rootRowOf(run.rows));
