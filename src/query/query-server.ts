@@ -257,7 +257,7 @@ class QueryHandler {
       for (let item = first; item.done !== true; item = await traces.next()) {
         if (response.destroyed) break;
         const line = item.value.trace === null ? 'null\n' : `${JSON.stringify(traceByIdJson(item.value.trace))}\n`;
-        if (!response.write(line)) await new Promise<void>((resolve) => response.once('drain', resolve).once('close', resolve));
+        if (!response.write(line)) await drainedOrClosed(response);
       }
     } catch (error) {
       const failure = error instanceof TraceKvError ? { code: error.code, message: error.message } : { code: 'ERR_INTERNAL', message: String(error) };
@@ -321,6 +321,23 @@ class QueryHandler {
 function storeErrorText(error: unknown): Reply {
   const { status, message, headers } = storeErrorReply(error);
   return text(status, message, headers);
+}
+
+/**
+ * Resolves on the response's next 'drain' or 'close', and takes both listeners off either way: a
+ * listener left behind per full socket buffer piled up on long replies (Node's
+ * MaxListenersExceededWarning after ten, on a 100-trace bulk read).
+ */
+function drainedOrClosed(response: http.ServerResponse): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      response.off('drain', done);
+      response.off('close', done);
+      resolve();
+    };
+    response.on('drain', done);
+    response.on('close', done);
+  });
 }
 
 export async function startQueryServer(store: QueryStore, options: QueryServerOptions, logger: (event: Record<string, unknown>) => void): Promise<QueryServer> {

@@ -1,4 +1,5 @@
 // Proves the query servers answer store failures from one table: the bulk read keeps its status line honest (a store that fails before the first trace gets its status code, 504 for a timeout, 503 closed; one that fails mid-stream ends the 200 reply with an {"error": …} line after the traces already written), and Jaeger's two routes give a busy or closed store its status, their own JSON error shape and Retry-After, as the Tempo routes do.
+import http from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Span, StreamedTrace, Trace } from '../../src/api/index.js';
 import { TraceKvError } from '../../src/errors.js';
@@ -60,6 +61,51 @@ describe('query server bulk read and store failures', () => {
     expect(lines).toHaveLength(3);
     expect(JSON.parse(lines[2]!)).toEqual({ error: { code: 'ERR_REQUEST_TOO_LARGE', message: 'too many span bytes' } });
     expect((JSON.parse(lines[0]!) as { trace: unknown }).trace).toBeDefined();
+  });
+});
+
+describe('query server bulk read under backpressure', () => {
+  it('waits for a slow reader without piling up listeners on the reply (no MaxListenersExceededWarning)', async () => {
+    // Each trace is ~256 KiB of JSON, so nearly every line fills the socket buffer and waits for 'drain'.
+    const big = 'x'.repeat(256 * 1024);
+    const store: QueryStore = {
+      getTrace: () => Promise.resolve(null),
+      async *getTracesStream(ids: Iterable<string>): AsyncGenerator<StreamedTrace<Span>> {
+        let index = 0;
+        for (const id of ids) {
+          const span = decodedSpan({ traceId: id, spanId: '0000000000000001', kind: 2, startTimeUnixNano: 1n, endTimeUnixNano: 2n, resource: RESOURCE, attributes: { big } });
+          yield { index: index++, trace: { traceId: id, spans: [span] } };
+        }
+      },
+    };
+    server = await serve(store, 'tempo');
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(`${warning.name}: ${warning.message}`);
+    process.on('warning', onWarning);
+    try {
+      const ids = Array.from({ length: 30 }, (_, i) => (i + 1).toString(16).padStart(32, '0'));
+      const body = await new Promise<string>((resolve, reject) => {
+        const request = http.request({ host: '127.0.0.1', port: server!.port, path: '/api/v2/traces:batch', method: 'POST', headers: { 'content-type': 'application/json' } }, (response) => {
+          let text = '';
+          response.setEncoding('utf8');
+          // A slow reader: a chunk, then a pause, so the server's writes back up again and again.
+          response.on('data', (chunk: string) => {
+            text += chunk;
+            response.pause();
+            setTimeout(() => response.resume(), 1);
+          });
+          response.on('end', () => resolve(text));
+          response.on('error', reject);
+        });
+        request.on('error', reject);
+        request.end(JSON.stringify({ ids }));
+      });
+      expect(body.trimEnd().split('\n')).toHaveLength(30);
+      await new Promise((resolve) => setImmediate(resolve)); // warnings are emitted on the next tick
+      expect(warnings.filter((warning) => warning.includes('MaxListenersExceeded'))).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
   });
 });
 
