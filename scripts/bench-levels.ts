@@ -12,15 +12,13 @@
  * over rounds. Bytes do not vary between rounds. Writes bench-results/levels-<timestamp>.json and
  * levels-latest.json (schema: bench/SCHEMA.md, "zstd levels"), prints a Markdown table.
  */
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Option } from 'commander';
 import { integerFlag, parseCommandLine, scriptCommand } from './testkit/command-line.js';
 import { TraceStore } from './bench/engine.js';
 import { appendAll } from './bench/ingest.js';
-import { dirBytes, log, median, secondsSince, withTempDir } from './bench/measure.js';
+import { dirBytes, log, machineSummary, median, secondsSince, withTempDir, writeResultsFile } from './bench/measure.js';
 import { prepareWorkload, type BatchVersion, type WorkloadName } from './bench/workloads.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -145,14 +143,11 @@ async function main(): Promise<void> {
     mode: options.mode,
     startedAt,
     durationSeconds: secondsSince(start),
-    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', memoryBytes: os.totalmem(), node: process.version },
+    machine: machineSummary(),
     settings: { spans: options.spans, rounds: options.rounds, batchVersion: options.batchVersion, durability: 'fsync', seed: options.seed },
     workloads,
   };
-  fs.mkdirSync(options.resultsDir, { recursive: true });
-  const file = path.join(options.resultsDir, `levels-${startedAt.replace(/[:.]/g, '-')}.json`);
-  fs.writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
-  fs.copyFileSync(file, path.join(options.resultsDir, 'levels-latest.json'));
+  const file = writeResultsFile(options.resultsDir, 'levels', startedAt, results);
   log(`results: ${file}`);
   process.stdout.write(markdown(results));
 }

@@ -15,14 +15,12 @@
  * Writes bench-results/peer-<timestamp>.json and peer-latest.json (schema: bench/SCHEMA.md,
  * "Peer benchmark"), prints a Markdown table. Progress goes to stderr.
  */
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Option } from 'commander';
 import { integerFlag, parseCommandLine, scriptCommand } from './testkit/command-line.js';
 import { BULK_TRACES, SCOPE } from './bench/constants.js';
-import { log, secondsSince } from './bench/measure.js';
+import { log, machineSummary, secondsSince, writeResultsFile } from './bench/measure.js';
 import { findClickHouseServer } from './bench/peer/clickhouse-server.js';
 import { CLICKHOUSE_INSERT_ROWS, measureClickHouse, measureTracekv, type ClickHouseFigures, type PeerFigures } from './bench/peer/peer-run.js';
 import { SpanRowWriter } from './bench/peer/span-rows.js';
@@ -136,16 +134,13 @@ async function main(): Promise<void> {
     mode: options.mode,
     startedAt,
     durationSeconds: secondsSince(start),
-    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', memoryBytes: os.totalmem(), node: process.version },
+    machine: machineSummary(),
     settings: { workload: options.workload, batchVersion: options.batchVersion, spans: workload.spans, traces: workload.traces, lookups: options.lookups, bulkRounds: options.bulkRounds, bulkTraces: BULK_TRACES, clickHouseInsertRows: CLICKHOUSE_INSERT_ROWS, seed: options.seed },
     tracekv,
     clickHouse,
     ratios,
   };
-  fs.mkdirSync(options.resultsDir, { recursive: true });
-  const file = path.join(options.resultsDir, `peer-${startedAt.replace(/[:.]/g, '-')}.json`);
-  fs.writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
-  fs.copyFileSync(file, path.join(options.resultsDir, 'peer-latest.json'));
+  const file = writeResultsFile(options.resultsDir, 'peer', startedAt, results);
   log(`results: ${file}`);
   process.stdout.write(markdown(results));
 }

@@ -80,3 +80,18 @@ export async function withRssSampling<T>(periodMs: number, work: () => Promise<T
     clearInterval(timer);
   }
 }
+
+/** The machine a result was measured on, as every results file records it. */
+export function machineSummary(): { cpus: number; cpuModel: string; memoryBytes: number; node: string } {
+  return { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', memoryBytes: os.totalmem(), node: process.version };
+}
+
+/** Writes `<prefix>-<startedAt>.json` and the same as `<prefix>-latest.json` in `dir`; returns the first's path. */
+export function writeResultsFile(dir: string, prefix: string, startedAt: string, results: unknown): string {
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${prefix}-${startedAt.replace(/[:.]/g, '-')}.json`);
+  fs.writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+  fs.copyFileSync(file, path.join(dir, `${prefix}-latest.json`));
+  return file;
+}
+

@@ -1,7 +1,8 @@
 /**
- * The write path: validate (header, footer, trailer; version 2 also its dictionary and search section; no span is decoded) → compress (up to
- * COMPRESSIONS_IN_FLIGHT_MAX at once) → write in call order → one fdatasync for every record
- * written since the last one (group commit) → publish index entries → resolve.
+ * The write path: validate (header, footer, trailer; version 2 also its dictionary and search
+ * section; no span is decoded) → compress (up to COMPRESSIONS_IN_FLIGHT_MAX at once) → write in
+ * call order → one fdatasync for every record written since the last one (group commit) →
+ * publish index entries → resolve.
  *
  * Index entries are published only after the sync, so a reader never sees a span that a crash
  * could still take away; a span is readable once its append() has resolved.
