@@ -256,7 +256,7 @@ function sliceColumnar(view: ColumnarView, task: RecordTask, r: number, traces: 
       const trace = traces[slot]!;
       const first = view.runFirstRow(run);
       const rowCount = view.runRowCount(run);
-      found[slot] = rowCount;
+      found[slot] += rowCount;
       if (common !== null && spans === null) spans = decodedRun(view, common, run, task, r);
       for (let k = 0; k < rowCount; k++) {
         const row = first + k;
