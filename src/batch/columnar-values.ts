@@ -64,7 +64,7 @@ export class ColumnCursor {
     for (let k = 0; k < RUN_INDEXED_COLUMNS.length; k++) this.columns[RUN_INDEXED_COLUMNS[k]!].pos = this.runAttributeStarts[run * RUN_INDEXED_COLUMNS.length + k]!;
   }
 
-  /** Whether the attribute columns stand where column 12 says run `run` ends; throws if not. */
+  /** Checks that the attribute columns stand where column 12 says run `run` ends (ERR_SPAN_CORRUPT if not). */
   checkRunEnd(run: number): void {
     for (let k = 0; k < RUN_INDEXED_COLUMNS.length; k++) {
       const column = RUN_INDEXED_COLUMNS[k]!;
@@ -116,7 +116,7 @@ function openColumns(view: ColumnarView): ByteIn[] {
   let at = columnsStart + COLUMN_DIRECTORY_BYTES;
   for (let column = 0; column < COLUMN_COUNT; column++) {
     const length = readU32LE(bytes, columnsStart + COLUMN_COUNT_BYTES + column * COLUMN_LENGTH_BYTES);
-    // Each length is a u32 and there are 11, so `at` stays exact; the sum is checked after.
+    // Each length is a u32 and there are COLUMN_COUNT of them, so `at` stays exact; the sum is checked after.
     columns.push(new ByteIn(bytes, Math.min(at, view.searchStart), Math.min(at + length, view.searchStart)));
     at += length;
   }
