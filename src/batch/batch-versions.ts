@@ -5,14 +5,13 @@
  * header with its own CRC, so a flipped version byte still reads as damage, never as the other
  * version's bytes.
  */
-import { BATCH_BYTES_LIMIT, BATCH_SPANS_LIMIT } from '../constants.js';
 import { readU16LE } from '../codec/little-endian.js';
 import { BatchView } from './batch-view.js';
 import { readColumnarHeader } from './columnar-header.js';
 import { COLUMNAR_BATCH_VERSION } from './columnar-layout.js';
 import { ColumnarView, openColumnarBatch } from './columnar-view.js';
 import { HEADER_OFFSET } from './header.js';
-import { type BatchLimits, STORED_BATCH_LIMITS, validateBatch, validateStoredBatch } from './validate.js';
+import { type BatchLimits, STORED_BATCH_LIMITS, resolveBatchLimits, validateBatch, validateStoredBatch } from './validate.js';
 
 /** A validated batch of either version; `version` tells them apart. */
 export type AnyBatchView = BatchView | ColumnarView;
@@ -24,10 +23,7 @@ function claimsColumnar(bytes: Uint8Array): boolean {
 
 /** Every append-time check of the batch's version (§2.6, §2.7); limits default to the hard limits. */
 export function openAnyBatch(bytes: Uint8Array, limits?: Partial<BatchLimits>): AnyBatchView {
-  const resolved: BatchLimits = {
-    batchBytesMax: limits?.batchBytesMax ?? BATCH_BYTES_LIMIT,
-    batchSpansMax: limits?.batchSpansMax ?? BATCH_SPANS_LIMIT,
-  };
+  const resolved = resolveBatchLimits(limits);
   if (claimsColumnar(bytes)) return openColumnarBatch(bytes, resolved);
   return new BatchView(bytes, validateBatch(bytes, resolved));
 }

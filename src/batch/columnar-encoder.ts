@@ -23,7 +23,6 @@ import {
 import { crc32c } from '../codec/crc32c.js';
 import { readU32LE, writeU16LE, writeU32LE, writeU64LE } from '../codec/little-endian.js';
 import { TraceKvError, invalidArgument } from '../errors.js';
-import { checkAttributes } from './attributes.js';
 import { ByteOut, UVARINT_BYTES_MAX, copyBytes } from './byte-stream.js';
 import {
   COLUMN,
@@ -43,9 +42,9 @@ import {
 } from './columnar-layout.js';
 import { resolveEncoderOptions, type BatchEncoderOptions } from './encoder.js';
 import { parseSpanId, parseTraceId } from './ids.js';
-import { checkObject, checkOptionalString, checkString, checkU32, checkUnixNano, fail, u32OrZero } from './input-checks.js';
+import { checkObject, fail } from './input-checks.js';
 import { checkSpanKeys } from './input-keys.js';
-import { checkLink, checkedEvent, checkedKind, checkedOffset, checkedStatus } from './span-codec.js';
+import { type CheckedSpanFields, checkLink, checkSpanFields, checkedEvent, newCheckedSpanFields } from './span-codec.js';
 import { StringDictionary } from './string-dictionary.js';
 import type { AttributeValue, Attributes, SpanInput } from './types.js';
 
@@ -89,6 +88,8 @@ export class ColumnarBatchEncoder {
   /** Open addressing over run trace ids: slot → run + 1 (0 empty). */
   private runSlots = new Int32Array(RUNS_INITIAL * RUN_SLOTS_PER_RUN);
   private readonly ids = new Uint8Array(TRACE_ID_BYTES + SPAN_ID_BYTES + SPAN_ID_BYTES);
+  /** The checked fields of the span being added, refilled per span (checkSpanFields). */
+  private readonly checked = newCheckedSpanFields();
   /** The traceId string whose bytes ids[0, 16) hold, or null: nothing else writes there. */
   private parsedTraceId: string | null = null;
   /** Where a link's ids are parsed while it is checked (written to its column later, from the input). */
@@ -127,19 +128,9 @@ export class ColumnarBatchEncoder {
     parseSpanId(span.spanId, ids, TRACE_ID_BYTES, 'span.spanId');
     const parent = span.parentSpanId !== undefined;
     if (parent) parseSpanId(span.parentSpanId!, ids, TRACE_ID_BYTES + SPAN_ID_BYTES, 'span.parentSpanId');
-    checkString(span.name, 'span.name');
-    const kind = checkedKind(span.kind);
-    const start = span.startTimeUnixNano;
-    checkUnixNano(start, 'span.startTimeUnixNano');
-    checkUnixNano(span.endTimeUnixNano, 'span.endTimeUnixNano');
-    const duration = checkedOffset(span.endTimeUnixNano - start, 'span.endTimeUnixNano − span.startTimeUnixNano');
-    const attributes = checkAttributes(span.attributes, 'span.attributes');
-    const droppedAttributes = u32OrZero(span.droppedAttributesCount, 'span.droppedAttributesCount');
-    const droppedEvents = u32OrZero(span.droppedEventsCount, 'span.droppedEventsCount');
-    const droppedLinks = u32OrZero(span.droppedLinksCount, 'span.droppedLinksCount');
-    const [statusCode, statusMessage] = checkedStatus(span.status);
-    checkOptionalString(span.traceState, 'span.traceState');
-    if (span.flags !== undefined) checkU32(span.flags, 'span.flags');
+    const checked = this.checked;
+    checkSpanFields(span, checked);
+    const start = checked.start;
     const events = span.events;
     if (events !== undefined) {
       if (!Array.isArray(events)) fail('span.events', events, 'an array');
@@ -164,7 +155,7 @@ export class ColumnarBatchEncoder {
     try {
       run = this.runOf(ids);
       nameId = this.dictionary.id(span.name);
-      this.writeRow(span, attributes, statusMessage, droppedAttributes, droppedEvents, droppedLinks, start);
+      this.writeRow(span, checked);
     } catch (error) {
       // Every field was checked above, so this is a bug; the batch still loses nothing it held.
       this.undoRow(row, dictionaryMark, dictionaryBytes, runsBefore);
@@ -181,10 +172,10 @@ export class ColumnarBatchEncoder {
     this.hasParent[row] = parent ? 1 : 0;
     if (parent) copyBytes(ids, TRACE_ID_BYTES + SPAN_ID_BYTES, ids.length, this.parentIds, row * SPAN_ID_BYTES);
     this.starts[row] = start;
-    this.durations[row] = duration;
+    this.durations[row] = checked.duration;
     this.nameIds[row] = nameId;
-    this.kinds[row] = kind;
-    this.statusCodes[row] = statusCode;
+    this.kinds[row] = checked.kind;
+    this.statusCodes[row] = checked.statusCode;
     this.rows = row + 1;
   }
 
@@ -390,14 +381,15 @@ export class ColumnarBatchEncoder {
   }
 
   /** Writes the row's entries of columns 2–10 into the arrival-order streams. */
-  private writeRow(span: SpanInput, attributes: Attributes, statusMessage: string, droppedAttributes: number, droppedEvents: number, droppedLinks: number, start: bigint): void {
+  private writeRow(span: SpanInput, checked: CheckedSpanFields): void {
     const [flags, traceState, message, dropped, counts, keys, tags, values, events, links] = this.streams as [ByteOut, ByteOut, ByteOut, ByteOut, ByteOut, ByteOut, ByteOut, ByteOut, ByteOut, ByteOut];
+    const { attributes, statusMessage, start } = checked;
     flags.uvarint(span.flags === undefined ? 0 : span.flags + 1);
     traceState.uvarint(span.traceState === undefined ? 0 : this.dictionary.id(span.traceState) + 1);
     message.uvarint(statusMessage === '' ? 0 : this.dictionary.id(statusMessage) + 1);
-    dropped.uvarint(droppedAttributes);
-    dropped.uvarint(droppedEvents);
-    dropped.uvarint(droppedLinks);
+    dropped.uvarint(checked.droppedAttributes);
+    dropped.uvarint(checked.droppedEvents);
+    dropped.uvarint(checked.droppedLinks);
     let count = 0;
     for (const key in attributes) {
       keys.uvarint(this.dictionary.id(key));

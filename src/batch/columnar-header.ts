@@ -3,10 +3,10 @@
  * lengths fit the batch. Reading checks what the header proves on its own, then the limits and the
  * section sum; the trailer, dictionary and search section are columnar-view.ts's job.
  */
-import { BATCH_BYTES_LIMIT, BATCH_FOOTER_BYTES, BATCH_MAGIC, BATCH_SPANS_LIMIT } from '../constants.js';
+import { BATCH_FOOTER_BYTES, BATCH_MAGIC } from '../constants.js';
 import { crc32c } from '../codec/crc32c.js';
 import { hex32, readU16LE, readU32LE, readU64LE } from '../codec/little-endian.js';
-import { TraceKvError, assert, batchCorrupt, invalidArgument } from '../errors.js';
+import { TraceKvError, batchCorrupt, invalidArgument } from '../errors.js';
 import {
   COLUMNAR_BATCH_VERSION,
   COLUMNAR_HEADER_BYTES,
@@ -34,24 +34,6 @@ export const COLUMNAR_BATCH_BYTES_MIN = COLUMNAR_HEADER_BYTES + BATCH_FOOTER_BYT
 /** The §2.7.2 trailer's length: run entries, then one span id per row. */
 export function columnarTrailerLength(spanCount: number, runCount: number): number {
   return runCount * RUN_ENTRY_BYTES + spanCount * ROW_SPAN_ID_BYTES;
-}
-
-/** Limits default to the hard limits, as openBatch's do. */
-export function columnarLimits(limits: Partial<BatchLimits> | undefined): BatchLimits {
-  const resolved = {
-    batchBytesMax: limits?.batchBytesMax ?? BATCH_BYTES_LIMIT,
-    batchSpansMax: limits?.batchSpansMax ?? BATCH_SPANS_LIMIT,
-  };
-  // Limits come from the store's validated options, never from the batch: a bad one is a bug.
-  assert(
-    Number.isInteger(resolved.batchBytesMax) && resolved.batchBytesMax > 0 && resolved.batchBytesMax <= BATCH_BYTES_LIMIT,
-    `batchBytesMax ${resolved.batchBytesMax} outside (0, ${BATCH_BYTES_LIMIT}]`,
-  );
-  assert(
-    Number.isInteger(resolved.batchSpansMax) && resolved.batchSpansMax > 0 && resolved.batchSpansMax <= BATCH_SPANS_LIMIT,
-    `batchSpansMax ${resolved.batchSpansMax} outside (0, ${BATCH_SPANS_LIMIT}]`,
-  );
-  return resolved;
 }
 
 /**

@@ -9,21 +9,19 @@
  * a bigint per span at open. Only the accessors that hand a time to a caller build a bigint.
  */
 import { isUtf8 } from 'node:buffer';
-import { BATCH_END_MAGIC, BATCH_FOOTER_BYTES, SPAN_ID_BYTES, TRACE_ID_BYTES } from '../constants.js';
-import { crc32c } from '../codec/crc32c.js';
-import { hex32, readU32LE, u64Below, u64Hi, u64Lo } from '../codec/little-endian.js';
+import { BATCH_FOOTER_BYTES, SPAN_ID_BYTES, TRACE_ID_BYTES } from '../constants.js';
+import { readU32LE, u64Below, u64Hi, u64Lo } from '../codec/little-endian.js';
 import { assert, batchCorrupt } from '../errors.js';
 import { ByteIn, ByteInError } from './byte-stream.js';
 import {
   type ColumnarHeader,
-  columnarLimits,
   columnarTrailerLength,
   readColumnarHeader,
 } from './columnar-header.js';
 import { COLUMNAR_HEADER_BYTES, COLUMNAR_HEADER_OFFSET, RUN_ENTRY_BYTES, SEARCH_PART_LENGTH_BYTES } from './columnar-layout.js';
 import { readSearchSpans, readSearchRuns, type SearchSpans } from './columnar-search.js';
 import { bytesToHex, isZeroId } from './ids.js';
-import type { BatchLimits } from './validate.js';
+import { type BatchLimits, checkBatchFooter, resolveBatchLimits } from './validate.js';
 
 const TWO_POW_32 = 2 ** 32;
 /** Below this high half, hi × 2^32 + lo is a safe integer and one BigInt() builds the value. */
@@ -34,7 +32,7 @@ const UTF8 = new TextDecoder('utf-8', { ignoreBOM: true });
 
 /** Validates `bytes` as a version-2 batch (§2.7) without reading its columns; limits default to the hard limits. */
 export function openColumnarBatch(bytes: Uint8Array, limits?: Partial<BatchLimits>): ColumnarView {
-  const header = readColumnarHeader(bytes, columnarLimits(limits));
+  const header = readColumnarHeader(bytes, resolveBatchLimits(limits));
   return new ColumnarView(bytes, header, FULL_CHECKS);
 }
 
@@ -102,7 +100,7 @@ export class ColumnarView {
     this.footerStart = this.trailerStart + columnarTrailerLength(header.spanCount, header.runCount);
     assert(this.footerStart + BATCH_FOOTER_BYTES === bytes.length, `ColumnarView over ${bytes.length} bytes; header sums to ${this.footerStart + BATCH_FOOTER_BYTES}`);
 
-    checkFooter(bytes, this.footerStart, checks.batchCrc);
+    checkBatchFooter(bytes, checks.batchCrc);
     this.runFirstRows = new Uint32Array(this.runCount);
     this.runRowCounts = new Uint32Array(this.runCount);
     this.readRuns(checks.ids);
@@ -137,6 +135,14 @@ export class ColumnarView {
     return this.runEntryAt(run);
   }
 
+  /** Whether run `run`'s trace id equals the 16 bytes at `traceId[at]`, as BatchView.traceIdEquals. Allocation-free. */
+  runTraceIdEquals(run: number, traceId: Uint8Array, at: number): boolean {
+    const bytes = this.bytes;
+    const runAt = this.runEntryAt(run);
+    for (let k = 0; k < TRACE_ID_BYTES; k++) if (bytes[runAt + k] !== traceId[at + k]) return false;
+    return true;
+  }
+
   runTraceIdHex(run: number): string {
     return bytesToHex(this.bytes, this.runEntryAt(run), TRACE_ID_BYTES);
   }
@@ -163,6 +169,11 @@ export class ColumnarView {
   spanId(row: number): Uint8Array {
     const at = this.spanIdAt(row);
     return this.bytes.subarray(at, at + SPAN_ID_BYTES);
+  }
+
+  /** Absolute offset of row `row`'s span id bytes, for reading them in place. */
+  spanIdOffset(row: number): number {
+    return this.spanIdAt(row);
   }
 
   spanIdHex(row: number): string {
@@ -247,18 +258,18 @@ export class ColumnarView {
   /** §2.7.2 run entries: row counts ≥ 1 summing to spanCount; with `ids`, non-zero distinct trace ids. */
   private readRuns(ids: boolean): void {
     // Runs are few (a batch holds a few traces), so one hex string per run is cheap.
-    const runOfTraceId = new Map<string, number>();
+    const runOfTraceId = ids ? new Map<string, number>() : null;
     let row = 0;
     for (let run = 0; run < this.runCount; run++) {
       const at = this.trailerStart + run * RUN_ENTRY_BYTES;
       if (ids) {
         if (isZeroId(this.bytes, at, TRACE_ID_BYTES)) throw batchCorrupt(`trailer run ${run}: traceId got all zeros; want a non-zero id`, at);
         const traceIdHex = bytesToHex(this.bytes, at, TRACE_ID_BYTES);
-        const earlier = runOfTraceId.get(traceIdHex);
+        const earlier = runOfTraceId!.get(traceIdHex);
         if (earlier !== undefined) {
           throw batchCorrupt(`trailer run ${run}: traceId got ${traceIdHex}, already run ${earlier}'s; want distinct across runs`, at);
         }
-        runOfTraceId.set(traceIdHex, run);
+        runOfTraceId!.set(traceIdHex, run);
       }
       const rowCount = readU32LE(this.bytes, at + TRACE_ID_BYTES);
       if (rowCount < 1) throw batchCorrupt(`trailer run ${run}: rowCount got 0; want ≥ 1`, at + TRACE_ID_BYTES);
@@ -378,20 +389,6 @@ export class ColumnarView {
     // The message is built only on failure: an eager template string would allocate per call.
     if (!(row >= 0 && row < this.spanCount && Number.isInteger(row))) assert(false, `row ${row} outside [0, ${this.spanCount})`);
     return row;
-  }
-}
-
-/** §2.3 as for version 1: the end magic first (cheap, catches truncation), then (when asked) the CRC of everything before the footer. */
-function checkFooter(bytes: Uint8Array, footerStart: number, withBatchCrc: boolean): void {
-  const endMagic = readU32LE(bytes, footerStart + 4);
-  if (endMagic !== BATCH_END_MAGIC) {
-    throw batchCorrupt(`batch endMagic got ${hex32(endMagic)}; want ${hex32(BATCH_END_MAGIC)}`, footerStart + 4);
-  }
-  if (!withBatchCrc) return;
-  const storedCrc = readU32LE(bytes, footerStart);
-  const actualCrc = crc32c(bytes, 0, footerStart);
-  if (storedCrc !== actualCrc) {
-    throw batchCorrupt(`batch batchCrc got ${hex32(storedCrc)}; want ${hex32(actualCrc)} (CRC of bytes [0, ${footerStart}))`, footerStart);
   }
 }
 

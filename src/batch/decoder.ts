@@ -2,7 +2,6 @@
  * Reading a batch back into spans: the client's read-back, and the per-span helpers the store's
  * read path uses on a batch it has already validated. The store never calls these on append.
  */
-import { BATCH_BYTES_LIMIT, BATCH_SPANS_LIMIT } from '../constants.js';
 import { TraceKvError } from '../errors.js';
 import type { RawRecordSpan, RawRowSpan, RawSpan, Resource, Scope, Span } from './types.js';
 import { BatchView } from './batch-view.js';
@@ -11,7 +10,7 @@ import { decodeColumnarCommon, decodeColumnarRows } from './columnar-decoder.js'
 import type { ColumnarView } from './columnar-view.js';
 import { decodeCommon } from './common.js';
 import { decodeSpanRecord } from './span-codec.js';
-import { type BatchLimits, validateBatch } from './validate.js';
+import { type BatchLimits, resolveBatchLimits, validateBatch } from './validate.js';
 
 export interface BatchCommon {
   resource: Resource;
@@ -60,10 +59,7 @@ export function decodeBatchRaw(bytes: Uint8Array, limits?: Partial<BatchLimits>)
 
 /** Validates `bytes` (§2.6) and returns a view over them. */
 export function openBatch(bytes: Uint8Array, limits?: Partial<BatchLimits>): BatchView {
-  const header = validateBatch(bytes, {
-    batchBytesMax: limits?.batchBytesMax ?? BATCH_BYTES_LIMIT,
-    batchSpansMax: limits?.batchSpansMax ?? BATCH_SPANS_LIMIT,
-  });
+  const header = validateBatch(bytes, resolveBatchLimits(limits));
   return new BatchView(bytes, header);
 }
 

@@ -90,39 +90,29 @@ export function packSpanRecord(span: SpanInput): Uint8Array {
 function spanRecordFields(span: SpanInput): unknown[] {
   checkObject(span, 'span');
   checkSpanKeys(span);
-  checkString(span.name, 'span.name');
-  const kind = checkedKind(span.kind);
   let parentSpanId: Uint8Array | null = null;
   if (span.parentSpanId !== undefined) {
     parentSpanId = new Uint8Array(SPAN_ID_BYTES);
     parseSpanId(span.parentSpanId, parentSpanId, 0, 'span.parentSpanId');
   }
-  const start = span.startTimeUnixNano;
-  checkUnixNano(start, 'span.startTimeUnixNano');
-  checkUnixNano(span.endTimeUnixNano, 'span.endTimeUnixNano');
-  const duration = checkedOffset(span.endTimeUnixNano - start, 'span.endTimeUnixNano − span.startTimeUnixNano');
-  const attributes = checkAttributes(span.attributes, 'span.attributes');
-  const droppedAttributes = u32OrZero(span.droppedAttributesCount, 'span.droppedAttributesCount');
-  const events = encodeEvents(span.events, start);
-  const droppedEvents = u32OrZero(span.droppedEventsCount, 'span.droppedEventsCount');
+  const checked = newCheckedSpanFields();
+  checkSpanFields(span, checked);
+  const events = encodeEvents(span.events, checked.start);
   const links = encodeLinks(span.links);
-  const droppedLinks = u32OrZero(span.droppedLinksCount, 'span.droppedLinksCount');
-  const [statusCode, statusMessage] = checkedStatus(span.status);
+  const { statusCode, statusMessage } = checked;
   const status = statusCode === 0 && statusMessage === '' ? null : [statusCode, statusMessage];
-  checkOptionalString(span.traceState, 'span.traceState');
-  if (span.flags !== undefined) checkU32(span.flags, 'span.flags');
 
   const fields: unknown[] = [
     span.name,
-    kind,
+    checked.kind,
     parentSpanId,
-    compactInt(duration),
-    attributes,
-    droppedAttributes,
+    compactInt(checked.duration),
+    checked.attributes,
+    checked.droppedAttributes,
     events,
-    droppedEvents,
+    checked.droppedEvents,
     links,
-    droppedLinks,
+    checked.droppedLinks,
     status,
     span.traceState ?? null,
     span.flags ?? null,
@@ -184,6 +174,51 @@ function encodeLinks(links: SpanLinkInput[] | undefined): unknown[] {
 
 // The checks of the span fields below are shared by both batch versions' encoders (this file's
 // records and columnar-encoder.ts), so a span is valid or not by one rule.
+
+/**
+ * The span fields both encoders check alike, as checkSpanFields leaves them. The columnar encoder
+ * keeps one and refills it per span, so its hot path allocates nothing for them.
+ */
+export interface CheckedSpanFields {
+  kind: number;
+  start: bigint;
+  /** endTimeUnixNano − startTimeUnixNano, an int64. */
+  duration: bigint;
+  attributes: Attributes;
+  droppedAttributes: number;
+  droppedEvents: number;
+  droppedLinks: number;
+  statusCode: SpanStatus['code'];
+  statusMessage: string;
+}
+
+export function newCheckedSpanFields(): CheckedSpanFields {
+  return { kind: 0, start: 0n, duration: 0n, attributes: NO_ATTRIBUTES, droppedAttributes: 0, droppedEvents: 0, droppedLinks: 0, statusCode: 0, statusMessage: '' };
+}
+
+/**
+ * Checks every field of `span` that both encoders take the same way (name, kind, times,
+ * attributes, dropped counts, status, traceState, flags) and fills `into`. The span object and its
+ * keys, its ids, events and links are each encoder's own: they are written differently.
+ */
+export function checkSpanFields(span: SpanInput, into: CheckedSpanFields): void {
+  checkString(span.name, 'span.name');
+  into.kind = checkedKind(span.kind);
+  const start = span.startTimeUnixNano;
+  checkUnixNano(start, 'span.startTimeUnixNano');
+  checkUnixNano(span.endTimeUnixNano, 'span.endTimeUnixNano');
+  into.start = start;
+  into.duration = checkedOffset(span.endTimeUnixNano - start, 'span.endTimeUnixNano − span.startTimeUnixNano');
+  into.attributes = checkAttributes(span.attributes, 'span.attributes');
+  into.droppedAttributes = u32OrZero(span.droppedAttributesCount, 'span.droppedAttributesCount');
+  into.droppedEvents = u32OrZero(span.droppedEventsCount, 'span.droppedEventsCount');
+  into.droppedLinks = u32OrZero(span.droppedLinksCount, 'span.droppedLinksCount');
+  const [statusCode, statusMessage] = checkedStatus(span.status);
+  into.statusCode = statusCode;
+  into.statusMessage = statusMessage;
+  checkOptionalString(span.traceState, 'span.traceState');
+  if (span.flags !== undefined) checkU32(span.flags, 'span.flags');
+}
 
 /** span.kind, absent as 0: an OTLP SpanKind. */
 export function checkedKind(kind: unknown): number {

@@ -49,7 +49,7 @@ export function validateStoredBatch(bytes: Uint8Array, withBatchCrc = false): Ba
 export const STORED_BATCH_LIMITS: Readonly<BatchLimits> = Object.freeze({ batchBytesMax: BATCH_BYTES_LIMIT, batchSpansMax: BATCH_SPANS_LIMIT });
 
 function checkBatch(bytes: Uint8Array, limits: BatchLimits, withBatchCrc: boolean): BatchHeader {
-  assertLimits(limits);
+  limits = resolveBatchLimits(limits); // asserts them: the caller resolved them already
   if (!(bytes instanceof Uint8Array)) throw invalidArgument(`batch: got ${typeof bytes}; want a Uint8Array`);
   // Size first: an oversized batch is refused for its size whatever its bytes say.
   if (bytes.length > limits.batchBytesMax) {
@@ -60,20 +60,29 @@ function checkBatch(bytes: Uint8Array, limits: BatchLimits, withBatchCrc: boolea
   }
   const header = readBatchHeader(bytes);
   checkSections(bytes, header, limits);
-  checkFooter(bytes, withBatchCrc);
+  checkBatchFooter(bytes, withBatchCrc);
   checkTrailer(bytes, header);
   return header;
 }
 
-function assertLimits(limits: BatchLimits): void {
+/**
+ * Limits for either batch version: each defaults to the format's hard limit. They come from the
+ * store's validated options or the caller's code, never from a batch, so a bad one is a bug.
+ */
+export function resolveBatchLimits(limits?: Partial<BatchLimits>): BatchLimits {
+  const resolved = {
+    batchBytesMax: limits?.batchBytesMax ?? BATCH_BYTES_LIMIT,
+    batchSpansMax: limits?.batchSpansMax ?? BATCH_SPANS_LIMIT,
+  };
   assert(
-    Number.isInteger(limits.batchBytesMax) && limits.batchBytesMax > 0 && limits.batchBytesMax <= BATCH_BYTES_LIMIT,
-    `batchBytesMax ${limits.batchBytesMax} outside (0, ${BATCH_BYTES_LIMIT}]`,
+    Number.isInteger(resolved.batchBytesMax) && resolved.batchBytesMax > 0 && resolved.batchBytesMax <= BATCH_BYTES_LIMIT,
+    `batchBytesMax ${resolved.batchBytesMax} outside (0, ${BATCH_BYTES_LIMIT}]`,
   );
   assert(
-    Number.isInteger(limits.batchSpansMax) && limits.batchSpansMax > 0 && limits.batchSpansMax <= BATCH_SPANS_LIMIT,
-    `batchSpansMax ${limits.batchSpansMax} outside (0, ${BATCH_SPANS_LIMIT}]`,
+    Number.isInteger(resolved.batchSpansMax) && resolved.batchSpansMax > 0 && resolved.batchSpansMax <= BATCH_SPANS_LIMIT,
+    `batchSpansMax ${resolved.batchSpansMax} outside (0, ${BATCH_SPANS_LIMIT}]`,
   );
+  return resolved;
 }
 
 function checkSections(bytes: Uint8Array, header: BatchHeader, limits: BatchLimits): void {
@@ -102,7 +111,8 @@ function checkSections(bytes: Uint8Array, header: BatchHeader, limits: BatchLimi
   }
 }
 
-function checkFooter(bytes: Uint8Array, withBatchCrc: boolean): void {
+/** §2.3, the same for both versions: the end magic first (cheap, catches truncation), then (when asked) the CRC of everything before the footer. */
+export function checkBatchFooter(bytes: Uint8Array, withBatchCrc: boolean): void {
   const footerAt = bytes.length - BATCH_FOOTER_BYTES;
   const endMagic = readU32LE(bytes, footerAt + 4);
   if (endMagic !== BATCH_END_MAGIC) {

@@ -251,18 +251,18 @@ function sliceColumnar(view: ColumnarView, task: RecordTask, r: number, traces: 
     // A call may ask for one trace more than once: every slot that wants this run gets its rows,
     // decoded for each (as version 1 decodes a record per span entry), so no two traces share objects.
     for (let slot = 0; slot < traces.length; slot++) {
-      if (!runIsTrace(view, run, task.traceIds, traces[slot]! * TRACE_ID_BYTES)) continue;
-      let spans: Span[] | null = null;
+      if (!view.runTraceIdEquals(run, task.traceIds, traces[slot]! * TRACE_ID_BYTES)) continue;
       const trace = traces[slot]!;
       const first = view.runFirstRow(run);
       const rowCount = view.runRowCount(run);
       found[slot] += rowCount;
-      if (common !== null && spans === null) spans = decodedRun(view, common, run, task, r);
+      const spans = common === null ? null : decodedRun(view, common, run, task, r);
       for (let k = 0; k < rowCount; k++) {
         const row = first + k;
         const batchInSink = task.raw && out.batches[2 * r + 1] !== 0;
         const added = task.raw ? (batchInSink ? 0 : view.bytes.length) : share;
-        if (!keeps(task, out, trace, view.startTimeUnixNano(row), share, added)) continue;
+        const start = view.startTimeUnixNano(row);
+        if (!keeps(task, out, trace, start, share, added)) continue;
         let where = 0;
         if (spans === null) {
           if (!batchInSink) {
@@ -275,9 +275,9 @@ function sliceColumnar(view: ColumnarView, task: RecordTask, r: number, traces: 
           out.decodedBytes += share;
         }
         out.spans.push(r, trace, where, share, row);
-        const id = view.spanId(row);
-        for (let b = 0; b < SPAN_ID_BYTES; b++) out.spanIds.push(id[b]!);
-        out.starts.push(view.startTimeUnixNano(row));
+        const idAt = view.spanIdOffset(row);
+        for (let b = 0; b < SPAN_ID_BYTES; b++) out.spanIds.push(view.bytes[idAt + b]!);
+        out.starts.push(start);
       }
     }
   }
@@ -297,14 +297,6 @@ function decodedRun(view: ColumnarView, common: BatchCommon, run: number, task: 
       cause: error,
     });
   }
-}
-
-/** Whether run `run` holds the trace whose id is the 16 bytes at `traceIds[at]`. Runs are few per batch: a plain compare. */
-function runIsTrace(view: ColumnarView, run: number, traceIds: Uint8Array, at: number): boolean {
-  const bytes = view.bytes;
-  const runAt = view.runTraceIdOffset(run);
-  for (let k = 0; k < TRACE_ID_BYTES; k++) if (bytes[runAt + k] !== traceIds[at + k]) return false;
-  return true;
 }
 
 /** Calls `onSpan(slot, i)` for every trailer entry whose traceId is wanted; one pass, no allocation per span. */
