@@ -18,6 +18,18 @@ type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export function resourceSpansJson(spans: readonly Span[], dialect: JsonDialect): Json[] {
   const otlp = dialect === 'otlp';
   const id = otlp ? (hex: string) => hex : (hex: string) => Buffer.from(hex, 'hex').toString('base64');
+  // Every span of a trace repeats its traceId: its base64 is kept, one conversion a trace, not a span.
+  let lastTraceHex = '';
+  let lastTraceId = '';
+  const traceId = otlp
+    ? id
+    : (hex: string) => {
+        if (hex !== lastTraceHex) {
+          lastTraceHex = hex;
+          lastTraceId = id(hex);
+        }
+        return lastTraceId;
+      };
   return groupSpans(spans).map(({ resource, scopes }) => {
     const out: { [key: string]: Json } = { resource: withCount(optionalAttributes(resource.attributes), resource.droppedAttributesCount) };
     out.scopeSpans = scopes.map(({ scope, spans: scoped }) => {
@@ -25,7 +37,7 @@ export function resourceSpansJson(spans: readonly Span[], dialect: JsonDialect):
       if (scope.name) scopeJson.name = scope.name;
       if (scope.version) scopeJson.version = scope.version;
       const scopeSpans: { [key: string]: Json } = { scope: withCount(Object.assign(scopeJson, optionalAttributes(scope.attributes)), scope.droppedAttributesCount) };
-      scopeSpans.spans = scoped.map((span) => spanJson(span, id, otlp));
+      scopeSpans.spans = scoped.map((span) => spanJson(span, traceId, id, otlp));
       if (scope.schemaUrl) scopeSpans.schemaUrl = scope.schemaUrl;
       return scopeSpans;
     });
@@ -34,8 +46,8 @@ export function resourceSpansJson(spans: readonly Span[], dialect: JsonDialect):
   });
 }
 
-function spanJson(span: Span, id: (hex: string) => string, enumNumbers: boolean): Json {
-  const out: { [key: string]: Json } = { traceId: id(span.traceId), spanId: id(span.spanId) };
+function spanJson(span: Span, traceId: (hex: string) => string, id: (hex: string) => string, enumNumbers: boolean): Json {
+  const out: { [key: string]: Json } = { traceId: traceId(span.traceId), spanId: id(span.spanId) };
   if (span.traceState) out.traceState = span.traceState;
   if (span.parentSpanId !== undefined) out.parentSpanId = id(span.parentSpanId);
   if (span.flags !== undefined) out.flags = span.flags;
@@ -43,7 +55,8 @@ function spanJson(span: Span, id: (hex: string) => string, enumNumbers: boolean)
   if (span.kind !== 0) out.kind = enumNumbers ? span.kind : (SPAN_KIND_NAMES[span.kind] ?? span.kind);
   if (span.startTimeUnixNano !== 0n) out.startTimeUnixNano = String(span.startTimeUnixNano);
   if (span.endTimeUnixNano !== 0n) out.endTimeUnixNano = String(span.endTimeUnixNano);
-  Object.assign(out, optionalAttributes(span.attributes));
+  // Assigned, not Object.assign'ed from optionalAttributes: this runs for every span of a reply.
+  if (hasAny(span.attributes)) out.attributes = attributesJson(span.attributes);
   if (span.droppedAttributesCount) out.droppedAttributesCount = span.droppedAttributesCount;
   if (span.events.length > 0) {
     out.events = span.events.map((event) => {
@@ -77,9 +90,13 @@ function withCount(message: { [key: string]: Json }, droppedAttributesCount: num
   return message;
 }
 
+function hasAny(attributes: Attributes): boolean {
+  for (const _key in attributes) return true;
+  return false;
+}
+
 function optionalAttributes(attributes: Attributes): { [key: string]: Json } {
-  for (const _key in attributes) return { attributes: attributesJson(attributes) };
-  return {};
+  return hasAny(attributes) ? { attributes: attributesJson(attributes) } : {};
 }
 
 function attributesJson(attributes: Attributes): Json[] {
