@@ -19,6 +19,12 @@ export function copyBytes(source: Uint8Array, start: number, end: number, target
   } else target.set(source.subarray(start, end), at);
 }
 
+/** Whether `a[aAt, aAt + length)` and `b[bAt, bAt + length)` hold the same bytes (ids and short strings: a loop). */
+export function sameBytes(a: Uint8Array, aAt: number, b: Uint8Array, bAt: number, length: number): boolean {
+  for (let i = 0; i < length; i++) if (a[aAt + i] !== b[bAt + i]) return false;
+  return true;
+}
+
 /** A uvarint is at most 10 bytes (64 bits in 7-bit groups). */
 export const UVARINT_BYTES_MAX = 10;
 const TWO_POW_32 = 2 ** 32;
@@ -97,6 +103,26 @@ export class ByteOut extends GrowableBytes {
   /** A signed 64-bit value, zigzag-mapped. */
   svarint(value: bigint): void {
     this.uvarintBig(value >= 0n ? value << 1n : ((-value) << 1n) - 1n);
+  }
+
+  /**
+   * A signed 64-bit value given as its two's-complement halves (lo and hi as u32 or i32 bits),
+   * zigzag-mapped: what svarint() writes for the same value, without a bigint.
+   */
+  svarintHalves(lo: number, hi: number): void {
+    const sign = hi >> 31;
+    let zigLo = ((lo << 1) ^ sign) >>> 0;
+    let zigHi = (((hi << 1) | (lo >>> 31)) ^ sign) >>> 0;
+    this.ensure(UVARINT_BYTES_MAX);
+    const bytes = this.bytes;
+    let at = this.length;
+    while (zigHi !== 0 || zigLo >= 0x80) {
+      bytes[at++] = (zigLo & 0x7f) | 0x80;
+      zigLo = ((zigLo >>> 7) | (zigHi << 25)) >>> 0;
+      zigHi >>>= 7;
+    }
+    bytes[at++] = zigLo;
+    this.length = at;
   }
 
   raw(source: Uint8Array): void {

@@ -1,45 +1,22 @@
 /**
- * ColumnarBatchEncoder: the client side of batch version 2 (data-format.md §2.7).
+ * ColumnarBatchEncoder: the client side of batch version 2 (data-format.md §2.7), from span objects.
  *
  * add() checks a span and writes what it can straight into the column streams, in the order spans
- * arrive, remembering where each row's entries start; the fields that depend on the final row
- * order (the trace runs, the parent reference, the search section's start offsets) are kept per
- * row in typed arrays. finish() orders rows by trace run (traces in order of their first span,
- * spans in the order added), resolves parents to rows of the run, and lays the sections out. When
- * spans arrive grouped by trace, as SDK exporters and the load generator send them, the columns
- * are copied whole.
+ * arrive (ColumnarRows keeps them, with what finish() needs per row: the trace runs, the parent
+ * reference, the search section's fields). finish() orders rows by trace run (traces in order of
+ * their first span, spans in the order added), resolves parents to rows of the run, and lays the
+ * sections out. When spans arrive grouped by trace, as SDK exporters and the load generator send
+ * them, the columns are copied whole. Strings are keyed by JS string (StringDictionary);
+ * ColumnarRecordEncoder is the same from span records, keyed by their bytes.
  *
  * Every add() is all-or-nothing, as BatchEncoder's: a span that fails a check, or would take the
  * batch past its limits (ERR_BATCH_TOO_LARGE), leaves the encoder exactly as it was.
  */
-import {
-  BATCH_END_MAGIC,
-  BATCH_FOOTER_BYTES,
-  BATCH_MAGIC,
-  BATCH_SPANS_LIMIT,
-  SPAN_ID_BYTES,
-  TRACE_ID_BYTES,
-} from '../constants.js';
-import { crc32c } from '../codec/crc32c.js';
-import { readU32LE, writeU16LE, writeU32LE, writeU64LE } from '../codec/little-endian.js';
-import { TraceKvError, invalidArgument } from '../errors.js';
-import { ByteOut, UVARINT_BYTES_MAX, copyBytes } from './byte-stream.js';
-import {
-  COLUMN,
-  COLUMN_COUNT,
-  COLUMN_DIRECTORY_BYTES,
-  COLUMNAR_BATCH_VERSION,
-  COLUMNAR_HEADER_BYTES,
-  COLUMNAR_HEADER_OFFSET,
-  PARENT_EXTERNAL,
-  PARENT_NONE,
-  PARENT_ROW_BASE,
-  ROW_SPAN_ID_BYTES,
-  RUN_ENTRY_BYTES,
-  RUN_INDEXED_COLUMNS,
-  SEARCH_PART_LENGTH_BYTES,
-  VALUE_TAG,
-} from './columnar-layout.js';
+import { SPAN_ID_BYTES, TRACE_ID_BYTES } from '../constants.js';
+import { TraceKvError } from '../errors.js';
+import type { ByteOut } from './byte-stream.js';
+import { VALUE_TAG } from './columnar-layout.js';
+import { ColumnarRows, IDS_PARENT_AT, IDS_SPAN_AT } from './columnar-rows.js';
 import { resolveEncoderOptions, type BatchEncoderOptions } from './encoder.js';
 import { parseSpanId, parseTraceId } from './ids.js';
 import { checkObject, fail } from './input-checks.js';
@@ -48,46 +25,7 @@ import { type CheckedSpanFields, checkLink, checkSpanFields, checkedEvent, newCh
 import { StringDictionary } from './string-dictionary.js';
 import type { AttributeValue, Attributes, SpanInput } from './types.js';
 
-/** The streams add() writes in arrival order: columns 2–11 (§2.7.5); 0 and 1 wait for finish(). */
-const STREAM_FIRST = COLUMN.flags;
-/** Columns 2–11 are written as spans arrive; 0, 1 and 12 (the run index) wait for finish(). */
-const STREAMS = COLUMN.links + 1 - STREAM_FIRST;
-const ROWS_INITIAL = 256;
-const RUNS_INITIAL = 64;
-/** Run-table slots per run: kept at most a quarter full, so probes stay short. */
-const RUN_SLOTS_PER_RUN = 4;
-/** Most bytes a row adds to the parent columns and the search section (varints at their widest). */
-const ROW_FIXED_BYTES_MAX = UVARINT_BYTES_MAX + SPAN_ID_BYTES + UVARINT_BYTES_MAX + 2 + 2 * UVARINT_BYTES_MAX + ROW_SPAN_ID_BYTES;
-const NO_RUN = -1;
-/** What a run adds past its rows: its trailer entry, its rootRow (search section) and its column-12 entry. */
-const RUN_BYTES_MAX = RUN_ENTRY_BYTES + UVARINT_BYTES_MAX + RUN_INDEXED_COLUMNS.length * UVARINT_BYTES_MAX;
-
-export class ColumnarBatchEncoder {
-  private readonly common: Uint8Array;
-  private readonly batchBytesMax: number;
-  private readonly batchSpansMax: number;
-  private readonly dictionary = new StringDictionary();
-  private readonly streams: ByteOut[] = Array.from({ length: STREAMS }, () => new ByteOut());
-  private rows = 0;
-  /** Per row, in arrival order. */
-  private rowRun = new Uint32Array(ROWS_INITIAL);
-  private spanIds = new Uint8Array(ROWS_INITIAL * SPAN_ID_BYTES);
-  private parentIds = new Uint8Array(ROWS_INITIAL * SPAN_ID_BYTES);
-  private hasParent = new Uint8Array(ROWS_INITIAL);
-  private starts = new BigUint64Array(ROWS_INITIAL);
-  private durations = new BigInt64Array(ROWS_INITIAL);
-  private nameIds = new Uint32Array(ROWS_INITIAL);
-  private kinds = new Uint8Array(ROWS_INITIAL);
-  private statusCodes = new Uint8Array(ROWS_INITIAL);
-  /** Where each row's entries start in each stream: row × STREAMS. */
-  private streamStarts = new Uint32Array(ROWS_INITIAL * STREAMS);
-  /** The trace runs, in order of their first span. */
-  private runs = 0;
-  private runTraceIds = new Uint8Array(RUNS_INITIAL * TRACE_ID_BYTES);
-  private runRows = new Uint32Array(RUNS_INITIAL);
-  /** Open addressing over run trace ids: slot → run + 1 (0 empty). */
-  private runSlots = new Int32Array(RUNS_INITIAL * RUN_SLOTS_PER_RUN);
-  private readonly ids = new Uint8Array(TRACE_ID_BYTES + SPAN_ID_BYTES + SPAN_ID_BYTES);
+export class ColumnarBatchEncoder extends ColumnarRows<StringDictionary> {
   /** The checked fields of the span being added, refilled per span (checkSpanFields). */
   private readonly checked = newCheckedSpanFields();
   /** The traceId string whose bytes ids[0, 16) hold, or null: nothing else writes there. */
@@ -96,14 +34,7 @@ export class ColumnarBatchEncoder {
   private readonly linkIds = new Uint8Array(TRACE_ID_BYTES + SPAN_ID_BYTES);
 
   constructor(options: BatchEncoderOptions) {
-    ({ batchBytesMax: this.batchBytesMax, batchSpansMax: this.batchSpansMax, common: this.common } = resolveEncoderOptions(options));
-    if (this.byteLengthBound() + ROW_FIXED_BYTES_MAX + RUN_ENTRY_BYTES > this.batchBytesMax) {
-      throw invalidArgument(`resource and scope: encoded common section got ${this.common.length} bytes; want a size that leaves room for one span within batchBytesMax ${this.batchBytesMax}`);
-    }
-  }
-
-  get spanCount(): number {
-    return this.rows;
+    super(new StringDictionary(), resolveEncoderOptions(options));
   }
 
   /**
@@ -125,9 +56,9 @@ export class ColumnarBatchEncoder {
       parseTraceId(traceId, ids, 0, 'span.traceId');
       if (typeof traceId === 'string') this.parsedTraceId = traceId;
     }
-    parseSpanId(span.spanId, ids, TRACE_ID_BYTES, 'span.spanId');
+    parseSpanId(span.spanId, ids, IDS_SPAN_AT, 'span.spanId');
     const parent = span.parentSpanId !== undefined;
-    if (parent) parseSpanId(span.parentSpanId!, ids, TRACE_ID_BYTES + SPAN_ID_BYTES, 'span.parentSpanId');
+    if (parent) parseSpanId(span.parentSpanId!, ids, IDS_PARENT_AT, 'span.parentSpanId');
     const checked = this.checked;
     checkSpanFields(span, checked);
     const start = checked.start;
@@ -143,13 +74,7 @@ export class ColumnarBatchEncoder {
     }
 
     // Every check has passed: write, and undo it all if the batch would grow past its limit.
-    const dictionaryMark = this.dictionary.mark();
-    const dictionaryBytes = this.dictionary.byteLength;
-    const row = this.rows;
-    this.ensureRows(row + 1);
-    const base = row * STREAMS;
-    for (let s = 0; s < STREAMS; s++) this.streamStarts[base + s] = this.streams[s]!.length;
-    const runsBefore = this.runs;
+    const row = this.openRow();
     let run: number;
     let nameId: number;
     try {
@@ -158,226 +83,17 @@ export class ColumnarBatchEncoder {
       this.writeRow(span, checked);
     } catch (error) {
       // Every field was checked above, so this is a bug; the batch still loses nothing it held.
-      this.undoRow(row, dictionaryMark, dictionaryBytes, runsBefore);
+      this.rollbackRow(row);
       throw error;
     }
-    if (this.byteLengthBound() > this.batchBytesMax) {
-      this.undoRow(row, dictionaryMark, dictionaryBytes, runsBefore);
+    if (!this.rowFits()) {
+      this.rollbackRow(row);
       const hint = row === 0 ? 'this span does not fit even in an empty batch' : 'finish this batch and start another';
       throw new TraceKvError('ERR_BATCH_TOO_LARGE', `batch length would pass batchBytesMax ${this.batchBytesMax} with this span (${hint})`);
     }
-    this.runRows[run]!++;
-    this.rowRun[row] = run;
-    copyBytes(ids, TRACE_ID_BYTES, TRACE_ID_BYTES + SPAN_ID_BYTES, this.spanIds, row * SPAN_ID_BYTES);
-    this.hasParent[row] = parent ? 1 : 0;
-    if (parent) copyBytes(ids, TRACE_ID_BYTES + SPAN_ID_BYTES, ids.length, this.parentIds, row * SPAN_ID_BYTES);
     this.starts[row] = start;
     this.durations[row] = checked.duration;
-    this.nameIds[row] = nameId;
-    this.kinds[row] = checked.kind;
-    this.statusCodes[row] = checked.statusCode;
-    this.rows = row + 1;
-  }
-
-  /** The batch of every span added since the last finish(); the encoder starts empty again. */
-  finish(): Uint8Array {
-    if (this.rows === 0) throw invalidArgument('finish(): the batch holds no span; add one first');
-    const rows = this.rows;
-    const runs = this.runs;
-    // Rows in run order: run r's rows start at runFirst[r], in arrival order within the run.
-    const runFirst = new Uint32Array(runs);
-    for (let r = 1; r < runs; r++) runFirst[r] = runFirst[r - 1]! + this.runRows[r - 1]!;
-    const filled = new Uint32Array(runs);
-    const order = new Uint32Array(rows); // final row → arrival row
-    const finalRow = new Uint32Array(rows); // arrival row → final row
-    let inOrder = true;
-    for (let row = 0; row < rows; row++) {
-      const run = this.rowRun[row]!;
-      const at = runFirst[run]! + filled[run]!++;
-      order[at] = row;
-      finalRow[row] = at;
-      if (at !== row) inOrder = false;
-    }
-
-    // Columns 0 and 1: parents, as rows of the run where the parent is there.
-    const parentColumn = new ByteOut(rows * 2);
-    const parentIdColumn = new ByteOut(SPAN_ID_BYTES * 4);
-    const bySpanId = this.spanIdTable();
-    for (let at = 0; at < rows; at++) {
-      const row = order[at]!;
-      if (this.hasParent[row] === 0) {
-        parentColumn.uvarint(PARENT_NONE);
-        continue;
-      }
-      const parentRow = bySpanId.find(this.parentIds, row * SPAN_ID_BYTES, this.rowRun, this.rowRun[row]!);
-      if (parentRow === NO_RUN || parentRow === row) {
-        parentColumn.uvarint(PARENT_EXTERNAL);
-        parentIdColumn.rawRange(this.parentIds, row * SPAN_ID_BYTES, (row + 1) * SPAN_ID_BYTES);
-      } else {
-        parentColumn.uvarint(PARENT_ROW_BASE + zigzag(finalRow[parentRow]! - at));
-      }
-    }
-
-    // The search section: spans in final row order, then each run's first root. Times are read
-    // as u32 halves of the bigint arrays' own memory, so a row costs no bigint unless a delta or
-    // duration is too large for a double (then svarintOfHalves takes the bigint path).
-    let minRow = 0;
-    let maxRow = 0;
-    for (let row = 1; row < rows; row++) {
-      const start = this.starts[row]!;
-      if (start < this.starts[minRow]!) minRow = row;
-      if (start > this.starts[maxRow]!) maxRow = row;
-    }
-    const minStart = this.starts[minRow]!;
-    const maxStart = this.starts[maxRow]!;
-    const startWords = new Uint32Array(this.starts.buffer, this.starts.byteOffset, rows * 2);
-    const durationWords = new Uint32Array(this.durations.buffer, this.durations.byteOffset, rows * 2);
-    const searchSpans = new ByteOut(rows * 6);
-    let previousLo = startWords[2 * minRow]!;
-    let previousHi = startWords[2 * minRow + 1]!;
-    for (let at = 0; at < rows; at++) {
-      const row = order[at]!;
-      searchSpans.uvarint(this.nameIds[row]!);
-      searchSpans.u8(this.kinds[row]!);
-      searchSpans.u8(this.statusCodes[row]!);
-      const lo = startWords[2 * row]!;
-      const hi = startWords[2 * row + 1]!;
-      // Modulo 2^64, as an int64 (§2.7.4): two u64 starts may differ by more than an int64 holds.
-      if (!svarintOfHalves(searchSpans, (hi - previousHi) | 0, lo - previousLo)) {
-        searchSpans.svarint(BigInt.asIntN(64, this.starts[row]! - (at === 0 ? minStart : this.starts[order[at - 1]!]!)));
-      }
-      previousLo = lo;
-      previousHi = hi;
-      if (!svarintOfHalves(searchSpans, durationWords[2 * row + 1]! | 0, durationWords[2 * row]!)) searchSpans.svarint(this.durations[row]!);
-    }
-    const searchRuns = new ByteOut(runs * 2);
-    for (let r = 0; r < runs; r++) {
-      let root = 0;
-      for (let i = 0; i < this.runRows[r]!; i++) {
-        if (this.hasParent[order[runFirst[r]! + i]!] === 0) {
-          root = i + 1;
-          break;
-        }
-      }
-      searchRuns.uvarint(root);
-    }
-
-    // Columns 2–10: whole when rows arrived in run order, else row by row.
-    const columns: Uint8Array[] = [parentColumn.view(), parentIdColumn.view()];
-    for (let s = 0; s < STREAMS; s++) {
-      const stream = this.streams[s]!;
-      if (inOrder) {
-        columns.push(stream.view());
-        continue;
-      }
-      const out = new ByteOut(stream.length);
-      for (let at = 0; at < rows; at++) {
-        const row = order[at]!;
-        const from = this.streamStarts[row * STREAMS + s]!;
-        const to = row + 1 < rows ? this.streamStarts[(row + 1) * STREAMS + s]! : stream.length;
-        out.rawRange(stream.bytes, from, to);
-      }
-      columns.push(out.view());
-    }
-
-    columns.push(this.runAttributeColumn(order, runFirst));
-
-    const dictionary = this.dictionary.out.view();
-    let columnsLength = COLUMN_DIRECTORY_BYTES;
-    for (const column of columns) columnsLength += column.length;
-    const searchLength = 2 * SEARCH_PART_LENGTH_BYTES + searchSpans.length + searchRuns.length;
-    const trailerLength = runs * RUN_ENTRY_BYTES + rows * ROW_SPAN_ID_BYTES;
-    const total = COLUMNAR_HEADER_BYTES + this.common.length + dictionary.length + columnsLength + searchLength + trailerLength + BATCH_FOOTER_BYTES;
-    const batch = new Uint8Array(total);
-    const H = COLUMNAR_HEADER_OFFSET;
-    writeU32LE(batch, H.magic, BATCH_MAGIC);
-    writeU16LE(batch, H.version, COLUMNAR_BATCH_VERSION);
-    writeU32LE(batch, H.spanCount, rows);
-    writeU32LE(batch, H.runCount, runs);
-    writeU32LE(batch, H.commonLength, this.common.length);
-    writeU32LE(batch, H.dictionaryLength, dictionary.length);
-    writeU32LE(batch, H.columnsLength, columnsLength);
-    writeU32LE(batch, H.searchLength, searchLength);
-    writeU64LE(batch, H.minStartTimeUnixNano, minStart);
-    writeU64LE(batch, H.maxStartTimeUnixNano, maxStart);
-    writeU32LE(batch, H.dictionaryCount, this.dictionary.count);
-    writeU32LE(batch, H.headerCrc, crc32c(batch, 0, H.headerCrc));
-    let at = COLUMNAR_HEADER_BYTES;
-    batch.set(this.common, at);
-    at += this.common.length;
-    batch.set(dictionary, at);
-    at += dictionary.length;
-    batch[at++] = COLUMN_COUNT;
-    for (const column of columns) {
-      writeU32LE(batch, at, column.length);
-      at += 4;
-    }
-    for (const column of columns) {
-      batch.set(column, at);
-      at += column.length;
-    }
-    for (const part of [searchSpans, searchRuns]) {
-      writeU32LE(batch, at, part.length);
-      batch.set(part.view(), at + SEARCH_PART_LENGTH_BYTES);
-      at += SEARCH_PART_LENGTH_BYTES + part.length;
-    }
-    for (let r = 0; r < runs; r++) {
-      copyBytes(this.runTraceIds, r * TRACE_ID_BYTES, (r + 1) * TRACE_ID_BYTES, batch, at);
-      writeU32LE(batch, at + TRACE_ID_BYTES, this.runRows[r]!);
-      at += RUN_ENTRY_BYTES;
-    }
-    for (let final = 0; final < rows; final++) {
-      const row = order[final]!;
-      copyBytes(this.spanIds, row * SPAN_ID_BYTES, (row + 1) * SPAN_ID_BYTES, batch, at);
-      at += ROW_SPAN_ID_BYTES;
-    }
-    writeU32LE(batch, at, crc32c(batch, 0, at));
-    writeU32LE(batch, at + 4, BATCH_END_MAGIC);
-    this.reset();
-    return batch;
-  }
-
-  /**
-   * Column 12: per run, its byte lengths in the attribute columns (RUN_INDEXED_COLUMNS), summed
-   * over its rows from the arrival-order stream offsets; rows is the final row order.
-   */
-  private runAttributeColumn(order: Uint32Array, runFirst: Uint32Array): Uint8Array {
-    const rows = this.rows;
-    const out = new ByteOut(this.runs * RUN_INDEXED_COLUMNS.length * 2);
-    for (let run = 0; run < this.runs; run++) {
-      const first = runFirst[run]!;
-      const end = first + this.runRows[run]!;
-      for (const column of RUN_INDEXED_COLUMNS) {
-        const s = column - STREAM_FIRST;
-        const stream = this.streams[s]!;
-        let bytes = 0;
-        for (let at = first; at < end; at++) {
-          const row = order[at]!;
-          const to = row + 1 < rows ? this.streamStarts[(row + 1) * STREAMS + s]! : stream.length;
-          bytes += to - this.streamStarts[row * STREAMS + s]!;
-        }
-        out.uvarint(bytes);
-      }
-    }
-    return out.view();
-  }
-
-  /** Takes back what add() wrote for `row`: its stream entries, new strings and a run it opened. */
-  private undoRow(row: number, dictionaryMark: number, dictionaryBytes: number, runsBefore: number): void {
-    const base = row * STREAMS;
-    for (let s = 0; s < STREAMS; s++) this.streams[s]!.truncate(this.streamStarts[base + s]!);
-    this.dictionary.rollback(dictionaryMark, dictionaryBytes);
-    if (this.runs > runsBefore) this.dropLastRun();
-  }
-
-  /** An upper bound of finish()'s length now: exact but for varint widths of the parent and search columns. */
-  private byteLengthBound(): number {
-    let streams = 0;
-    for (const stream of this.streams) streams += stream.length;
-    return (
-      COLUMNAR_HEADER_BYTES + this.common.length + this.dictionary.byteLength + COLUMN_DIRECTORY_BYTES + streams +
-      2 * SEARCH_PART_LENGTH_BYTES + this.rows * ROW_FIXED_BYTES_MAX + this.runs * RUN_BYTES_MAX + BATCH_FOOTER_BYTES
-    );
+    this.commitRow(row, run, parent, nameId, checked.kind, checked.statusCode);
   }
 
   /** Writes the row's entries of columns 2–10 into the arrival-order streams. */
@@ -385,8 +101,6 @@ export class ColumnarBatchEncoder {
     const [flags, traceState, message, dropped, counts, keys, tags, values, events, links] = this.streams as [ByteOut, ByteOut, ByteOut, ByteOut, ByteOut, ByteOut, ByteOut, ByteOut, ByteOut, ByteOut];
     const { attributes, statusMessage, start } = checked;
     flags.uvarint(span.flags === undefined ? 0 : span.flags + 1);
-    traceState.uvarint(span.traceState === undefined ? 0 : this.dictionary.id(span.traceState) + 1);
-    message.uvarint(statusMessage === '' ? 0 : this.dictionary.id(statusMessage) + 1);
     dropped.uvarint(checked.droppedAttributes);
     dropped.uvarint(checked.droppedEvents);
     dropped.uvarint(checked.droppedLinks);
@@ -417,6 +131,10 @@ export class ColumnarBatchEncoder {
       links.uvarint(link.droppedAttributesCount ?? 0);
       links.uvarint(link.flags === undefined ? 0 : link.flags + 1);
     }
+    // Strings enter the dictionary in a span record's field order (§2.5: status, then traceState,
+    // last), so ColumnarRecordEncoder writes the same bytes for the same span.
+    message.uvarint(statusMessage === '' ? 0 : this.dictionary.id(statusMessage) + 1);
+    traceState.uvarint(span.traceState === undefined ? 0 : this.dictionary.id(span.traceState) + 1);
   }
 
   /**
@@ -472,136 +190,4 @@ export class ColumnarBatchEncoder {
     }
   }
 
-  /** The run of the trace id at ids[0, 16), a new one if the batch has none yet. */
-  private runOf(ids: Uint8Array): number {
-    const mask = this.runSlots.length - 1;
-    for (let slot = traceSlot(ids, 0) & mask; ; slot = (slot + 1) & mask) {
-      const entry = this.runSlots[slot]!;
-      if (entry === 0) break;
-      if (sameBytes(this.runTraceIds, (entry - 1) * TRACE_ID_BYTES, ids, 0, TRACE_ID_BYTES)) return entry - 1;
-    }
-    const run = this.runs;
-    if ((run + 1) * TRACE_ID_BYTES > this.runTraceIds.length) {
-      this.runTraceIds = grownBytes(this.runTraceIds, this.runTraceIds.length * 2);
-      this.runRows = grownU32(this.runRows, this.runRows.length * 2);
-    }
-    copyBytes(ids, 0, TRACE_ID_BYTES, this.runTraceIds, run * TRACE_ID_BYTES);
-    this.runRows[run] = 0;
-    this.runs = run + 1;
-    if (this.runs * RUN_SLOTS_PER_RUN > this.runSlots.length) this.rehashRuns(this.runSlots.length * 2);
-    else this.placeRun(run);
-    return run;
-  }
-
-  private placeRun(run: number): void {
-    const mask = this.runSlots.length - 1;
-    let slot = traceSlot(this.runTraceIds, run * TRACE_ID_BYTES) & mask;
-    while (this.runSlots[slot] !== 0) slot = (slot + 1) & mask;
-    this.runSlots[slot] = run + 1;
-  }
-
-  private rehashRuns(slots: number): void {
-    this.runSlots = new Int32Array(slots);
-    for (let run = 0; run < this.runs; run++) this.placeRun(run);
-  }
-
-  /** Undoes the run runOf() just added (the span that opened it did not fit). */
-  private dropLastRun(): void {
-    this.runs--;
-    this.rehashRuns(this.runSlots.length);
-  }
-
-  /** Span ids of every row, for finding a parent's row within its run. */
-  private spanIdTable(): { find(ids: Uint8Array, at: number, rowRun: Uint32Array, run: number): number } {
-    const rows = this.rows;
-    let size = 4;
-    while (size < rows * 2) size *= 2;
-    const slots = new Int32Array(size);
-    const mask = size - 1;
-    const spanIds = this.spanIds;
-    for (let row = 0; row < rows; row++) {
-      let slot = readU32LE(spanIds, row * SPAN_ID_BYTES) & mask;
-      while (slots[slot] !== 0) slot = (slot + 1) & mask;
-      slots[slot] = row + 1;
-    }
-    return {
-      // The first row added with that span id in `run`, or NO_RUN.
-      find(ids, at, rowRun, run) {
-        let found = NO_RUN;
-        for (let slot = readU32LE(ids, at) & mask; slots[slot] !== 0; slot = (slot + 1) & mask) {
-          const row = slots[slot]! - 1;
-          if (rowRun[row] === run && sameBytes(spanIds, row * SPAN_ID_BYTES, ids, at, SPAN_ID_BYTES) && (found === NO_RUN || row < found)) found = row;
-        }
-        return found;
-      },
-    };
-  }
-
-  private ensureRows(rows: number): void {
-    if (rows <= this.rowRun.length) return;
-    const size = Math.min(Math.max(rows, this.rowRun.length * 2), BATCH_SPANS_LIMIT);
-    this.rowRun = grownU32(this.rowRun, size);
-    this.spanIds = grownBytes(this.spanIds, size * SPAN_ID_BYTES);
-    this.parentIds = grownBytes(this.parentIds, size * SPAN_ID_BYTES);
-    this.hasParent = grownBytes(this.hasParent, size);
-    const starts = new BigUint64Array(size);
-    starts.set(this.starts);
-    this.starts = starts;
-    const durations = new BigInt64Array(size);
-    durations.set(this.durations);
-    this.durations = durations;
-    this.nameIds = grownU32(this.nameIds, size);
-    this.kinds = grownBytes(this.kinds, size);
-    this.statusCodes = grownBytes(this.statusCodes, size);
-    this.streamStarts = grownU32(this.streamStarts, size * STREAMS);
-  }
-
-  private reset(): void {
-    this.rows = 0;
-    this.runs = 0;
-    this.runSlots.fill(0);
-    this.dictionary.reset();
-    for (const stream of this.streams) stream.reset();
-  }
-}
-
-/** Below this high half (in magnitude), hi × 2^32 + lo is far inside a double's exact range. */
-const HALVES_EXACT_HI_LIMIT = 2 ** 20;
-
-/**
- * Writes the svarint of the signed value hi × 2^32 + lo (hi an int32, lo in (−2^32, 2^32)) and
- * returns true when that is exact as a number (|value| < 2^52, so its zigzag is a safe integer);
- * else writes nothing and returns false, and the caller writes the bigint. Deltas of starts and
- * durations are small almost always, and a number costs no allocation.
- */
-function svarintOfHalves(out: ByteOut, hi: number, lo: number): boolean {
-  if (hi <= -HALVES_EXACT_HI_LIMIT || hi >= HALVES_EXACT_HI_LIMIT) return false;
-  out.uvarint(zigzag(hi * 2 ** 32 + lo));
-  return true;
-}
-
-function zigzag(value: number): number {
-  return value >= 0 ? value * 2 : -value * 2 - 1;
-}
-
-/** A trace id's slot hash: trace ids are random, so their first bytes spread well. */
-function traceSlot(bytes: Uint8Array, at: number): number {
-  return (readU32LE(bytes, at) ^ readU32LE(bytes, at + 12)) >>> 0;
-}
-
-function sameBytes(a: Uint8Array, aAt: number, b: Uint8Array, bAt: number, length: number): boolean {
-  for (let i = 0; i < length; i++) if (a[aAt + i] !== b[bAt + i]) return false;
-  return true;
-}
-
-function grownBytes(array: Uint8Array, length: number): Uint8Array<ArrayBuffer> {
-  const next = new Uint8Array(length);
-  next.set(array.subarray(0, Math.min(array.length, length)));
-  return next;
-}
-
-function grownU32(array: Uint32Array, length: number): Uint32Array<ArrayBuffer> {
-  const next = new Uint32Array(length);
-  next.set(array.subarray(0, Math.min(array.length, length)));
-  return next;
 }

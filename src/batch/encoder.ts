@@ -65,14 +65,9 @@ export class BatchEncoder {
   private common: Uint8Array;
   private readonly batchBytesMax: number;
   private readonly batchSpansMax: number;
-  /**
-   * The span records, back to back: [0, spansLength) are the batch's; anything after it is the
-   * record open for writing in place (beginRecord), not yet the batch's.
-   */
+  /** The span records, back to back: [0, spansLength). */
   private readonly spans = new MsgpackWriter(SPANS_BUFFER_BYTES_INITIAL);
   private spansLength = 0;
-  /** A record is being written in place, from spansLength to the writer's length. */
-  private recordOpen = false;
   private trailer: Uint8Array;
   private count = 0;
   /** The smallest and largest start times so far, as u64 halves so that addRecord allocates nothing. */
@@ -118,68 +113,6 @@ export class BatchEncoder {
   }
 
   /**
-   * Adds a span record already written in msgpack (data-format.md §2.5) as `record[0, recordLength)`,
-   * with its trace id at `ids[0, 16)`, span id at `ids[16, 24)` and start time as u64 halves. For
-   * writers that build records themselves (the OTLP transcoder, the SDK exporter) and have checked
-   * every field: it allocates nothing. The ids must be non-zero; ERR_BATCH_TOO_LARGE as for add().
-   */
-  addRecord(record: Uint8Array, recordLength: number, ids: Uint8Array, startLo: number, startHi: number): void {
-    // Messages are built only on failure, in this and the other per-span asserts.
-    if (!(recordLength >= 1 && recordLength <= SPAN_RECORD_BYTES_MAX && recordLength <= record.length)) assert(false, `record of ${recordLength} bytes`);
-    // Zero ids are not checked again here: the writers check them, and the store's §2.6 check
-    // refuses a batch holding one (ERR_BATCH_CORRUPT), so a writer's bug cannot store one.
-    this.checkFits(recordLength);
-    this.commit(ids, record, recordLength, startLo >>> 0, startHi >>> 0);
-  }
-
-  /**
-   * Opens a record to be written in place: returns the writer holding the batch's records, at the
-   * end of them, so a writer that builds records itself (the OTLP transcoders) writes each one
-   * where the batch keeps it, never copied. Then endRecord() adds it, or abandonRecord() drops it.
-   */
-  beginRecord(): MsgpackWriter {
-    assert(!this.recordOpen, 'beginRecord with a record already open');
-    this.recordOpen = true;
-    return this.spans;
-  }
-
-  /** Bytes written so far into the record opened by beginRecord(). */
-  get openRecordLength(): number {
-    assert(this.recordOpen, 'openRecordLength without an open record');
-    return this.spans.length - this.spansLength;
-  }
-
-  /**
-   * Adds the open record (at least one byte, at most SPAN_RECORD_BYTES_MAX), as addRecord() would.
-   * ERR_BATCH_TOO_LARGE leaves it open: finish() then returns the batch without it and keeps it,
-   * as the first record of the next batch, for endRecord() again.
-   */
-  endRecord(ids: Uint8Array, startLo: number, startHi: number): void {
-    const recordLength = this.openRecordLength;
-    if (!(recordLength >= 1 && recordLength <= SPAN_RECORD_BYTES_MAX)) assert(false, `record of ${recordLength} bytes`);
-    this.checkFits(recordLength);
-    this.recordOpen = false;
-    this.addTrailerEntry(ids, recordLength, startLo >>> 0, startHi >>> 0);
-  }
-
-  /**
-   * endRecord() for writers that handle a full batch themselves: false, with the record still open,
-   * where endRecord() would throw ERR_BATCH_TOO_LARGE.
-   */
-  tryEndRecord(ids: Uint8Array, startLo: number, startHi: number): boolean {
-    if (!this.fits(this.openRecordLength)) return false;
-    this.endRecord(ids, startLo, startHi);
-    return true;
-  }
-
-  /** Drops what was written of the open record. */
-  abandonRecord(): void {
-    assert(this.recordOpen, 'abandonRecord without an open record');
-    this.spans.truncate(this.spansLength);
-    this.recordOpen = false;
-  }
-
-  /**
    * Starts the next batch with another common section, already encoded (data-format.md §2.4), for
    * writers that build it themselves: one encoder then serves every resource and scope group of an
    * OTLP request. Only between batches (spanCount 0). `common` is kept, not copied.
@@ -220,21 +153,15 @@ export class BatchEncoder {
     writeU32LE(batch, at, crc32c(batch, 0, at));
     writeU32LE(batch, at + 4, BATCH_END_MAGIC);
     assert(at + BATCH_FOOTER_BYTES === total, `batch assembled to ${at + BATCH_FOOTER_BYTES} bytes; want ${total}`);
-    // An open record (endRecord found it too large for this batch) becomes the next batch's first.
-    const open = this.spans.length - this.spansLength;
-    if (this.recordOpen) this.spans.bytes.copyWithin(0, this.spansLength, this.spans.length);
-    this.count = 0;
-    this.spansLength = 0;
-    this.spans.length = this.recordOpen ? open : 0;
+    this.reset();
     return batch;
   }
 
-  /** Drops the spans added so far, and an open record. Buffers keep their capacity for the next batch. */
+  /** Drops the spans added so far. Buffers keep their capacity for the next batch. */
   reset(): void {
     this.count = 0;
     this.spansLength = 0;
     this.spans.reset();
-    this.recordOpen = false;
   }
 
   private checkCommonFits(): void {
@@ -261,7 +188,6 @@ export class BatchEncoder {
 
   /** Copies one checked record and its trailer entry into the batch. */
   private commit(ids: Uint8Array, record: Uint8Array, recordLength: number, startLo: number, startHi: number): void {
-    assert(!this.recordOpen, 'add with a record open in place');
     const spans = this.spans;
     spans.ensure(recordLength);
     copyBytes(record, 0, recordLength, spans.bytes, spans.length);

@@ -1,14 +1,15 @@
 /**
- * BatchAssembler: ended spans into open batches, one BatchEncoder per resource and instrumentation
- * scope (so each common section is encoded once), each span serialized the moment it is added and
- * its trailer entry written with it. A batch is sealed (finished and handed to `onBatch`) when the
+ * BatchAssembler: ended spans into open batches, one encoder per resource and instrumentation
+ * scope (so each common section is encoded once), each span serialized the moment it is added: its
+ * span record (data-format.md §2.5) written into one reused buffer, then its fields into the open
+ * version-2 batch's columns (ColumnarRecordEncoder, §2.7). A batch is sealed (finished and handed to `onBatch`) when the
  * next span does not fit it, when it reaches batchSpansMax, or when the owner calls sealAll().
  *
  * Groups are keyed by object identity, as the SDK hands every span of a tracer the same resource
  * and scope objects; at most OTEL_GROUPS_MAX are kept, so an application that makes tracers
  * without end cannot grow this map without end.
  */
-import { BatchEncoder } from '../batch/index.js';
+import { ColumnarRecordEncoder, encodeCommon } from '../batch/index.js';
 import { TraceKvError } from '../errors.js';
 import { resourceInput, scopeInput } from './common-input.js';
 import type { OtelResource, OtelScope, ReadableSpan } from './otel-types.js';
@@ -24,7 +25,7 @@ export interface AssemblerLimits {
 
 /** A resource and scope pair; `encoder` is null when they cannot be encoded, so their spans are dropped. */
 interface Group {
-  encoder: BatchEncoder | null;
+  encoder: ColumnarRecordEncoder | null;
 }
 
 export type BatchSink = (batch: Uint8Array, spans: number) => void;
@@ -44,34 +45,26 @@ export class BatchAssembler {
     private readonly onBatch: BatchSink,
   ) {}
 
-  /** Serializes `span` into its group's open batch, in place; false when it was dropped as invalid. */
+  /** Serializes `span` into its group's open batch; false when it was dropped as invalid. */
   add(span: ReadableSpan): boolean {
     const group = this.groupOf(span.resource, span.instrumentationScope);
     const encoder = group.encoder;
     if (encoder === null) return false;
-    let added = false;
-    try {
-      added = this.record.write(span, encoder.beginRecord()) && this.endRecord(encoder);
-    } finally {
-      // Dropped, or a throw from an SDK object of an unexpected shape: the encoder takes the next span.
-      if (!added) encoder.abandonRecord();
-    }
-    if (!added) return false;
+    // A throw from an SDK object of an unexpected shape leaves the encoder untouched: the record
+    // is written apart from it (the writer's own buffer), and added only whole.
+    if (!this.record.write(span) || !this.addRecord(encoder)) return false;
     this.openSpans++;
     if (encoder.spanCount >= this.limits.batchSpansMax) this.seal(encoder);
     return true;
   }
 
-  /**
-   * Adds the open record: false, leaving it open, when it fits no batch. One that does not fit this
-   * batch goes into the next (finish() carries the open record over as its first).
-   */
-  private endRecord(encoder: BatchEncoder): boolean {
-    const { ids, startLo, startHi } = this.record;
-    if (encoder.tryEndRecord(ids, startLo, startHi)) return true;
+  /** Adds the written record: false when it fits no batch. One that does not fit this batch goes into the next. */
+  private addRecord(encoder: ColumnarRecordEncoder): boolean {
+    const { ids, startLo, startHi, writer: bytes } = this.record;
+    if (encoder.tryAddRecord(bytes.bytes, 0, bytes.length, ids, startLo, startHi)) return true;
     if (encoder.spanCount === 0) return false;
     this.seal(encoder);
-    return encoder.tryEndRecord(ids, startLo, startHi);
+    return encoder.tryAddRecord(bytes.bytes, 0, bytes.length, ids, startLo, startHi);
   }
 
   /** Seals every open batch, in the order the groups were first seen. */
@@ -83,7 +76,7 @@ export class BatchAssembler {
     }
   }
 
-  private seal(encoder: BatchEncoder): void {
+  private seal(encoder: ColumnarRecordEncoder): void {
     const spans = encoder.spanCount;
     const batch = encoder.finish();
     this.openSpans -= spans;
@@ -118,9 +111,9 @@ export class BatchAssembler {
   }
 }
 
-function newEncoder(resource: OtelResource, scope: OtelScope, limits: AssemblerLimits): BatchEncoder | null {
+function newEncoder(resource: OtelResource, scope: OtelScope, limits: AssemblerLimits): ColumnarRecordEncoder | null {
   try {
-    return new BatchEncoder({ resource: resourceInput(resource), scope: scopeInput(scope), batchBytesMax: limits.batchBytesMax, batchSpansMax: limits.batchSpansMax });
+    return new ColumnarRecordEncoder({ common: encodeCommon(resourceInput(resource), scopeInput(scope)), batchBytesMax: limits.batchBytesMax, batchSpansMax: limits.batchSpansMax });
   } catch (error) {
     // A resource or scope the format cannot hold (a lone surrogate, a value of no OTel type, …):
     // its spans are dropped and counted, never thrown into the SDK.

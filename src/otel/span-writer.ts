@@ -2,8 +2,8 @@
  * SpanRecordWriter: one SDK `ReadableSpan` straight into a span record (data-format.md §2.5) and its
  * trailer fields, with no SpanInput, no hex-decoded id arrays and no bigint per span: ids are parsed
  * into one scratch array, times are split into u32 halves (hr-time.ts), and the record is written
- * field by field at the end of a MsgpackWriter: the batch's own (BatchEncoder.beginRecord, as
- * BatchAssembler does: never copied), or this writer's reused one.
+ * field by field at the end of a MsgpackWriter: this writer's reused one by default, from which
+ * BatchAssembler adds it to a version-2 batch (ColumnarRecordEncoder), or one the caller passes.
  *
  * The fields are the ones the OpenTelemetry JS OTLP exporters send (@opentelemetry/otlp-transformer
  * trace serializer): kind is the API's plus one; flags are the W3C trace flags with bit 0x100 (has

@@ -282,7 +282,11 @@ export class JsonTranscoder {
     }
     const double = field(value, 'doubleValue', 'double_value');
     if (double !== undefined && double !== null) {
-      w.number(doubleOf(double, `${path}.doubleValue`));
+      // In a span, always float64, so the batch keeps every bit of the double, -0 included
+      // (§7.1); the common section stays msgpack as encodeCommon writes it (§2.4).
+      const number = doubleOf(double, `${path}.doubleValue`);
+      if (w === this.out.record) w.float64(number);
+      else w.number(number);
       return true;
     }
     const int = field(value, 'intValue', 'int_value');

@@ -1,8 +1,11 @@
 /**
- * OTLP protobuf → batches: walks an ExportTraceServiceRequest (or TracesData, the same bytes) with
- * one ProtobufReader and writes each span's record (data-format.md §2.5) with one MsgpackWriter
- * straight from the request bytes: strings and ids are copied, never decoded into JS strings, and
- * no object is built per span. One batch (or more, when it fills) per resource and scope group.
+ * OTLP protobuf → batches of version 2 (data-format.md §2.7): walks an ExportTraceServiceRequest
+ * (or TracesData, the same bytes) with one ProtobufReader, straight from the request bytes: strings
+ * and ids are never decoded into JS strings, and no object is built per span. A span's attributes go
+ * into the batch's columns as they are read (RecordBatches.stringAttribute, from the request's bytes
+ * in place); the rest of the span is written as a span record (§2.5) with one MsgpackWriter, which
+ * the batch's ColumnarRecordEncoder then walks into its columns. One batch (or more, when it fills)
+ * per resource and scope group.
  *
  * The mapping, field by field, is data-format.md §7.1. Two kinds of bad input:
  * - the bytes are not a well-formed request (truncated, a length past its message, a known field
@@ -20,14 +23,15 @@
  * in a local and read one-byte tags and lengths themselves, leaving the rest to the reader (which
  * also throws for anything malformed): the reader's fields cost a load and a store per step.
  * With the other fast paths here, the transcoder alone went 0.65M → 0.88M spans/s on one core, and
- * OTLP/HTTP ingest 335k → 451k spans/s (W1, README "OTLP in and the SDK exporter").
- * Records are written straight into their batch (BatchEncoder.beginRecord), never copied.
+ * OTLP/HTTP ingest 335k → 451k spans/s (W1, README "OTLP in and the SDK exporter"), when it
+ * wrote version 1. Writing columns costs a dictionary lookup per string that a copy did not: see
+ * the README for what that did to ingest.
  */
 import { ATTRIBUTE_NESTING_MAX, SPAN_ID_BYTES, TRACE_ID_BYTES } from '../constants.js';
 import { invalidArgument } from '../errors.js';
 import { readU32LE } from '../codec/little-endian.js';
 import { isZeroId } from '../batch/index.js';
-import type { MsgpackWriter } from '../batch/msgpack-writer.js';
+import { MsgpackWriter } from '../batch/msgpack-writer.js';
 import * as field from './otlp-fields.js';
 import { ProtobufReader, WIRE_I32, WIRE_I64, WIRE_LEN, WIRE_VARINT } from './protobuf-reader.js';
 import { Fields, RecordBatches, writeTimeDifference } from './record-batches.js';
@@ -90,6 +94,8 @@ const SPAN_TRACE_STATE = field.SPAN_TRACE_STATE;
 const STATUS_CODE = field.STATUS_CODE;
 const STATUS_MESSAGE = field.STATUS_MESSAGE;
 const TRACES_DATA_RESOURCE_SPANS = field.TRACES_DATA_RESOURCE_SPANS;
+/** Span.attributes' tag byte: field 9, length-delimited. */
+const SPAN_ATTRIBUTE_TAG = (SPAN_ATTRIBUTES << 3) | WIRE_LEN;
 /** Status.code's tag byte: field 3, varint. */
 const STATUS_CODE_TAG = (STATUS_CODE << 3) | WIRE_VARINT;
 
@@ -121,6 +127,8 @@ export class ProtobufTranscoder {
   /** The record's and the common section's fields, reused for every span and group. */
   private readonly recordFields = new Fields();
   private readonly commonFields = new Fields();
+  /** A span attribute of another shape than a string value, as a record's key and value, for RecordBatches.recordAttributes. */
+  private readonly pair = new MsgpackWriter();
   // Per-span scratch, reused: the first pass's findings.
   private readonly traceId: Range = { start: ABSENT, end: 0 };
   private readonly spanId: Range = { start: ABSENT, end: 0 };
@@ -134,6 +142,10 @@ export class ProtobufTranscoder {
   private readonly linkTraceState: Range = { start: ABSENT, end: 0 };
   /** First tag and end of the span's attributes (0, 1), events (2, 3) and links (4, 5). */
   private readonly repeated = new Int32Array(6);
+  /** stringKeyValueAt's other answers: the key's bytes and where the value's start. */
+  private keyStart = 0;
+  private keyEnd = 0;
+  private valueStart = 0;
   /** valueAt's second answer: where the value ends. */
   private valueEnd = 0;
   /** varintAt's second answer: the varint's low 32 bits, unsigned. */
@@ -235,8 +247,17 @@ export class ProtobufTranscoder {
         continue;
       }
       const outer = reader.enter();
+      const spanStart = reader.pos;
+      const spanEnd = reader.end;
       this.out.startSpan();
       this.span();
+      if (this.out.retrySpan) {
+        // Its batch filled after its attributes went in: again, into the next batch.
+        reader.pos = spanStart;
+        reader.end = spanEnd;
+        this.out.startSpan();
+        this.span();
+      }
       reader.leave(outer);
     }
     reader.pos = end;
@@ -508,12 +529,14 @@ export class ProtobufTranscoder {
     const durationAt = w.length;
     this.difference(w, endLo, endHi, startLo, startHi, 'end_time_unix_nano − start_time_unix_nano');
     fields.keep(3, w.length === durationAt + 1 && w.bytes[durationAt] === 0);
-    // 4 attributes, 5 dropped
-    const attributesStart = w.length;
+    // 4 attributes, straight into the batch's columns (an empty map here), after the name, 5 dropped
+    if (name.start === ABSENT) this.out.spanName(bytes, 0, 0);
+    else this.out.spanName(bytes, name.start, name.end);
+    w.endMap(w.beginMap(), 0);
     this.narrow(0);
-    droppedAttributes += this.attributes(w, SPAN_ATTRIBUTES, 'Span.attributes', 'attribute');
+    droppedAttributes += this.spanAttributes();
     reader.end = end;
-    fields.keep(4, w.length === attributesStart + 1);
+    fields.keep(4, true);
     w.uint32(droppedAttributes >>> 0);
     fields.keep(5, droppedAttributes === 0);
     // 6 events, 7 dropped
@@ -814,14 +837,75 @@ export class ProtobufTranscoder {
   }
 
   /**
-   * A key with a string value, every length under 128 so each is one byte, at least one of the two
-   * strings 32 bytes or longer (attributes() writes the rest itself):
-   * `KeyValue { 1: key, 2: AnyValue { 1: string_value } }` and nothing else, its length prefix at
-   * `at` in a message ending at `end`. It writes what keyValue would, without entering either
-   * message, and returns the position after it; ABSENT (reading and writing nothing) for any other
-   * shape, which keyValue then reads.
+   * The span's attributes (field 9 of the Span the reader is at the start of, to its end) straight
+   * into the batch's columns, not into the record: attributes() for a span. A key with a string
+   * value (nearly every attribute) goes in from the request's bytes; any other shape is written as
+   * a record's key and value pair, then walked into the columns. Returns how many keys had an empty
+   * AnyValue and were left out.
    */
-  private stringAttribute(w: MsgpackWriter, bytes: Uint8Array, at: number, end: number, describeKey: string): number {
+  private spanAttributes(): number {
+    const reader = this.reader;
+    const out = this.out;
+    const pair = this.pair;
+    let empty = 0;
+    const bytes = reader.bytes;
+    const end = reader.end;
+    let pos = reader.pos;
+    while (pos < end) {
+      if (bytes[pos] === SPAN_ATTRIBUTE_TAG) {
+        const next = this.stringAttributeInPlace(bytes, pos + 1, end);
+        if (next !== ABSENT) {
+          pos = next;
+          continue;
+        }
+      }
+      reader.pos = pos;
+      reader.nextField();
+      if (reader.fieldNumber !== SPAN_ATTRIBUTES) {
+        reader.skipValue();
+        pos = reader.pos;
+        continue;
+      }
+      this.expect(WIRE_LEN, 'Span.attributes');
+      const outer = reader.enter();
+      pair.reset();
+      if (this.keyValue(pair, 0, 'attribute')) out.recordAttributes(pair.bytes, 0, pair.length, 1);
+      else empty++;
+      reader.leave(outer);
+      pos = reader.pos;
+    }
+    reader.pos = pos;
+    return empty;
+  }
+
+  /**
+   * `KeyValue { 1: key, 2: AnyValue { 1: string_value } }` and nothing else, every length one byte,
+   * its length prefix at `at` in a message ending at `end`: checks both strings' UTF-8 and hands
+   * them to the batch in place, returning the position after it; ABSENT, doing nothing, for any
+   * other shape.
+   */
+  private stringAttributeInPlace(bytes: Uint8Array, at: number, end: number): number {
+    const messageEnd = this.stringKeyValueAt(bytes, at, end);
+    if (messageEnd === ABSENT) return ABSENT;
+    const { keyStart, keyEnd, valueStart } = this;
+    // ASCII needs no more checking; anything else the full UTF-8 check.
+    let any = 0;
+    for (let i = keyStart; i < keyEnd; i++) any |= bytes[i]!;
+    for (let i = valueStart; i < messageEnd; i++) any |= bytes[i]!;
+    if (any >= 0x80) {
+      if (!isWellFormedUtf8(bytes, keyStart, keyEnd)) this.reject('attribute key is not valid UTF-8');
+      if (!isWellFormedUtf8(bytes, valueStart, messageEnd)) this.reject('attribute string_value is not valid UTF-8');
+    }
+    this.out.stringAttribute(bytes, keyStart, keyEnd, valueStart, messageEnd);
+    return messageEnd;
+  }
+
+  /**
+   * Whether a KeyValue whose length prefix is at `at`, in a message ending at `end`, is
+   * `KeyValue { 1: key, 2: AnyValue { 1: string_value } }` and nothing else, every length one byte:
+   * then its end, with the key at [keyStart, keyEnd) and the value from valueStart; else ABSENT.
+   */
+  private stringKeyValueAt(bytes: Uint8Array, at: number, end: number): number {
     if (at + STRING_ATTRIBUTE_BYTES_MIN > end) return ABSENT;
     const messageEnd = at + 1 + bytes[at]!;
     // Tag bytes: 0x0a is field 1 length-delimited, 0x12 field 2 length-delimited; a length byte < 0x80 is the whole varint.
@@ -832,10 +916,28 @@ export class ProtobufTranscoder {
     if (keyEnd + 2 + bytes[keyEnd + 1]! !== messageEnd || bytes[keyEnd + 2] !== 0x0a || bytes[keyEnd + 3]! >= 0x80) return ABSENT;
     const valueStart = keyEnd + 4;
     if (valueStart + bytes[keyEnd + 3]! !== messageEnd) return ABSENT;
-    this.checkedBytes(w, keyStart, keyEnd, describeKey, ' key');
-    this.checkedBytes(w, valueStart, messageEnd, describeKey, ' string_value');
+    this.keyStart = keyStart;
+    this.keyEnd = keyEnd;
+    this.valueStart = valueStart;
     return messageEnd;
   }
+
+  /**
+   * A key with a string value, every length under 128 so each is one byte, at least one of the two
+   * strings 32 bytes or longer (attributes() writes the rest itself):
+   * `KeyValue { 1: key, 2: AnyValue { 1: string_value } }` and nothing else, its length prefix at
+   * `at` in a message ending at `end`. It writes what keyValue would, without entering either
+   * message, and returns the position after it; ABSENT (reading and writing nothing) for any other
+   * shape, which keyValue then reads.
+   */
+  private stringAttribute(w: MsgpackWriter, bytes: Uint8Array, at: number, end: number, describeKey: string): number {
+    const messageEnd = this.stringKeyValueAt(bytes, at, end);
+    if (messageEnd === ABSENT) return ABSENT;
+    this.checkedBytes(w, this.keyStart, this.keyEnd, describeKey, ' key');
+    this.checkedBytes(w, this.valueStart, messageEnd, describeKey, ' string_value');
+    return messageEnd;
+  }
+
 
   /**
    * The reader is inside a KeyValue: writes key then value; false, writing nothing, when the value
@@ -931,7 +1033,10 @@ export class ProtobufTranscoder {
         w.int64(lo, hi);
         return true;
       case ANY_DOUBLE:
-        w.number(number);
+        // In a span, always float64, so the batch keeps every bit of the double, -0 included
+        // (§7.1); the common section stays msgpack as encodeCommon writes it (§2.4).
+        if (w === this.out.record) w.float64(number);
+        else w.number(number);
         return true;
       case ANY_STRING:
         this.checkedBytes(w, start, end, describeKey, ' string_value');

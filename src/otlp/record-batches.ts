@@ -3,23 +3,33 @@
  * batches, one or more per resource and scope group, and keep the partial-success account of the
  * spans they had to leave out. Also the one place that turns two u64 times into the record's
  * signed 64-bit difference.
+ *
+ * The transcoders write each span as a span record (data-format.md §2.5) into one reused buffer,
+ * straight from the request's bytes; the batches they hand the store are version 2 (§2.7), which
+ * ColumnarRecordEncoder builds from those records, column by column, without decoding a string.
  */
 import { TRACE_ID_BYTES, SPAN_ID_BYTES, SPAN_RECORD_BYTES_MAX } from '../constants.js';
-import { TraceKvError } from '../errors.js';
-import { BatchEncoder } from '../batch/index.js';
+import { TraceKvError, assert } from '../errors.js';
+import { ColumnarRecordEncoder, encodeCommon } from '../batch/index.js';
 import { MsgpackWriter } from '../batch/msgpack-writer.js';
 import type { TranscodeLimits, TranscodeResult } from './transcode-types.js';
 
 export class RecordBatches {
-  /** Where the span being transcoded is written: its batch's own records, in place (BatchEncoder.beginRecord). */
-  record: MsgpackWriter;
+  /** Where the span being transcoded is written, as a span record: one buffer, reused for every span. */
+  readonly record = new MsgpackWriter();
   /** The common section of the group being transcoded. */
   readonly common = new MsgpackWriter();
   /** Trace id at 0, span id at 16: what addRecord copies into the trailer entry. */
   readonly ids = new Uint8Array(TRACE_ID_BYTES + SPAN_ID_BYTES);
   /** The first reason the group or span being written cannot be stored; '' while it can. */
   problem = '';
-  private readonly encoder: BatchEncoder;
+  /**
+   * Set by endSpan() when the span's batch filled after its attributes went straight into it:
+   * the batch is finished, and the transcoder writes the span again (startSpan first) into the next.
+   */
+  retrySpan = false;
+  private wroteAttributes = false;
+  private readonly encoder: ColumnarRecordEncoder;
   private batches: Uint8Array[] = [];
   private spans = 0;
   private rejectedSpans = 0;
@@ -28,10 +38,7 @@ export class RecordBatches {
 
   constructor(private readonly limits: TranscodeLimits) {
     // Its common section is replaced by each group's before any span is added.
-    this.encoder = new BatchEncoder({ resource: {}, batchBytesMax: limits.batchBytesMax, batchSpansMax: limits.batchSpansMax });
-    // The encoder's records writer: the same object for every span, which startSpan() opens a record in.
-    this.record = this.encoder.beginRecord();
-    this.encoder.abandonRecord();
+    this.encoder = new ColumnarRecordEncoder({ common: encodeCommon({}, undefined), batchBytesMax: limits.batchBytesMax, batchSpansMax: limits.batchSpansMax });
   }
 
   /** Starts a request. */
@@ -66,29 +73,62 @@ export class RecordBatches {
     this.groupProblem = this.problem;
   }
 
-  /** Starts a span, written into `this.record` from its current length: its problems start as its group's. */
+  /**
+   * Starts a span, written into `this.record` from its start (and its attributes, if the
+   * transcoder likes, straight into the batch: stringAttribute, recordAttributes); its problems
+   * start as its group's.
+   */
   startSpan(): void {
     this.problem = this.groupProblem;
-    this.record = this.encoder.beginRecord();
+    this.record.reset();
+    this.retrySpan = false;
+    this.wroteAttributes = false;
+    if (this.encoder.openSpan()) return;
+    // The batch holds batchSpansMax spans: it goes, and this span starts the next.
+    this.batches.push(this.encoder.finish());
+    assert(this.encoder.openSpan(), 'openSpan on an empty batch');
+  }
+
+  /** The span's name as UTF-8 in `source`: before stringAttribute or recordAttributes, when either is used. */
+  spanName(source: Uint8Array, start: number, end: number): void {
+    this.encoder.spanName(source, start, end);
+  }
+
+  /** An attribute of the span with a string value, its key and value as UTF-8 in `source` (checked, or the span rejected). */
+  stringAttribute(source: Uint8Array, keyStart: number, keyEnd: number, valueStart: number, valueEnd: number): void {
+    this.wroteAttributes = true;
+    this.encoder.stringAttribute(source, keyStart, keyEnd, valueStart, valueEnd);
+  }
+
+  /** Attributes of the span as `count` msgpack key and AnyValue pairs (§2.5) in `source[start, end)`. */
+  recordAttributes(source: Uint8Array, start: number, end: number, count: number): void {
+    this.wroteAttributes = true;
+    this.encoder.recordAttributes(source, start, end, count);
   }
 
   /** Ends a span whose record was written into `this.record` and ids into `this.ids`: adds it, or counts it rejected. */
   endSpan(startLo: number, startHi: number): void {
     const encoder = this.encoder;
-    const length = encoder.openRecordLength;
+    const record = this.record;
+    const length = record.length;
     if (this.problem === '' && length > SPAN_RECORD_BYTES_MAX) this.reject(`encoded record got ${length} bytes; want ≤ ${SPAN_RECORD_BYTES_MAX}`);
     if (this.problem !== '') {
-      encoder.abandonRecord();
+      encoder.abandonSpan();
       this.rejectSpan(this.problem);
       return;
     }
-    if (!encoder.tryEndRecord(this.ids, startLo, startHi)) {
-      // The batch is full: finish() keeps the open record as the first of the next one. A record
-      // that does not fit an empty batch either is left out.
-      if (encoder.spanCount > 0) this.batches.push(encoder.finish());
-      if (!encoder.tryEndRecord(this.ids, startLo, startHi)) {
-        encoder.abandonRecord();
-        this.rejectSpan(`encoded record of ${length} bytes does not fit a batch of batchBytesMax ${this.limits.batchBytesMax}`);
+    if (!encoder.tryAddRecord(record.bytes, 0, length, this.ids, startLo, startHi)) {
+      // The batch is full: it goes, and the span starts the next. Attributes written straight
+      // into the batch went with the row, so the transcoder writes that span again (retrySpan);
+      // a record alone is added again here. A span that does not fit an empty batch is left out.
+      const full = encoder.spanCount > 0;
+      if (full) this.batches.push(encoder.finish());
+      if (full && this.wroteAttributes) {
+        this.retrySpan = true;
+        return;
+      }
+      if (!full || !encoder.tryAddRecord(record.bytes, 0, length, this.ids, startLo, startHi)) {
+        this.rejectSpan(`encoded span of ${length} bytes and its attributes do not fit a batch of batchBytesMax ${this.limits.batchBytesMax}`);
         return;
       }
     }

@@ -7,29 +7,10 @@ import { BATCH_BYTES_LIMIT, BATCH_SPANS_LIMIT } from '../../src/constants.js';
 import { ColumnarBatchEncoder } from '../../src/batch/columnar-encoder.js';
 import { decodeColumnarBatch } from '../../src/batch/columnar-decoder.js';
 import type { ResourceInput, ScopeInput, Span, SpanInput } from '../../src/batch/types.js';
-import { resource, scope, span } from '../helpers/span-arbitraries.js';
+import { batchInput } from '../helpers/span-arbitraries.js';
 
 const SEED = 20_261_207;
 const RUNS = 200;
-
-/** Spans of up to four traces, interleaved, each parent picked among the batch's span ids, an outside id, or none. */
-const batchInput = fc
-  .record({
-    resource,
-    scope: fc.option(scope, { nil: undefined }),
-    traceIds: fc.uniqueArray(fc.uint8Array({ minLength: 16, maxLength: 16 }).filter((id) => id.some((b) => b !== 0)), { minLength: 1, maxLength: 4, selector: (id) => Buffer.from(id).toString('hex') }),
-    spans: fc.array(fc.record({ span, trace: fc.nat(), parent: fc.oneof(fc.constant(-1), fc.constant(-2), fc.nat()) }), { minLength: 1, maxLength: 12 }),
-  })
-  .map(({ resource: r, scope: s, traceIds, spans }) => {
-    const inputs: SpanInput[] = spans.map(({ span: base, trace }) => ({ ...base, traceId: traceIds[trace % traceIds.length]! }));
-    spans.forEach(({ parent }, i) => {
-      const input = inputs[i]!;
-      if (parent === -1) delete input.parentSpanId;
-      else if (parent >= 0) input.parentSpanId = inputs[parent % inputs.length]!.spanId;
-      // -2 keeps the arbitrary's own (outside) parent id, if it drew one.
-    });
-    return { resource: r, scope: s, spans: inputs };
-  });
 
 /** v1's spans in v2's row order: traces in order of first appearance, spans in add order within each. */
 function inRunOrder(spans: Span[]): Span[] {

@@ -1,9 +1,8 @@
-// Proves that batchBytesMax and batchSpansMax are enforced by the encoder (leaving it unchanged on rejection; a record written in place that does not fit starts the next batch) and by validateBatch.
+// Proves that batchBytesMax and batchSpansMax are enforced by the encoder (leaving it unchanged on rejection) and by validateBatch.
 import { describe, expect, it } from 'vitest';
 import { BATCH_BYTES_MIN, BatchEncoder } from '../../src/batch/encoder.js';
 import { decodeBatch } from '../../src/batch/decoder.js';
 import { validateBatch } from '../../src/batch/validate.js';
-import { parseSpanId, parseTraceId } from '../../src/batch/ids.js';
 import { encodeSpanRecord } from '../../src/batch/span-codec.js';
 import type { SpanInput } from '../../src/batch/types.js';
 import { BATCH_BYTES_LIMIT, BATCH_SPANS_LIMIT } from '../../src/constants.js';
@@ -108,50 +107,6 @@ describe('encoder limits', () => {
     const error = catchTraceKvError(() => new BatchEncoder({ resource: { attributes: { big: 'x'.repeat(300) } }, batchBytesMax: 300 }));
     expect(error.code).toBe('ERR_INVALID_ARGUMENT');
     expect(error.message).toMatch(/^resource and scope:/);
-  });
-
-  it('writes records in place: the same batch as add(), an abandoned record leaves nothing, a record that does not fit starts the next batch', () => {
-    const spans = [0, 1, 2, 3, 4].map((i) => plainSpan(i));
-    const ids = new Uint8Array(24);
-    const inPlace = (encoder: BatchEncoder, span: SpanInput): void => {
-      const w = encoder.beginRecord();
-      const record = encodeSpanRecord(span);
-      w.ensure(record.length);
-      w.bytes.set(record, w.length);
-      w.length += record.length;
-      expect(encoder.openRecordLength).toBe(record.length);
-      parseTraceId(span.traceId, ids, 0, 'traceId');
-      parseSpanId(span.spanId, ids, 16, 'spanId');
-      encoder.endRecord(ids, Number(span.startTimeUnixNano & 0xffff_ffffn), Number(span.startTimeUnixNano >> 32n));
-    };
-    const byAdd = new BatchEncoder({ resource: {}, batchSpansMax: 3 });
-    const byWriter = new BatchEncoder({ resource: {}, batchSpansMax: 3 });
-    for (const span of spans.slice(0, 3)) byAdd.add(span);
-    for (const span of spans.slice(0, 2)) inPlace(byWriter, span);
-    // Written, then dropped: no trace of it in the batch.
-    const dropped = byWriter.beginRecord();
-    dropped.str('never added');
-    byWriter.abandonRecord();
-    inPlace(byWriter, spans[2]!);
-    // The fourth does not fit (batchSpansMax 3): the error leaves it open, and finish() carries it over.
-    const fourth = encodeSpanRecord(spans[3]!);
-    const w = byWriter.beginRecord();
-    w.ensure(fourth.length);
-    w.bytes.set(fourth, w.length);
-    w.length += fourth.length;
-    parseTraceId(spans[3]!.traceId, ids, 0, 'traceId');
-    parseSpanId(spans[3]!.spanId, ids, 16, 'spanId');
-    const start = spans[3]!.startTimeUnixNano;
-    expect(catchTraceKvError(() => byWriter.endRecord(ids, Number(start & 0xffff_ffffn), Number(start >> 32n))).code).toBe('ERR_BATCH_TOO_LARGE');
-    // tryEndRecord says the same without a throw, and also leaves the record open.
-    expect(byWriter.tryEndRecord(ids, Number(start & 0xffff_ffffn), Number(start >> 32n))).toBe(false);
-    expect(byWriter.openRecordLength).toBe(fourth.length);
-    const first = byWriter.finish();
-    expect(Buffer.from(first)).toEqual(Buffer.from(byAdd.finish()));
-    expectBatchHolds(first, spans.slice(0, 3));
-    expect(byWriter.tryEndRecord(ids, Number(start & 0xffff_ffffn), Number(start >> 32n))).toBe(true);
-    inPlace(byWriter, spans[4]!);
-    expectBatchHolds(byWriter.finish(), spans.slice(3));
   });
 
   it('refuses a span record larger than SPAN_RECORD_BYTES_MAX as a caller bug', () => {

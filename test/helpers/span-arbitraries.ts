@@ -1,6 +1,6 @@
 /** fast-check arbitraries of valid batch inputs: resources, scopes and spans using every field and value kind. */
 import fc from 'fast-check';
-import { BatchEncoder } from '../../src/batch/index.js';
+import { ColumnarBatchEncoder } from '../../src/batch/index.js';
 import type { AttributeValue, Attributes, ResourceInput, ScopeInput, SpanInput } from '../../src/batch/types.js';
 import { INT64_MAX, INT64_MIN, U64_MAX } from '../batch/samples.js';
 
@@ -95,14 +95,14 @@ export const span: fc.Arbitrary<SpanInput> = fc
     return input;
   });
 
-/** What the store holds for a group: BatchEncoder's batch. Empty strings are what OTLP cannot tell from absent (§7.1), so the arbitraries' '' is absent here. */
+/** What the store holds for a group sent over OTLP: ColumnarBatchEncoder's batch (the receivers write version 2). Empty strings are what OTLP cannot tell from absent (§7.1), so the arbitraries' '' is absent here. */
 export function storedBatch(resourceInput: ResourceInput, scopeInput: ScopeInput | undefined, spans: SpanInput[]): Uint8Array {
   const resourceWant = { ...resourceInput };
   if (resourceWant.schemaUrl === '') delete resourceWant.schemaUrl;
   let scopeWant = scopeInput === undefined ? undefined : { ...scopeInput };
   if (scopeWant !== undefined) for (const key of ['name', 'version', 'schemaUrl'] as const) if (scopeWant[key] === '') delete scopeWant[key];
   if (scopeWant !== undefined && Object.keys(scopeWant).length === 0) scopeWant = undefined;
-  const encoder = new BatchEncoder({ resource: resourceWant, ...(scopeWant !== undefined ? { scope: scopeWant } : {}) });
+  const encoder = new ColumnarBatchEncoder({ resource: resourceWant, ...(scopeWant !== undefined ? { scope: scopeWant } : {}) });
   for (const input of spans) {
     const copy = { ...input, ...(input.links !== undefined ? { links: input.links.map((link) => (link.traceState === '' ? { ...link, traceState: undefined } : link)) } : {}) };
     if (copy.traceState === '') delete copy.traceState;
@@ -110,3 +110,22 @@ export function storedBatch(resourceInput: ResourceInput, scopeInput: ScopeInput
   }
   return encoder.finish();
 }
+
+/** Spans of up to four traces, interleaved, each parent picked among the batch's span ids, an outside id, or none. */
+export const batchInput = fc
+  .record({
+    resource,
+    scope: fc.option(scope, { nil: undefined }),
+    traceIds: fc.uniqueArray(fc.uint8Array({ minLength: 16, maxLength: 16 }).filter((id) => id.some((b) => b !== 0)), { minLength: 1, maxLength: 4, selector: (id) => Buffer.from(id).toString('hex') }),
+    spans: fc.array(fc.record({ span, trace: fc.nat(), parent: fc.oneof(fc.constant(-1), fc.constant(-2), fc.nat()) }), { minLength: 1, maxLength: 12 }),
+  })
+  .map(({ resource: r, scope: s, traceIds, spans }) => {
+    const inputs: SpanInput[] = spans.map(({ span: base, trace }) => ({ ...base, traceId: traceIds[trace % traceIds.length]! }));
+    spans.forEach(({ parent }, i) => {
+      const input = inputs[i]!;
+      if (parent === -1) delete input.parentSpanId;
+      else if (parent >= 0) input.parentSpanId = inputs[parent % inputs.length]!.spanId;
+      // -2 keeps the arbitrary's own (outside) parent id, if it drew one.
+    });
+    return { resource: r, scope: s, spans: inputs };
+  });

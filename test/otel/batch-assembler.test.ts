@@ -33,7 +33,7 @@ describe('BatchAssembler', () => {
   });
 });
 
-describe('BatchAssembler writes records in place', () => {
+describe('BatchAssembler adds whole records', () => {
   it('leaves no trace of a dropped span, nor of one whose object throws mid-record, and goes on', () => {
     const { provider, captured } = providerWith([]);
     emitTrace(provider);
@@ -61,8 +61,9 @@ describe('BatchAssembler writes records in place', () => {
     const template = captured.getFinishedSpans()[0]!;
     const sealed: Uint8Array[] = [];
     const limits = { batchBytesMax: 4096, batchSpansMax: 1000 };
+    // Distinct pads: a version-2 batch keeps one copy of a repeated string.
     const assembler = new BatchAssembler(limits, (batch) => sealed.push(batch));
-    const spans = Array.from({ length: 12 }, (_, i) => withProperties(template, { name: `span-${i}`, attributes: { pad: 'p'.repeat(600) } }));
+    const spans = Array.from({ length: 12 }, (_, i) => withProperties(template, { name: `span-${i}`, attributes: { pad: `${i}`.padEnd(600, 'p') } }));
     for (const span of spans) expect(assembler.add(span)).toBe(true);
     expect(assembler.add(withProperties(template, { attributes: { pad: 'p'.repeat(8192) } }))).toBe(false);
     assembler.sealAll();

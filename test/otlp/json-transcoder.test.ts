@@ -1,9 +1,9 @@
-/** The OTLP JSON transcoder writes the same batches as the protobuf one and BatchEncoder, follows the OTLP JSON rules (hex ids, integer or named enums, int64 as string or number, unknown fields ignored), and refuses malformed JSON whole with the path of the problem. */
+/** The OTLP JSON transcoder writes the same batches as the protobuf one and ColumnarBatchEncoder, follows the OTLP JSON rules (hex ids, integer or named enums, int64 as string or number, unknown fields ignored), and refuses malformed JSON whole with the path of the problem. */
 import { describe, expect, it } from 'vitest';
 import { ProtobufTraceSerializer, JsonTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BATCH_BYTES_MAX_DEFAULT, BATCH_SPANS_MAX_DEFAULT } from '../../src/constants.js';
-import { BatchEncoder, decodeBatch } from '../../src/batch/index.js';
+import { ColumnarBatchEncoder, decodeBatch } from '../../src/batch/index.js';
 import { transcodeJson, transcodeProtobuf } from '../../src/otlp/index.js';
 import { exportRequest, exportRequestJson, jsonSpan } from '../../scripts/testkit/otlp-request.js';
 import { RICH_RESOURCE, RICH_SCOPE, catchTraceKvError, plainSpan, richSpan } from '../batch/samples.js';
@@ -13,10 +13,10 @@ const LIMITS = { batchBytesMax: BATCH_BYTES_MAX_DEFAULT, batchSpansMax: BATCH_SP
 const json = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
 
 describe('transcodeJson', () => {
-  it('writes byte-identical batches to BatchEncoder and to the protobuf transcoder for the same spans', () => {
+  it('writes byte-identical batches to ColumnarBatchEncoder and to the protobuf transcoder for the same spans', () => {
     const spans = [richSpan(), plainSpan(1)];
     const groups = [{ resource: RICH_RESOURCE, scope: RICH_SCOPE, spans }];
-    const encoder = new BatchEncoder({ resource: RICH_RESOURCE, scope: RICH_SCOPE });
+    const encoder = new ColumnarBatchEncoder({ resource: RICH_RESOURCE, scope: RICH_SCOPE });
     for (const span of spans) encoder.add(span);
     const expected = Buffer.from(encoder.finish());
     const fromJson = transcodeJson(json(exportRequestJson(groups)), LIMITS);

@@ -1,7 +1,7 @@
-/** The OTLP protobuf transcoder writes the same batches BatchEncoder writes for the same spans, byte for byte, rejects bad spans alone with a reason, and refuses malformed requests whole. */
+/** The OTLP protobuf transcoder writes the same batches ColumnarBatchEncoder writes for the same spans, byte for byte, rejects bad spans alone with a reason, and refuses malformed requests whole. */
 import { describe, expect, it } from 'vitest';
 import { BATCH_BYTES_MAX_DEFAULT, BATCH_SPANS_MAX_DEFAULT } from '../../src/constants.js';
-import { BatchEncoder, decodeBatch } from '../../src/batch/index.js';
+import { ColumnarBatchEncoder, decodeBatch } from '../../src/batch/index.js';
 import type { ResourceInput, ScopeInput, SpanInput } from '../../src/batch/types.js';
 import { transcodeProtobuf } from '../../src/otlp/index.js';
 import { ProtoWriter, exportRequest, writeSpan } from '../../scripts/testkit/otlp-request.js';
@@ -10,13 +10,13 @@ import { RICH_RESOURCE, RICH_SCOPE, catchTraceKvError, plainSpan, richSpan } fro
 const LIMITS = { batchBytesMax: BATCH_BYTES_MAX_DEFAULT, batchSpansMax: BATCH_SPANS_MAX_DEFAULT };
 
 function encoded(resource: ResourceInput, scope: ScopeInput | undefined, spans: SpanInput[]): Uint8Array {
-  const encoder = new BatchEncoder({ resource, ...(scope !== undefined ? { scope } : {}) });
+  const encoder = new ColumnarBatchEncoder({ resource, ...(scope !== undefined ? { scope } : {}) });
   for (const span of spans) encoder.add(span);
   return encoder.finish();
 }
 
 describe('transcodeProtobuf', () => {
-  it('writes byte-identical batches to BatchEncoder for a span using every field', () => {
+  it('writes byte-identical batches to ColumnarBatchEncoder for a span using every field', () => {
     const spans = [richSpan(), plainSpan(1), richSpan({ spanId: '0102030405060708', kind: 0, status: { code: 0 }, events: [], links: [] })];
     const result = transcodeProtobuf(exportRequest([{ resource: RICH_RESOURCE, scope: RICH_SCOPE, spans }]), LIMITS);
     expect(result).toMatchObject({ spans: 3, rejectedSpans: 0, errorMessage: '' });

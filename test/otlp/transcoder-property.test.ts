@@ -1,8 +1,8 @@
-/** Over arbitrary valid resources, scopes and spans (fixed seed), both OTLP transcoders write the batch BatchEncoder writes for the same spans, byte for byte, once the few documented OTLP normalizations (data-format.md §7.1) are applied to the input. */
+/** Over arbitrary valid resources, scopes and spans (fixed seed), both OTLP transcoders write the batch ColumnarBatchEncoder writes for the same spans, byte for byte, once the few documented OTLP normalizations (data-format.md §7.1) are applied to the input. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BATCH_BYTES_MAX_DEFAULT, BATCH_SPANS_MAX_DEFAULT } from '../../src/constants.js';
-import { BatchEncoder } from '../../src/batch/index.js';
+import { ColumnarBatchEncoder } from '../../src/batch/index.js';
 import type { ResourceInput, ScopeInput, SpanInput } from '../../src/batch/types.js';
 import { transcodeJson, transcodeProtobuf } from '../../src/otlp/index.js';
 import { exportRequest, exportRequestJson } from '../../scripts/testkit/otlp-request.js';
@@ -45,7 +45,7 @@ describe('OTLP transcoder properties', () => {
       fc.property(resource, fc.option(scope, { nil: undefined }), fc.array(span, { minLength: 1, maxLength: 5 }), (resourceInput, scopeInput, spans) => {
         const group = { resource: resourceInput, ...(scopeInput !== undefined ? { scope: scopeInput } : {}), spans };
         const scopeWant = normalizedScope(scopeInput);
-        const encoder = new BatchEncoder({ resource: normalizedResource(resourceInput), ...(scopeWant !== undefined ? { scope: scopeWant } : {}) });
+        const encoder = new ColumnarBatchEncoder({ resource: normalizedResource(resourceInput), ...(scopeWant !== undefined ? { scope: scopeWant } : {}) });
         for (const input of spans) encoder.add(otlpNormalized(input));
         const want = Buffer.from(encoder.finish()).toString('hex');
         const fromProtobuf = transcodeProtobuf(exportRequest([group]), LIMITS);

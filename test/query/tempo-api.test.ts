@@ -1,5 +1,5 @@
 // Proves the query server answers Tempo's trace-by-ID API as Grafana calls it: spans sent by a real SDK over OTLP come back from /api/v2/traces/<id> and /api/traces/<id>, in protobuf that an independent decoder (the protobufjs module of @opentelemetry/otlp-transformer 0.216.0) reads as exactly what the SDK sent, and in Tempo's proto JSON; misses are 404, bad ids and times 400, the token is required, and /ready, /api/echo and buildinfo answer.
-import type { RawRecordSpan } from '../../src/batch/types.js';
+import { openColumnarBatch } from '../../src/batch/index.js';
 import http from 'node:http';
 import { createRequire } from 'node:module';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Daemon } from '../../src/daemon/server.js';
 import { ProtobufReader, WIRE_LEN } from '../../src/otlp/protobuf-reader.js';
 import { parseTempoTraceId } from '../../src/query/index.js';
+import { rowShareBytes } from '../../src/reader/record-task.js';
 import { removeTempDirs } from '../helpers/store-dir.js';
 import { sdkSpans } from '../helpers/sdk-traces.js';
 import { otlpDaemon } from '../receiver/daemon-fixture.js';
@@ -166,9 +167,12 @@ describe("Tempo's trace-by-ID API", () => {
   });
 
   it('a trace past traceBytesMax comes back PARTIAL in v2, with a message; refused whole (413) when the store rejects them', async () => {
-    // Room for exactly the first span the store holds of the trace.
+    // Room for exactly the first span the store holds of the trace: the receivers write version 2,
+    // where a row counts its share of its batch (data-format.md §2.7.6).
     const raw = await daemon.store.getTrace(traceIds[0]!, { raw: true });
-    const traceBytesMax = (raw!.spans[0] as RawRecordSpan).bytes.length;
+    const first = raw!.spans[0]!;
+    if (!('batch' in first)) throw new Error('want a version-2 row from the OTLP receiver');
+    const traceBytesMax = rowShareBytes(openColumnarBatch(raw!.batches![first.batch]!));
     for (const traceTooLarge of ['truncate', 'reject'] as const) {
       const small = await otlpDaemon({ store: { traceBytesMax, traceTooLarge } });
       try {

@@ -9,7 +9,7 @@
 import zlib from 'node:zlib';
 import { BATCH_BYTES_MAX_DEFAULT, BATCH_SPANS_MAX_DEFAULT } from '../../../src/constants.js';
 import { TraceKvError } from '../../../src/errors.js';
-import { openBatch } from '../../../src/batch/index.js';
+import { openColumnarBatch } from '../../../src/batch/index.js';
 import { JsonTranscoder, ProtobufTranscoder } from '../../../src/otlp/index.js';
 import { describeError } from './oracle.js';
 
@@ -69,10 +69,11 @@ export class Expectations {
       const perTrace = new Map<string, number>();
       let spans = 0;
       for (const batch of result.batches) {
-        const view = openBatch(batch);
-        for (let i = 0; i < view.spanCount; i++) {
-          const traceId = view.traceIdHex(i);
-          perTrace.set(traceId, (perTrace.get(traceId) ?? 0) + 1);
+        // The receivers write version 2 (data-format.md §7): a trace's spans are a run of rows.
+        const view = openColumnarBatch(batch);
+        for (let run = 0; run < view.runCount; run++) {
+          const traceId = view.runTraceIdHex(run);
+          perTrace.set(traceId, (perTrace.get(traceId) ?? 0) + view.runRowCount(run));
         }
         spans += view.spanCount;
       }
