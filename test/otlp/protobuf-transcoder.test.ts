@@ -56,6 +56,19 @@ describe('transcodeProtobuf', () => {
     expect(byBytes.batches.flatMap((batch) => decodeBatch(batch).spans.map((span) => span.name))).toEqual(spans.map((span) => span.name));
   });
 
+  it('moves a span whose attributes filled its batch into the next one, and rejects one that fits no batch', () => {
+    // Attributes go straight into the batch's columns: a span that then does not fit is transcoded again.
+    const spans = Array.from({ length: 6 }, (_, i) => ({ ...plainSpan(i), attributes: { pad: `${i}`.padEnd(i === 3 ? 3000 : 300, 'p') } }));
+    const result = transcodeProtobuf(exportRequest([{ spans }]), { ...LIMITS, batchBytesMax: 1500 });
+    expect(result.rejectedSpans).toBe(1);
+    expect(result.errorMessage).toMatch(/^span 3 of the request: encoded span of \d+ bytes and its attributes do not fit a batch of batchBytesMax 1500$/);
+    expect(result.batches.every((batch) => batch.length <= 1500)).toBe(true);
+    expect(result.batches.length).toBeGreaterThan(1);
+    const stored = result.batches.flatMap((batch) => decodeBatch(batch).spans);
+    expect(stored.map((span) => span.name)).toEqual(['span-0', 'span-1', 'span-2', 'span-4', 'span-5']);
+    expect(stored.map((span) => span.attributes.pad)).toEqual([0, 1, 2, 4, 5].map((i) => `${i}`.padEnd(300, 'p')));
+  });
+
   it('reads fields in any order, skips unknown fields of every wire type, and lets the last oneof value win', () => {
     const span = plainSpan(7);
     const w = new ProtoWriter();
