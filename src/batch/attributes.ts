@@ -7,7 +7,7 @@
  * nested at most ATTRIBUTE_NESTING_MAX deep. A number's sign of zero is the one thing lost: msgpackr
  * writes -0 as the integer 0.
  */
-import type { TraceKvError } from '../errors.js';
+import { type TraceKvError, assert } from '../errors.js';
 import type { Attributes, AttributeValue } from './types.js';
 import { INT64_MAX, INT64_MIN, checkString, describe, fail, isPlainObject } from './input-checks.js';
 import { binToBytes, isBin } from './msgpack.js';
@@ -43,9 +43,11 @@ function pathOf(parent: string, key: string | number): string {
 
 /** String.prototype.isWellFormed (V8 ≥ 11.4, so every Node 20 release); a direct call is what V8 inlines. */
 const HAS_IS_WELL_FORMED = typeof (String.prototype as { isWellFormed?: unknown }).isWellFormed === 'function';
+assert(HAS_IS_WELL_FORMED, 'String.prototype.isWellFormed is missing: tracekv needs Node 20 or later');
 
-function isWellFormed(value: string): boolean {
-  return !HAS_IS_WELL_FORMED || (value as unknown as { isWellFormed(): boolean }).isWellFormed();
+/** Whether `value` holds no lone surrogate, so it has a UTF-8 form. */
+export function isWellFormed(value: string): boolean {
+  return (value as unknown as { isWellFormed(): boolean }).isWellFormed();
 }
 
 function checkMap(value: unknown, what: string, depth: number): void {

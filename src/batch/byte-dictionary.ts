@@ -25,6 +25,8 @@ export class ByteDictionary {
   private offsets = new Uint32Array(STRINGS_INITIAL);
   private lengths = new Uint32Array(STRINGS_INITIAL);
   private hashes = new Int32Array(STRINGS_INITIAL);
+  /** The slot each id sits in, so reset() clears those alone, not the whole table. */
+  private slotOf = new Int32Array(STRINGS_INITIAL);
   /** Slot → id + 1, 0 empty; a power of two. */
   private slots = new Int32Array(STRINGS_INITIAL * SLOTS_PER_STRING);
 
@@ -81,7 +83,10 @@ export class ByteDictionary {
     out.rawRange(source, start, end);
     this.stringCount = id + 1;
     if (this.stringCount * SLOTS_PER_STRING > this.slots.length) this.rehash(this.slots.length * 2);
-    else this.slots[slot] = id + 1;
+    else {
+      this.slots[slot] = id + 1;
+      this.slotOf[id] = slot;
+    }
     return id;
   }
 
@@ -99,9 +104,9 @@ export class ByteDictionary {
   }
 
   reset(): void {
+    for (let id = 0; id < this.stringCount; id++) this.slots[this.slotOf[id]!] = 0;
     this.stringCount = 0;
     this.out.reset();
-    this.slots.fill(0);
   }
 
   private rehash(size: number): void {
@@ -111,6 +116,7 @@ export class ByteDictionary {
       let slot = this.hashes[id]! & mask;
       while (slots[slot] !== 0) slot = (slot + 1) & mask;
       slots[slot] = id + 1;
+      this.slotOf[id] = slot;
     }
     this.slots = slots;
   }
@@ -120,6 +126,7 @@ export class ByteDictionary {
     this.offsets = grown(this.offsets, new Uint32Array(size));
     this.lengths = grown(this.lengths, new Uint32Array(size));
     this.hashes = grown(this.hashes, new Int32Array(size));
+    this.slotOf = grown(this.slotOf, new Int32Array(size));
   }
 }
 

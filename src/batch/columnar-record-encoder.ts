@@ -18,6 +18,7 @@
  */
 import { ATTRIBUTE_NESTING_MAX, SPAN_ID_BYTES, TRACE_ID_BYTES } from '../constants.js';
 import { type TraceKvError, assert, invalidArgument } from '../errors.js';
+import { isWellFormed } from './attributes.js';
 import { ByteDictionary } from './byte-dictionary.js';
 import { type ByteOut, copyBytes } from './byte-stream.js';
 import { COLUMN, VALUE_TAG } from './columnar-layout.js';
@@ -32,6 +33,12 @@ const SPAN_KIND_MAX = 5;
 const STATUS_CODE_MAX = 2;
 const MSGPACK_NIL = 0xc0;
 const NO_OPEN_ROW = -1;
+/** textId's answer for a string with a lone surrogate, which the dictionary cannot hold (§2.7.3). */
+export const NOT_WELL_FORMED = -1;
+const TEXT_BYTES_INITIAL = 256;
+/** A UTF-16 unit takes at most 3 UTF-8 bytes (a surrogate pair, 2 units, takes 4). */
+const UTF8_BYTES_PER_UNIT_MAX = 3;
+const UTF8 = new TextEncoder();
 /** What readInt() answers for an integer format other than the two 64-bit ones (an AnyValue number). */
 const NOT_INT64 = 0;
 const INT64 = 1;
@@ -48,6 +55,8 @@ export class ColumnarRecordEncoder extends ColumnarRows<ByteDictionary> {
   /** readInt()'s answer, as two's-complement halves. */
   private lo = 0;
   private hi = 0;
+  /** textId's UTF-8 scratch. */
+  private textBytes = new Uint8Array(TEXT_BYTES_INITIAL);
   /** The row openSpan() opened, or NO_OPEN_ROW; and the attributes written into it so far. */
   private openedRow = NO_OPEN_ROW;
   private openedAttributes = 0;
@@ -79,6 +88,41 @@ export class ColumnarRecordEncoder extends ColumnarRows<ByteDictionary> {
   override reset(): void {
     super.reset();
     this.openedRow = NO_OPEN_ROW;
+  }
+
+  /**
+   * The dictionary id of a JS string, for writers that hold strings as JS strings (the SDK
+   * exporter): encoded into a scratch buffer (ASCII unit by unit, anything else through
+   * TextEncoder), then looked up by its bytes, so a string gets one id whichever way it came in.
+   * NOT_WELL_FORMED, adding nothing, for a string with a lone surrogate. (A Map from JS string to
+   * id in front of this measured slower: 2.5 against 2.2 µs a W1 SDK span, cleared per batch.)
+   */
+  textId(text: string): number {
+    if (text.length * UTF8_BYTES_PER_UNIT_MAX > this.textBytes.length) this.textBytes = new Uint8Array(Math.max(text.length * UTF8_BYTES_PER_UNIT_MAX, 2 * this.textBytes.length));
+    const bytes = this.textBytes;
+    let length = 0;
+    for (; length < text.length; length++) {
+      const unit = text.charCodeAt(length);
+      if (unit >= 0x80) break;
+      bytes[length] = unit;
+    }
+    if (length < text.length) {
+      if (!isWellFormed(text)) return NOT_WELL_FORMED;
+      length = UTF8.encodeInto(text, bytes).written;
+    }
+    return this.dictionary.id(bytes, 0, length);
+  }
+
+  /** An attribute of the open span with a string value, both JS strings; false, writing nothing, when either has a lone surrogate. */
+  textAttribute(key: string, value: string): boolean {
+    const keyId = this.textId(key);
+    const valueId = keyId === NOT_WELL_FORMED ? NOT_WELL_FORMED : this.textId(value);
+    if (valueId === NOT_WELL_FORMED) return false;
+    this.keys.uvarint(keyId);
+    this.tags.u8(VALUE_TAG.string);
+    this.values.uvarint(valueId);
+    this.openedAttributes++;
+    return true;
   }
 
   /** Drops the span openSpan() opened, and everything written into it. */

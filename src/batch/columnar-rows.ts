@@ -101,6 +101,19 @@ export abstract class ColumnarRows<D extends RowDictionary> {
   private runRows = new Uint32Array(RUNS_INITIAL);
   /** Open addressing over run trace ids: slot → run + 1 (0 empty). */
   private runSlots = new Int32Array(RUNS_INITIAL * RUN_SLOTS_PER_RUN);
+  // finish()'s scratch, kept from batch to batch: for small batches (an OTLP request's, an SDK
+  // export's, ~50–100 spans) allocating a dozen arrays per batch cost more than filling them.
+  private runFirstScratch = new Uint32Array(RUNS_INITIAL);
+  private runFilledScratch = new Uint32Array(RUNS_INITIAL);
+  private orderScratch = new Uint32Array(ROWS_INITIAL);
+  private finalRowScratch = new Uint32Array(ROWS_INITIAL);
+  private spanIdSlotsScratch = new Int32Array(ROWS_INITIAL * 2);
+  private readonly parentColumn = new ByteOut();
+  private readonly parentIdColumn = new ByteOut();
+  private readonly searchSpans = new ByteOut();
+  private readonly searchRuns = new ByteOut();
+  private readonly runAttributeBytes = new ByteOut();
+  private readonly reordered: ByteOut[] = Array.from({ length: STREAMS }, () => new ByteOut());
   /** The row being written: its trace id at 0, span id at IDS_SPAN_AT, parent span id at IDS_PARENT_AT. */
   protected readonly ids = new Uint8Array(TRACE_ID_BYTES + SPAN_ID_BYTES + SPAN_ID_BYTES);
   // Where the open row started, for rollbackRow().
@@ -186,11 +199,20 @@ export abstract class ColumnarRows<D extends RowDictionary> {
     const rows = this.rows;
     const runs = this.runs;
     // Rows in run order: run r's rows start at runFirst[r], in arrival order within the run.
-    const runFirst = new Uint32Array(runs);
+    if (this.runFirstScratch.length < runs) {
+      this.runFirstScratch = new Uint32Array(2 * runs);
+      this.runFilledScratch = new Uint32Array(2 * runs);
+    }
+    if (this.orderScratch.length < rows) {
+      this.orderScratch = new Uint32Array(2 * rows);
+      this.finalRowScratch = new Uint32Array(2 * rows);
+    }
+    const runFirst = this.runFirstScratch;
+    runFirst[0] = 0;
     for (let r = 1; r < runs; r++) runFirst[r] = runFirst[r - 1]! + this.runRows[r - 1]!;
-    const filled = new Uint32Array(runs);
-    const order = new Uint32Array(rows); // final row → arrival row
-    const finalRow = new Uint32Array(rows); // arrival row → final row
+    const filled = this.runFilledScratch.fill(0, 0, runs);
+    const order = this.orderScratch; // final row → arrival row
+    const finalRow = this.finalRowScratch; // arrival row → final row
     let inOrder = true;
     for (let row = 0; row < rows; row++) {
       const run = this.rowRun[row]!;
@@ -201,8 +223,10 @@ export abstract class ColumnarRows<D extends RowDictionary> {
     }
 
     // Columns 0 and 1: parents, as rows of the run where the parent is there.
-    const parentColumn = new ByteOut(rows * 2);
-    const parentIdColumn = new ByteOut(SPAN_ID_BYTES * 4);
+    const parentColumn = this.parentColumn;
+    const parentIdColumn = this.parentIdColumn;
+    parentColumn.reset();
+    parentIdColumn.reset();
     const bySpanId = this.spanIdTable();
     for (let at = 0; at < rows; at++) {
       const row = order[at]!;
@@ -233,7 +257,8 @@ export abstract class ColumnarRows<D extends RowDictionary> {
     const maxStart = this.starts[maxRow]!;
     const startWords = this.startWords;
     const durationWords = this.durationWords;
-    const searchSpans = new ByteOut(rows * 6);
+    const searchSpans = this.searchSpans;
+    searchSpans.reset();
     let previousLo = startWords[2 * minRow]!;
     let previousHi = startWords[2 * minRow + 1]!;
     for (let at = 0; at < rows; at++) {
@@ -251,7 +276,8 @@ export abstract class ColumnarRows<D extends RowDictionary> {
       previousHi = hi;
       if (!svarintOfHalves(searchSpans, durationWords[2 * row + 1]! | 0, durationWords[2 * row]!)) searchSpans.svarint(this.durations[row]!);
     }
-    const searchRuns = new ByteOut(runs * 2);
+    const searchRuns = this.searchRuns;
+    searchRuns.reset();
     for (let r = 0; r < runs; r++) {
       let root = 0;
       for (let i = 0; i < this.runRows[r]!; i++) {
@@ -271,7 +297,8 @@ export abstract class ColumnarRows<D extends RowDictionary> {
         columns.push(stream.view());
         continue;
       }
-      const out = new ByteOut(stream.length);
+      const out = this.reordered[s]!;
+      out.reset();
       for (let at = 0; at < rows; at++) {
         const row = order[at]!;
         const from = this.streamStarts[row * STREAMS + s]!;
@@ -344,7 +371,8 @@ export abstract class ColumnarRows<D extends RowDictionary> {
    */
   private runAttributeColumn(order: Uint32Array, runFirst: Uint32Array): Uint8Array {
     const rows = this.rows;
-    const out = new ByteOut(this.runs * RUN_INDEXED_COLUMNS.length * 2);
+    const out = this.runAttributeBytes;
+    out.reset();
     for (let run = 0; run < this.runs; run++) {
       const first = runFirst[run]!;
       const end = first + this.runRows[run]!;
@@ -417,7 +445,8 @@ export abstract class ColumnarRows<D extends RowDictionary> {
     const rows = this.rows;
     let size = 4;
     while (size < rows * 2) size *= 2;
-    const slots = new Int32Array(size);
+    if (this.spanIdSlotsScratch.length < size) this.spanIdSlotsScratch = new Int32Array(size);
+    const slots = this.spanIdSlotsScratch.fill(0, 0, size);
     const mask = size - 1;
     const spanIds = this.spanIds;
     for (let row = 0; row < rows; row++) {

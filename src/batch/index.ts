@@ -25,4 +25,4 @@ export { type ColumnarHeader, COLUMNAR_BATCH_BYTES_MIN, readColumnarHeader } fro
 export { ColumnarView, openColumnarBatch } from './columnar-view.js';
 export { decodeColumnarBatch, decodeColumnarCommon, decodeColumnarRows, decodeColumnarRun } from './columnar-decoder.js';
 export { ColumnarBatchEncoder } from './columnar-encoder.js';
-export { ColumnarRecordEncoder } from './columnar-record-encoder.js';
+export { ColumnarRecordEncoder, NOT_WELL_FORMED } from './columnar-record-encoder.js';

@@ -59,7 +59,8 @@ function writeMap(w: MsgpackWriter, map: Record<string, unknown>, depth: number)
   return empty;
 }
 
-function writeValue(w: MsgpackWriter, value: unknown, depth: number): boolean {
+/** One attribute value (`depth`: its map's nesting, 0 for a span's own); false when the span must be dropped. */
+export function writeValue(w: MsgpackWriter, value: unknown, depth: number): boolean {
   switch (typeof value) {
     case 'string':
       return w.str(value);

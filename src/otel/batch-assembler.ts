@@ -9,11 +9,11 @@
  * and scope objects; at most OTEL_GROUPS_MAX are kept, so an application that makes tracers
  * without end cannot grow this map without end.
  */
-import { ColumnarRecordEncoder, encodeCommon } from '../batch/index.js';
-import { TraceKvError } from '../errors.js';
+import { ColumnarRecordEncoder, NOT_WELL_FORMED, encodeCommon } from '../batch/index.js';
+import { TraceKvError, assert } from '../errors.js';
 import { resourceInput, scopeInput } from './common-input.js';
 import type { OtelResource, OtelScope, ReadableSpan } from './otel-types.js';
-import { SpanRecordWriter } from './span-writer.js';
+import { type SpanAttributeSink, SpanRecordWriter } from './span-writer.js';
 
 /** Resource and scope pairs with an encoder kept open; past it, every open batch is sealed and the encoders dropped. */
 export const OTEL_GROUPS_MAX = 256;
@@ -32,6 +32,7 @@ export type BatchSink = (batch: Uint8Array, spans: number) => void;
 
 export class BatchAssembler {
   private readonly record = new SpanRecordWriter();
+  private readonly sink = new EncoderSink();
   private readonly groups = new Map<OtelResource, Map<OtelScope, Group>>();
   private groupCount = 0;
   private lastResource: OtelResource | null = null;
@@ -49,22 +50,39 @@ export class BatchAssembler {
   add(span: ReadableSpan): boolean {
     const group = this.groupOf(span.resource, span.instrumentationScope);
     const encoder = group.encoder;
-    if (encoder === null) return false;
-    // A throw from an SDK object of an unexpected shape leaves the encoder untouched: the record
-    // is written apart from it (the writer's own buffer), and added only whole.
-    if (!this.record.write(span) || !this.addRecord(encoder)) return false;
+    if (encoder === null || !this.addSpan(span, encoder)) return false;
     this.openSpans++;
     if (encoder.spanCount >= this.limits.batchSpansMax) this.seal(encoder);
     return true;
   }
 
-  /** Adds the written record: false when it fits no batch. One that does not fit this batch goes into the next. */
-  private addRecord(encoder: ColumnarRecordEncoder): boolean {
-    const { ids, startLo, startHi, writer: bytes } = this.record;
-    if (encoder.tryAddRecord(bytes.bytes, 0, bytes.length, ids, startLo, startHi)) return true;
-    if (encoder.spanCount === 0) return false;
-    this.seal(encoder);
-    return encoder.tryAddRecord(bytes.bytes, 0, bytes.length, ids, startLo, startHi);
+  /**
+   * Writes `span` into the open batch: its name and attributes straight into the batch's columns,
+   * the rest as a record the encoder then walks. A span that does not fit goes into the next batch,
+   * written again, since its attributes went into the one that filled; one that fits no batch is
+   * dropped. A throw from an SDK object of an unexpected shape leaves the batch as it was.
+   */
+  private addSpan(span: ReadableSpan, encoder: ColumnarRecordEncoder): boolean {
+    const sink = this.sink;
+    sink.encoder = encoder;
+    for (;;) {
+      if (!encoder.openSpan()) {
+        // Full at batchSpansMax (add() seals a batch there first, so this is a safeguard).
+        this.seal(encoder);
+        assert(encoder.openSpan(), 'openSpan on an empty batch');
+      }
+      let written = false;
+      try {
+        written = this.record.write(span, undefined, sink);
+      } finally {
+        if (!written) encoder.abandonSpan();
+      }
+      if (!written) return false;
+      const { ids, startLo, startHi, writer } = this.record;
+      if (encoder.tryAddRecord(writer.bytes, 0, writer.length, ids, startLo, startHi)) return true;
+      if (encoder.spanCount === 0) return false;
+      this.seal(encoder);
+    }
   }
 
   /** Seals every open batch, in the order the groups were first seen. */
@@ -108,6 +126,23 @@ export class BatchAssembler {
     scopes.set(scope, group);
     this.groupCount++;
     return group;
+  }
+}
+
+/** The columns of the group's open span, as SpanRecordWriter writes names and attributes into them. */
+class EncoderSink implements SpanAttributeSink {
+  encoder!: ColumnarRecordEncoder;
+
+  spanName(name: string): boolean {
+    return this.encoder.textId(name) !== NOT_WELL_FORMED;
+  }
+
+  textAttribute(key: string, value: string): boolean {
+    return this.encoder.textAttribute(key, value);
+  }
+
+  recordAttributes(source: Uint8Array, start: number, end: number, count: number): void {
+    this.encoder.recordAttributes(source, start, end, count);
   }
 }
 

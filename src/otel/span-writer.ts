@@ -18,7 +18,7 @@
  */
 import { SPAN_ID_BYTES, SPAN_RECORD_BYTES_MAX, TRACE_ID_BYTES } from '../constants.js';
 import { MsgpackWriter } from '../batch/msgpack-writer.js';
-import { ATTRIBUTES_INVALID, writeAttributes } from './attribute-writer.js';
+import { ATTRIBUTES_INVALID, writeAttributes, writeValue } from './attribute-writer.js';
 import { hrTimeToU64, i64Scratch, u64Difference, u64Scratch } from './hr-time.js';
 import type { OtelLink, OtelSpanContext, OtelTimedEvent, ReadableSpan } from './otel-types.js';
 
@@ -37,6 +37,20 @@ const SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE = 0x100;
 const SPAN_FLAGS_CONTEXT_IS_REMOTE = 0x200;
 const U32_MAX = 0xffff_ffff;
 
+/**
+ * Where write() puts a span's name and attributes besides its record: the open span of a version-2
+ * batch (ColumnarRecordEncoder, through BatchAssembler), whose columns take them straight from the
+ * SpanImpl's strings. The record then holds an empty attribute map.
+ */
+export interface SpanAttributeSink {
+  /** The span's name, before its attributes; false when it has a lone surrogate. */
+  spanName(name: string): boolean;
+  /** An attribute with a string value; false when either string has a lone surrogate. */
+  textAttribute(key: string, value: string): boolean;
+  /** Attributes of any other value, as `count` msgpack key and AnyValue pairs in `source[start, end)`. */
+  recordAttributes(source: Uint8Array, start: number, end: number, count: number): void;
+}
+
 export class SpanRecordWriter {
   readonly writer = new MsgpackWriter();
   /** The trailer's ids of the last span written: trace id at [0, 16), span id at [16, 24). */
@@ -44,6 +58,8 @@ export class SpanRecordWriter {
   /** The last span's start time, u64 halves. */
   startLo = 0;
   startHi = 0;
+  /** One attribute of a value other than a string, as a msgpack pair for SpanAttributeSink.recordAttributes. */
+  private readonly pair = new MsgpackWriter();
   /** Scratch for a link id, copied into the record as bin. */
   private readonly idScratch = new Uint8Array(TRACE_ID_BYTES);
   /** The parent span id string already parsed into `parentId`: siblings share their parent's context. */
@@ -56,10 +72,11 @@ export class SpanRecordWriter {
   private parsedTraceId = '';
 
   /**
-   * Writes `span`'s record at the end of `w` (by default `writer`, emptied first); false when the
+   * Writes `span`'s record at the end of `w` (by default `writer`, emptied first), its name and
+   * attributes also into `sink` if given (the record's attribute map then empty); false when the
    * span must be dropped, with part of the record written (the caller truncates it).
    */
-  write(span: ReadableSpan, w: MsgpackWriter = this.resetWriter()): boolean {
+  write(span: ReadableSpan, w: MsgpackWriter = this.resetWriter(), sink?: SpanAttributeSink): boolean {
     const recordStart = w.length;
     const context = span.spanContext();
     if (context.traceId !== this.parsedTraceId) {
@@ -97,7 +114,12 @@ export class SpanRecordWriter {
     if (!u64Difference(u64Scratch.lo, u64Scratch.hi, startLo, startHi)) return false;
     w.compactInt64(i64Scratch.lo, i64Scratch.hi);
     // 4–9 attributes, events, links and their dropped counts
-    const emptyAttributes = writeAttributes(w, span.attributes);
+    let emptyAttributes: number;
+    if (sink === undefined) emptyAttributes = writeAttributes(w, span.attributes);
+    else {
+      w.endMap(w.beginMap(), 0);
+      emptyAttributes = sink.spanName(span.name) ? this.sinkAttributes(sink, span.attributes) : ATTRIBUTES_INVALID;
+    }
     if (emptyAttributes === ATTRIBUTES_INVALID) return false;
     if (!writeCount(w, span.droppedAttributesCount + emptyAttributes)) return false;
     if (!this.writeEvents(w, span.events, startLo, startHi)) return false;
@@ -109,6 +131,30 @@ export class SpanRecordWriter {
     if (!writeTraceState(w, context)) return false;
     w.uint32(spanFlags(context.traceFlags, parent?.isRemote === true));
     return w.length - recordStart <= SPAN_RECORD_BYTES_MAX;
+  }
+
+  /** A span's attributes into `sink`, as writeAttributes would write them into the record. */
+  private sinkAttributes(sink: SpanAttributeSink, attributes: object | undefined): number {
+    if (attributes === undefined || attributes === null) return 0;
+    const map = attributes as Record<string, unknown>;
+    let empty = 0;
+    for (const key in map) {
+      if (!Object.prototype.hasOwnProperty.call(map, key)) continue;
+      const value = map[key];
+      if (value === undefined || value === null) {
+        empty++;
+        continue;
+      }
+      if (typeof value === 'string') {
+        if (!sink.textAttribute(key, value)) return ATTRIBUTES_INVALID;
+        continue;
+      }
+      const pair = this.pair;
+      pair.reset();
+      if (!pair.str(key) || !writeValue(pair, value, 0)) return ATTRIBUTES_INVALID;
+      sink.recordAttributes(pair.bytes, 0, pair.length, 1);
+    }
+    return empty;
   }
 
   private resetWriter(): MsgpackWriter {

@@ -1,6 +1,8 @@
-// Proves BatchAssembler seals every span it accepted into a batch of its own resource and scope, also past OTEL_GROUPS_MAX groups, when it drops its encoders and starts over; and that a span it drops, or that throws mid-record, leaves no byte in the batch it was written into.
+// Proves BatchAssembler seals every span it accepted into a batch of its own resource and scope, also past OTEL_GROUPS_MAX groups, when it drops its encoders and starts over; that a span it drops, or that throws mid-record, leaves no byte in the batch it was written into; and that writing names and attributes straight into the columns gives the bytes of walking whole span records.
 import { describe, expect, it } from 'vitest';
-import { decodeBatch } from '../../src/batch/index.js';
+import { ColumnarRecordEncoder, decodeBatch, encodeCommon } from '../../src/batch/index.js';
+import { resourceInput, scopeInput } from '../../src/otel/common-input.js';
+import { SpanRecordWriter } from '../../src/otel/span-writer.js';
 import { BatchAssembler, OTEL_GROUPS_MAX } from '../../src/otel/batch-assembler.js';
 import { emitTrace, providerWith, type ReadableSpan } from './sdk-spans.js';
 
@@ -80,3 +82,47 @@ function withProperties(span: ReadableSpan, properties: Partial<Record<keyof Rea
 function withResource(span: ReadableSpan, resource: ReadableSpan['resource']): ReadableSpan {
   return Object.assign(Object.create(Object.getPrototypeOf(span) as object) as ReadableSpan, span, { resource });
 }
+
+describe('BatchAssembler writes names and attributes straight into the columns', () => {
+  it('writes the bytes a span record walked into the batch gives, for spans of every shape', () => {
+    const { provider, captured } = providerWith([]);
+    for (let seq = 0; seq < 3; seq++) emitTrace(provider, seq);
+    const templates = captured.getFinishedSpans();
+    // Attribute values of every kind, a repeated string, non-ASCII text, a nested map and empty values.
+    const spans = [
+      ...templates,
+      withProperties(templates[1]!, { name: 'naïve 🙂', attributes: { 'key ü': 'välue', again: 'välue', n: 1.5, big: 2 ** 40, list: ['a', null, 'a'], nested: { inner: { deep: 'x', gone: null } }, gone: undefined, bytes: new Uint8Array([1, 2]) } }),
+    ];
+    const direct: Uint8Array[] = [];
+    const assembler = new BatchAssembler(LIMITS, (batch) => direct.push(batch));
+    for (const span of spans) expect(assembler.add(span)).toBe(true);
+    assembler.sealAll();
+    // The other way: each span's whole record, attributes included, walked by the encoder.
+    const writer = new SpanRecordWriter();
+    const encoder = new ColumnarRecordEncoder({ common: encodeCommon(resourceInput(spans[0]!.resource), scopeInput(spans[0]!.instrumentationScope)), ...LIMITS });
+    for (const span of spans) {
+      expect(writer.write(span)).toBe(true);
+      expect(encoder.tryAddRecord(writer.writer.bytes, 0, writer.writer.length, writer.ids, writer.startLo, writer.startHi)).toBe(true);
+    }
+    expect(direct).toHaveLength(1);
+    expect(Buffer.from(direct[0]!).toString('hex')).toBe(Buffer.from(encoder.finish()).toString('hex'));
+  });
+
+  it('drops a span with a lone surrogate in its name or an attribute, leaving nothing of it in the batch', () => {
+    const { provider, captured } = providerWith([]);
+    emitTrace(provider);
+    const [first, second] = captured.getFinishedSpans() as [ReadableSpan, ReadableSpan];
+    const batches: Uint8Array[] = [];
+    const assembler = new BatchAssembler(LIMITS, (batch) => batches.push(batch));
+    expect(assembler.add(withProperties(second, { name: 'bad \ud800' }))).toBe(false);
+    expect(assembler.add(withProperties(second, { attributes: { fresh: 'new string', 'bad \udc00': 'x' } }))).toBe(false);
+    expect(assembler.add(withProperties(second, { attributes: { fresh: 'new string', ok: 'bad \ud800' } }))).toBe(false);
+    expect(assembler.add(first)).toBe(true);
+    assembler.sealAll();
+    const alone: Uint8Array[] = [];
+    const reference = new BatchAssembler(LIMITS, (batch) => alone.push(batch));
+    reference.add(first);
+    reference.sealAll();
+    expect(Buffer.from(batches[0]!).toString('hex')).toBe(Buffer.from(alone[0]!).toString('hex'));
+  });
+});
