@@ -48,7 +48,14 @@ export class ByteDictionary {
     let hash = FNV_OFFSET ^ length;
     let i = start;
     for (; i + 4 <= end; i += 4) hash = Math.imul(hash ^ (source[i]! | (source[i + 1]! << 8) | (source[i + 2]! << 16) | (source[i + 3]! << 24)), FNV_PRIME);
-    for (; i < end; i++) hash = Math.imul(hash ^ source[i]!, FNV_PRIME);
+    // The last one to three bytes as one more word (the length, mixed in first, tells them apart).
+    const rest = end - i;
+    if (rest > 0) {
+      let word = source[i]!;
+      if (rest > 1) word |= source[i + 1]! << 8;
+      if (rest > 2) word |= source[i + 2]! << 16;
+      hash = Math.imul(hash ^ word, FNV_PRIME);
+    }
     hash ^= hash >>> 15;
     const slots = this.slots;
     const mask = slots.length - 1;

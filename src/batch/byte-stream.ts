@@ -28,6 +28,8 @@ export function sameBytes(a: Uint8Array, aAt: number, b: Uint8Array, bAt: number
 /** A uvarint is at most 10 bytes (64 bits in 7-bit groups). */
 export const UVARINT_BYTES_MAX = 10;
 const TWO_POW_32 = 2 ** 32;
+/** Below this a uvarint's value fits the bit operators (an int32). */
+const UVARINT_SHIFT_LIMIT = 2 ** 31;
 const U64_MAX = (1n << 64n) - 1n;
 
 /**
@@ -75,13 +77,26 @@ export class ByteOut extends GrowableBytes {
   /** A non-negative integer up to 2^53 − 1. */
   uvarint(value: number): void {
     this.ensure(UVARINT_BYTES_MAX);
-    let rest = value;
-    // Above 2^31 the bit operators would cut it: divide instead.
-    while (rest >= 0x80) {
-      this.bytes[this.length++] = (rest % 0x80) | 0x80;
-      rest = Math.floor(rest / 0x80);
+    const bytes = this.bytes;
+    let at = this.length;
+    if (value < UVARINT_SHIFT_LIMIT) {
+      // Ids, counts and small deltas: bit operators, and the length kept in a local.
+      let rest = value;
+      while (rest >= 0x80) {
+        bytes[at++] = (rest & 0x7f) | 0x80;
+        rest >>>= 7;
+      }
+      bytes[at++] = rest;
+    } else {
+      // Above 2^31 the bit operators would cut it: divide instead.
+      let rest = value;
+      while (rest >= 0x80) {
+        bytes[at++] = (rest % 0x80) | 0x80;
+        rest = Math.floor(rest / 0x80);
+      }
+      bytes[at++] = rest;
     }
-    this.bytes[this.length++] = rest;
+    this.length = at;
   }
 
   /** Any u64, as a bigint. */

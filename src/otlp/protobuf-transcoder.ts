@@ -156,7 +156,9 @@ export class ProtobufTranscoder {
   }
 
   transcode(body: Uint8Array): TranscodeResult {
-    this.reader = new ProtobufReader(body);
+    // A plain Uint8Array view of a Buffer body: the batch's dictionary reads strings from it and
+    // from the transcoder's own buffers, and one array class keeps those reads monomorphic.
+    this.reader = new ProtobufReader(Buffer.isBuffer(body) ? new Uint8Array(body.buffer, body.byteOffset, body.byteLength) : body);
     this.out.reset();
     const reader = this.reader;
     while (reader.nextField()) {
