@@ -1,4 +1,4 @@
-// Proves ColumnarRecordEncoder (span records → batch version 2, what the OTLP receivers and the SDK exporter write) writes byte for byte the batch ColumnarBatchEncoder writes from the same spans, over arbitrary spans (fixed seed) interleaved across traces; that a record past the batch's limits or a malformed one leaves the batch as it was; and that malformed records get ERR_INVALID_ARGUMENT.
+// Proves ColumnarRecordEncoder (span records → batch version 2, what the OTLP receivers and the SDK exporter write) writes byte for byte the batch ColumnarBatchEncoder writes from the same spans, over arbitrary spans (fixed seed) interleaved across traces; that a record past the batch's limits or a malformed one leaves the batch as it was; and that malformed records, hand-made or mutated at random, get ERR_INVALID_ARGUMENT and nothing else.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BatchEncoder, decodeBatch, openBatch } from '../../src/batch/index.js';
@@ -112,5 +112,51 @@ describe('ColumnarRecordEncoder', () => {
     const got = encoder.finish();
     expect(hex(got)).toBe(hex(again.finish()));
     expect(decodeBatch(got).spans).toEqual(decodeBatch(batch).spans);
+  });
+});
+
+describe('ColumnarRecordEncoder on damaged records', () => {
+  it('answers every mutated record with a typed error or a row, and a refused one leaves no byte behind', () => {
+    const options = { resource: {} };
+    const v1 = new BatchEncoder(options);
+    const samples: SpanInput[] = [
+      { traceId: 'a'.repeat(32), spanId: '1'.repeat(16), name: 'op', startTimeUnixNano: 5n, endTimeUnixNano: 9n, attributes: { s: 'v', n: 7n, d: 1.5, b: true, bytes: new Uint8Array([1, 2]), list: [1, 'x', [false]], map: { k: { deep: 'y' } } }, events: [{ timeUnixNano: 6n, name: 'e', attributes: { k: 2.5 } }], links: [{ traceId: 'd'.repeat(32), spanId: '2'.repeat(16), traceState: 'ts', flags: 1, attributes: { l: 'x' } }], status: { code: 2, message: 'bad' }, traceState: 'x=1', flags: 257, parentSpanId: '3'.repeat(16) },
+      { traceId: 'b'.repeat(32), spanId: '4'.repeat(16), name: 'plain', startTimeUnixNano: 1n, endTimeUnixNano: 2n },
+    ];
+    for (const input of samples) v1.add(input);
+    const batch = v1.finish();
+    const view = openBatch(batch);
+    const records = [0, 1].map((i) => batch.slice(view.spanOffset(i), view.spanOffset(i) + view.spanLength(i)));
+    const ids = [0, 1].map((i) => batch.slice(view.traceIdOffset(i), view.traceIdOffset(i) + TRACE_ID_BYTES + SPAN_ID_BYTES));
+    const mutated = fc.record({
+      which: fc.nat({ max: 1 }),
+      edits: fc.array(fc.record({ at: fc.nat(), value: fc.nat({ max: 255 }) }), { minLength: 1, maxLength: 4 }),
+      cut: fc.nat(),
+    });
+    fc.assert(
+      fc.property(fc.array(mutated, { minLength: 1, maxLength: 8 }), (cases) => {
+        const tested = recordEncoder(options);
+        const reference = recordEncoder(options);
+        for (const { which, edits, cut } of cases) {
+          const record = Uint8Array.from(records[which]!);
+          for (const { at, value } of edits) record[at % record.length] = value;
+          const bytes = record.subarray(0, Math.max(1, record.length - (cut % 3 === 0 ? cut % record.length : 0)));
+          let added: boolean;
+          try {
+            added = tested.tryAddRecord(bytes, 0, bytes.length, ids[which]!, 5, 0);
+          } catch (error) {
+            expect(error).toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
+            continue;
+          }
+          expect(added).toBe(true);
+          expect(reference.tryAddRecord(bytes, 0, bytes.length, ids[which]!, 5, 0)).toBe(true);
+        }
+        // The good record after all of it: the batch holds exactly the rows that were taken.
+        expect(tested.tryAddRecord(records[1]!, 0, records[1]!.length, ids[1]!, 1, 0)).toBe(true);
+        expect(reference.tryAddRecord(records[1]!, 0, records[1]!.length, ids[1]!, 1, 0)).toBe(true);
+        expect(hex(tested.finish())).toBe(hex(reference.finish()));
+      }),
+      { seed: SEED, numRuns: 300 },
+    );
   });
 });
