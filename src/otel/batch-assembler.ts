@@ -1,8 +1,9 @@
 /**
  * BatchAssembler: ended spans into open batches, one encoder per resource and instrumentation
- * scope (so each common section is encoded once), each span serialized the moment it is added: its
- * span record (data-format.md §2.5) written into one reused buffer, then its fields into the open
- * version-2 batch's columns (ColumnarRecordEncoder, §2.7). A batch is sealed (finished and handed to `onBatch`) when the
+ * scope (so each common section is encoded once), each span serialized the moment it is added into
+ * the open version-2 batch's columns (ColumnarRecordEncoder, data-format.md §2.7): its name and
+ * attributes straight from the SDK span's strings, the rest as a span record (§2.5) in one reused
+ * buffer that the encoder walks. A batch is sealed (finished and handed to `onBatch`) when the
  * next span does not fit it, when it reaches batchSpansMax, or when the owner calls sealAll().
  *
  * Groups are keyed by object identity, as the SDK hands every span of a tracer the same resource
