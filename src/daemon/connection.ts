@@ -132,8 +132,18 @@ export class Connection {
     this.inFlight++;
     this.context.metrics.inFlightRequests++;
     this.updateReading();
-    const respond: Respond = (responseHeader, more) => this.send(opcode | RESPONSE_BIT, more ? FLAG_MORE : 0, requestId, responseHeader);
+    // A request's answer ends with its last frame, or with an ERROR sent in place of a frame too
+    // large to send: after either, nothing more goes out for its id (the client no longer has
+    // it in flight, and a frame for it would be a protocol error that ends the connection).
+    let answered = false;
+    const respond: Respond = (responseHeader, more) => {
+      if (answered) return;
+      const sent = this.send(opcode | RESPONSE_BIT, more ? FLAG_MORE : 0, requestId, responseHeader);
+      if (!sent || !more) answered = true;
+    };
     const work = this.dispatch(frame, respond).catch((error: unknown) => {
+      if (answered) return;
+      answered = true;
       const typed = error instanceof TraceKvError ? error : internalError('in the daemon', error);
       this.sendError(requestId, typed);
     });
@@ -188,18 +198,22 @@ export class Connection {
     this.send(Opcode.HELLO | RESPONSE_BIT, 0, requestId, { version: PROTOCOL_VERSION, server: 'tracekv', frameBytesMax: this.context.options.frameBytesMax });
   }
 
-  private send(opcode: number, flags: number, requestId: number, header: Header): void {
-    if (this.closed) return;
+  /** Sends a frame; false when it went as an ERROR instead (it could not be encoded, or too large). */
+  private send(opcode: number, flags: number, requestId: number, header: Header): boolean {
+    if (this.closed) return true;
     let frame: Buffer;
+    let replaced = false;
     try {
       frame = encodeFrame(opcode, flags, requestId, header);
     } catch (error) {
       frame = encodeFrame(Opcode.ERROR, 0, requestId, { code: 'ERR_INTERNAL', message: `internal error in the daemon: response could not be encoded: ${String(error)}` });
+      replaced = true;
     }
     if (frame.length > this.context.options.frameBytesMax + 4) {
       // The request asked for more than one frame can carry: a request limit, as embedded.
       const message = `response of ${frame.length} bytes exceeds frameBytesMax (${this.context.options.frameBytesMax}); ask for less`;
       frame = encodeFrame(Opcode.ERROR, 0, requestId, { code: 'ERR_REQUEST_TOO_LARGE', message });
+      replaced = true;
     }
     this.context.metrics.bytesOut += frame.length;
     const bytes = frame.length;
@@ -211,6 +225,7 @@ export class Connection {
       this.writeTimer = setTimeout(() => this.destroy(), this.context.options.writeDeadlineMs);
     }
     this.updateReading();
+    return !replaced;
   }
 
   private sendError(requestId: number, error: TraceKvError): void {

@@ -140,13 +140,16 @@ export async function handleGetTraces(store: EmbeddedTraceStoreApi, header: Head
   let chunkBytes = 0;
   for (const [index, trace] of traces.entries()) {
     const item = { index, trace };
-    chunk.push(item);
-    chunkBytes += sizer.pack(item).length;
-    if (chunkBytes >= STREAM_FRAME_BYTES_TARGET) {
+    const itemBytes = sizer.pack(item).length;
+    // A frame goes before the item that would take it past the target, so a frame holds more
+    // than the target only as a single trace (a raw version-2 trace carries its whole batches).
+    if (chunk.length > 0 && chunkBytes + itemBytes > STREAM_FRAME_BYTES_TARGET) {
       respond({ traces: chunk }, true);
       chunk = [];
       chunkBytes = 0;
     }
+    chunk.push(item);
+    chunkBytes += itemBytes;
   }
   respond({ traces: chunk }, false);
 }
