@@ -9,7 +9,7 @@
  * At the end every trace is read back through a fresh TraceClient (decoded, so every record the
  * transcoder wrote must decode too) and its span count compared.
  */
-import { TraceClient } from '../../../src/index.js';
+import { TraceClient, TraceKvError } from '../../../src/index.js';
 import type { FailureLog } from '../campaign.js';
 import { FUZZ_TOKEN } from './corpus.js';
 import type { Expected } from './otlp-expect.js';
@@ -83,20 +83,40 @@ export class OtlpLedger {
   }
 
   private async checkChunk(client: TraceClient, chunk: string[], failures: FailureLog, where: string): Promise<void> {
-    const raw = chunk.some((traceId) => this.entries.get(traceId)!.sure + this.entries.get(traceId)!.maybe > DECODED_READ_SPANS_MAX);
-    let traces: ({ spans: unknown[] } | null)[];
+    const spansOf = (traceId: string) => this.entries.get(traceId)!.sure + this.entries.get(traceId)!.maybe;
+    const decoded = chunk.filter((traceId) => spansOf(traceId) <= DECODED_READ_SPANS_MAX);
+    const large = chunk.filter((traceId) => spansOf(traceId) > DECODED_READ_SPANS_MAX);
+    const got = new Map<string, number>();
     try {
-      traces = raw ? await client.getTraces(chunk, { raw: true }) : await client.getTraces(chunk);
+      const traces = decoded.length === 0 ? [] : await client.getTraces(decoded);
+      decoded.forEach((traceId, i) => got.set(traceId, traces[i]?.spans.length ?? 0));
+      for (const traceId of large) got.set(traceId, await this.largeTraceSpans(client, traceId));
     } catch (error) {
       failures.add(`${where}: reading ${chunk.length} OTLP traces (${chunk[0]}, …) failed: ${describeError(error)}`);
       return;
     }
-    chunk.forEach((traceId, i) => {
+    for (const traceId of chunk) {
       const entry = this.entries.get(traceId)!;
-      const got = traces[i]?.spans.length ?? 0;
-      if (got === entry.sure || (entry.maybe > 0 && got === entry.sure + entry.maybe)) return;
+      const spans = got.get(traceId)!;
+      if (spans === entry.sure || (entry.maybe > 0 && spans === entry.sure + entry.maybe)) continue;
       const want = entry.maybe > 0 ? `${entry.sure} or ${entry.sure + entry.maybe}` : String(entry.sure);
-      failures.add(`${where}: trace ${traceId} holds ${got} spans; want ${want} (last request: ${entry.where})`);
-    });
+      failures.add(`${where}: trace ${traceId} holds ${spans} spans; want ${want} (last request: ${entry.where})`);
+    }
+  }
+
+  /**
+   * The spans of a trace with more than DECODED_READ_SPANS_MAX, read raw and alone. A raw trace
+   * carries every version-2 batch it has rows in, whole (data-format.md §2.7.6), so one spread over
+   * many large batches can pass a frame (ERR_REQUEST_TOO_LARGE, §6.3): then it is read decoded.
+   */
+  private async largeTraceSpans(client: TraceClient, traceId: string): Promise<number> {
+    try {
+      const [trace] = await client.getTraces([traceId], { raw: true });
+      return trace?.spans.length ?? 0;
+    } catch (error) {
+      if (!(error instanceof TraceKvError && error.code === 'ERR_REQUEST_TOO_LARGE')) throw error;
+      const [trace] = await client.getTraces([traceId]);
+      return trace?.spans.length ?? 0;
+    }
   }
 }
