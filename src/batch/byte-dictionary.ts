@@ -12,6 +12,8 @@ import { ByteOut } from './byte-stream.js';
 
 const DICTIONARY_BYTES_INITIAL = 16 * 1024;
 const STRINGS_INITIAL = 1024;
+/** Largest string buffer kept from one batch to the next: past it, a huge batch's is let go. */
+const RETAINED_BYTES_MAX = 1024 * 1024;
 /** Slots per string at most: the table is kept at most half full, so probes stay short. */
 const SLOTS_PER_STRING = 2;
 /** FNV-1a's 32-bit constants (the hash takes four bytes a step, then mixes its high bits down). */
@@ -113,7 +115,7 @@ export class ByteDictionary {
   reset(): void {
     for (let id = 0; id < this.stringCount; id++) this.slots[this.slotOf[id]!] = 0;
     this.stringCount = 0;
-    this.out.reset();
+    this.out.resetBounded(RETAINED_BYTES_MAX);
   }
 
   private rehash(size: number): void {

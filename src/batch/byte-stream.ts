@@ -48,6 +48,16 @@ export class GrowableBytes {
     this.length = 0;
   }
 
+  /**
+   * Empties it, and lets go of its buffer if that grew past `bytesMax`: a writer that once held a
+   * huge batch keeps a buffer its size for ever otherwise (the daemon's transcoders live as long as
+   * the daemon).
+   */
+  resetBounded(bytesMax: number): void {
+    this.length = 0;
+    if (this.bytes.length > bytesMax) this.bytes = new Uint8Array(OUT_BYTES_INITIAL);
+  }
+
   /** Cuts what was written back to `length`, a mark taken earlier. */
   truncate(length: number): void {
     // The message is built only on failure: writers call this for every record.

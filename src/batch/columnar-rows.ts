@@ -52,6 +52,10 @@ const RUN_SLOTS_PER_RUN = 4;
 /** Most bytes a row adds to the parent columns and the search section (varints at their widest). */
 const ROW_FIXED_BYTES_MAX = UVARINT_BYTES_MAX + SPAN_ID_BYTES + UVARINT_BYTES_MAX + 2 + 2 * UVARINT_BYTES_MAX + ROW_SPAN_ID_BYTES;
 const NO_RUN = -1;
+/** Largest buffer a writer keeps from one batch to the next (typical batches need far less). */
+const RETAINED_BYTES_MAX = 1024 * 1024;
+/** Rows a writer's per-row arrays keep room for from one batch to the next (~100 bytes a row with finish()'s scratch: a 65,536-row batch left ~7 MB). */
+const ROWS_RETAINED_MAX = 16_384;
 /** What a run adds past its rows: its trailer entry, its rootRow (search section) and its column-12 entry. */
 const RUN_BYTES_MAX = RUN_ENTRY_BYTES + UVARINT_BYTES_MAX + RUN_INDEXED_COLUMNS.length * UVARINT_BYTES_MAX;
 /** Offsets in `ids`: the row's trace id, span id and parent span id. */
@@ -469,17 +473,21 @@ export abstract class ColumnarRows<D extends RowDictionary> {
 
   private ensureRows(rows: number): void {
     if (rows <= this.rowRun.length) return;
-    const size = Math.min(Math.max(rows, this.rowRun.length * 2), BATCH_SPANS_LIMIT);
+    this.resizeRows(Math.min(Math.max(rows, this.rowRun.length * 2), BATCH_SPANS_LIMIT));
+  }
+
+  /** Every per-row array at `size` rows, keeping the rows that fit. */
+  private resizeRows(size: number): void {
     this.rowRun = grownU32(this.rowRun, size);
     this.spanIds = grownBytes(this.spanIds, size * SPAN_ID_BYTES);
     this.parentIds = grownBytes(this.parentIds, size * SPAN_ID_BYTES);
     this.hasParent = grownBytes(this.hasParent, size);
     const starts = new BigUint64Array(size);
-    starts.set(this.starts);
+    starts.set(this.starts.subarray(0, Math.min(size, this.starts.length)));
     this.starts = starts;
     this.startWords = new Uint32Array(starts.buffer);
     const durations = new BigInt64Array(size);
-    durations.set(this.durations);
+    durations.set(this.durations.subarray(0, Math.min(size, this.durations.length)));
     this.durations = durations;
     this.durationWords = new Uint32Array(durations.buffer);
     this.nameIds = grownU32(this.nameIds, size);
@@ -494,7 +502,21 @@ export abstract class ColumnarRows<D extends RowDictionary> {
     this.runs = 0;
     this.runSlots.fill(0);
     this.dictionary.reset();
-    for (const stream of this.streams) stream.reset();
+    // Buffers sized by the largest batch so far are kept up to RETAINED_BYTES_MAX each, so that a
+    // writer living as long as the daemon does not hold one huge batch's worth for ever.
+    for (const stream of this.streams) stream.resetBounded(RETAINED_BYTES_MAX);
+    for (const out of this.reordered) out.resetBounded(RETAINED_BYTES_MAX);
+    this.parentColumn.resetBounded(RETAINED_BYTES_MAX);
+    this.parentIdColumn.resetBounded(RETAINED_BYTES_MAX);
+    this.searchSpans.resetBounded(RETAINED_BYTES_MAX);
+    this.searchRuns.resetBounded(RETAINED_BYTES_MAX);
+    this.runAttributeBytes.resetBounded(RETAINED_BYTES_MAX);
+    if (this.rowRun.length > ROWS_RETAINED_MAX) {
+      this.resizeRows(ROWS_INITIAL);
+      this.orderScratch = new Uint32Array(ROWS_INITIAL);
+      this.finalRowScratch = new Uint32Array(ROWS_INITIAL);
+      this.spanIdSlotsScratch = new Int32Array(ROWS_INITIAL * 2);
+    }
   }
 }
 

@@ -160,3 +160,26 @@ describe('ColumnarRecordEncoder on damaged records', () => {
     );
   });
 });
+
+describe('ColumnarRecordEncoder between batches', () => {
+  it('lets go of buffers a huge batch grew, and writes the next batch as a fresh encoder would', () => {
+    const options = { resource: {} };
+    const span = (i: number, pad: number): SpanInput => ({ traceId: (i % 7 + 1).toString(16).padStart(32, '0'), spanId: (i + 1).toString(16).padStart(16, '0'), name: `op-${i % 5}`, startTimeUnixNano: 10n + BigInt(i), endTimeUnixNano: 20n + BigInt(i), attributes: { pad: `${i}`.padEnd(pad, 'p') } });
+    const huge = new BatchEncoder({ ...options, batchSpansMax: 65_535, batchBytesMax: 64 * 1024 * 1024 });
+    for (let i = 0; i < 20_000; i++) huge.add(span(i, 200));
+    const small = new BatchEncoder(options);
+    for (let i = 0; i < 3; i++) small.add(span(i, 10));
+    const smallBatch = small.finish();
+    const encoder = recordEncoder(options, { batchSpansMax: 65_535, batchBytesMax: 64 * 1024 * 1024 });
+    expect(addRecords(encoder, huge.finish()).every((added) => added)).toBe(true);
+    encoder.finish();
+    const internals = encoder as unknown as { streams: { bytes: Uint8Array }[]; rowRun: Uint32Array; dictionary: { out: { bytes: Uint8Array } } };
+    expect(Math.max(...internals.streams.map((stream) => stream.bytes.length))).toBeLessThanOrEqual(1024 * 1024);
+    expect(internals.dictionary.out.bytes.length).toBeLessThanOrEqual(1024 * 1024);
+    expect(internals.rowRun.length).toBeLessThanOrEqual(16_384);
+    addRecords(encoder, smallBatch);
+    const fresh = recordEncoder(options, { batchSpansMax: 65_535, batchBytesMax: 64 * 1024 * 1024 });
+    addRecords(fresh, smallBatch);
+    expect(hex(encoder.finish())).toBe(hex(fresh.finish()));
+  });
+});

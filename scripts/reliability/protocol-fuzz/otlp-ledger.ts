@@ -10,6 +10,8 @@
  * transcoder wrote must decode too) and its span count compared.
  */
 import { TraceClient, TraceKvError } from '../../../src/index.js';
+import { UNIX_NANO_MAX } from '../../../src/constants.js';
+import { START_TIME_UNIX_NANO } from './otlp-requests.js';
 import type { FailureLog } from '../campaign.js';
 import { FUZZ_TOKEN } from './corpus.js';
 import type { Expected } from './otlp-expect.js';
@@ -22,6 +24,8 @@ const TRACES_PER_READ = 64;
 const READS_PARALLEL = 4;
 /** Traces with more spans than this are read raw: decoding 65,536 spans in the harness says nothing more than decoding 100. */
 const DECODED_READ_SPANS_MAX = 1_000;
+/** The stretch after START_TIME_UNIX_NANO sliced first when a large trace must be read decoded: 2^20 ns holds the large request's spans. */
+const LARGE_SPAN_WINDOW_NS = 1n << 20n;
 
 interface Entry {
   sure: number;
@@ -107,16 +111,40 @@ export class OtlpLedger {
   /**
    * The spans of a trace with more than DECODED_READ_SPANS_MAX, read raw and alone. A raw trace
    * carries every version-2 batch it has rows in, whole (data-format.md §2.7.6), so one spread over
-   * many large batches can pass a frame (ERR_REQUEST_TOO_LARGE, §6.3): then it is read decoded.
+   * many large batches can pass a frame (ERR_REQUEST_TOO_LARGE, §6.3), and so can the same trace
+   * decoded: then it is read decoded in time slices.
    */
   private async largeTraceSpans(client: TraceClient, traceId: string): Promise<number> {
     try {
       const [trace] = await client.getTraces([traceId], { raw: true });
       return trace?.spans.length ?? 0;
     } catch (error) {
-      if (!(error instanceof TraceKvError && error.code === 'ERR_REQUEST_TOO_LARGE')) throw error;
-      const [trace] = await client.getTraces([traceId]);
+      if (!isTooLarge(error)) throw error;
+    }
+    // Decoded, in time slices that each fit a frame: first the stretch where generated spans
+    // start (the large request's 65,536 spans lie 1 ns apart from its start), then the rest.
+    const from = START_TIME_UNIX_NANO;
+    const to = START_TIME_UNIX_NANO + LARGE_SPAN_WINDOW_NS - 1n;
+    return (
+      (await this.spansBetween(client, traceId, 0n, from - 1n)) +
+      (await this.spansBetween(client, traceId, from, to)) +
+      (await this.spansBetween(client, traceId, to + 1n, UNIX_NANO_MAX))
+    );
+  }
+
+  /** Spans of a trace that start in [start, end], decoded; the range is halved while its answer passes a frame. */
+  private async spansBetween(client: TraceClient, traceId: string, start: bigint, end: bigint): Promise<number> {
+    try {
+      const [trace] = await client.getTraces([{ traceId, startTimeUnixNano: start, endTimeUnixNano: end }]);
       return trace?.spans.length ?? 0;
+    } catch (error) {
+      if (!isTooLarge(error) || start === end) throw error;
+      const middle = start + (end - start) / 2n;
+      return (await this.spansBetween(client, traceId, start, middle)) + (await this.spansBetween(client, traceId, middle + 1n, end));
     }
   }
+}
+
+function isTooLarge(error: unknown): boolean {
+  return error instanceof TraceKvError && error.code === 'ERR_REQUEST_TOO_LARGE';
 }

@@ -19,7 +19,8 @@ const TRACES_PER_REQUEST_MAX = 3;
 /** Share of requests with one span that has an all-zero trace id: partial_success must count it. */
 const REJECTED_SPAN_SHARE = 0.15;
 /** Start of the fuzz's span times (2023-11-14), spans ms apart. */
-const START_TIME_UNIX_NANO = 1_700_000_000_000_000_000n;
+/** Where every generated span's start time lies, at or after (the large request's start here, one ns apart). */
+export const START_TIME_UNIX_NANO = 1_700_000_000_000_000_000n;
 
 export interface OtlpRequestSpec {
   groups: RequestGroup[];
