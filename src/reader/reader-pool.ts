@@ -1,7 +1,6 @@
 /**
  * Where record tasks run: a piscina pool of reader workers, or the calling thread when
- * `readerThreads` is 0, or for a plan of at most INLINE_PLAN_RECORDS_MAX records. Behind this one
- * module so the pool library can be swapped.
+ * `readerThreads` is 0. Behind this one module so the pool library can be swapped.
  *
  * Every task has a deadline: a task still running then is aborted (piscina ends that worker and
  * starts a new one) and the call fails with ERR_TIMEOUT. A task whose worker dies is retried once,
@@ -17,22 +16,9 @@ import { RecordLoader } from './record-loader.js';
 import { asReaderError, fromTaskError, runRecordTask, type RecordTask, type RecordTaskResult, type TaskError } from './record-task.js';
 import type { ReaderWorkerData } from './reader-worker.js';
 
-/**
- * A read whose whole plan is this many records or fewer runs on the calling thread even when there
- * are workers. A trace-by-ID read is one record (a trace lives in one client batch), and through a
- * worker it paid a task post, a wake-up, a result clone and a receive on top of the read itself:
- * getTrace p50 0.54 ms pooled against 0.31 ms inline (W1, 2M spans, 2 cores). What the calling
- * thread takes on is one pread (~6 µs), the record's checks and the trace's rows; its zstd call runs
- * on the threadpool either way. Larger plans keep going to the workers, so that a bulk read's
- * decoding stays off the calling thread. An inline read is held to its deadline as with
- * `readerThreads: 0`: checked before and after, not aborted midway, and it has no worker to lose.
- */
-export const INLINE_PLAN_RECORDS_MAX = 1;
-
 export interface RecordExecutor {
   readonly threads: number;
-  /** `small`: the task is a whole plan of at most INLINE_PLAN_RECORDS_MAX records (see there). */
-  run(task: RecordTask, deadline: number, small?: boolean): Promise<RecordTaskResult>;
+  run(task: RecordTask, deadline: number): Promise<RecordTaskResult>;
   cacheStats(): ReaderCacheStats;
   close(): Promise<void>;
 }
@@ -73,20 +59,14 @@ class CacheTally {
   }
 }
 
-/** The calling thread's reads; its cache counts as reader 0 (worker thread ids start at 1). */
-const INLINE_READER = 0;
-
 class InlineExecutor implements RecordExecutor {
   readonly threads = 0;
   private readonly loader: RecordLoader;
+  private readonly tally: CacheTally;
 
-  /** `tally`: shared with a pool that sends its small plans here, so the stats cover both. */
-  constructor(
-    fs: FileLayer,
-    cacheBytesMax: number,
-    private readonly tally = new CacheTally(cacheBytesMax),
-  ) {
+  constructor(fs: FileLayer, cacheBytesMax: number) {
     this.loader = new RecordLoader(fs, cacheBytesMax);
+    this.tally = new CacheTally(cacheBytesMax);
   }
 
   async run(task: RecordTask, deadline: number): Promise<RecordTaskResult> {
@@ -98,7 +78,7 @@ class InlineExecutor implements RecordExecutor {
       // The same error a worker would send back: a bug is ERR_INTERNAL here too.
       throw asReaderError(error);
     }
-    this.tally.add(result, INLINE_READER);
+    this.tally.add(result, 0);
     if (performance.now() > deadline) throw timeoutError();
     return result;
   }
@@ -115,24 +95,18 @@ class InlineExecutor implements RecordExecutor {
 class PoolExecutor implements RecordExecutor {
   private pool: Piscina | null = null;
   private readonly tally: CacheTally;
-  /** Small plans' reader; it holds one share of the cache budget, as each worker does. */
-  private readonly inline: InlineExecutor;
-  private readonly cacheBytesPerReader: number;
 
   constructor(
     readonly threads: number,
-    fs: FileLayer,
-    cacheBytesMax: number,
+    private readonly cacheBytesMax: number,
   ) {
     this.tally = new CacheTally(cacheBytesMax);
-    this.cacheBytesPerReader = Math.floor(cacheBytesMax / (threads + 1));
-    this.inline = new InlineExecutor(fs, this.cacheBytesPerReader, this.tally);
   }
 
   /** Started on the first read, so stores that only write never start threads. */
   private get workers(): Piscina {
     if (this.pool === null) {
-      const workerData: ReaderWorkerData = { cacheBytesMax: this.cacheBytesPerReader };
+      const workerData: ReaderWorkerData = { cacheBytesMax: Math.floor(this.cacheBytesMax / this.threads) };
       this.pool = new Piscina({
         filename: workerFile(),
         minThreads: this.threads,
@@ -144,8 +118,7 @@ class PoolExecutor implements RecordExecutor {
     return this.pool;
   }
 
-  async run(task: RecordTask, deadline: number, small = false): Promise<RecordTaskResult> {
-    if (small) return this.inline.run(task, deadline);
+  async run(task: RecordTask, deadline: number): Promise<RecordTaskResult> {
     try {
       return await this.attempt(task, deadline);
     } catch (error) {
@@ -190,12 +163,11 @@ class PoolExecutor implements RecordExecutor {
   async close(): Promise<void> {
     const pool = this.pool;
     this.pool = null;
-    await this.inline.close();
     if (pool !== null) await pool.destroy();
   }
 }
 
 export function createExecutor(threads: number, fs: FileLayer, cacheBytesMax: number): RecordExecutor {
   assert(Number.isInteger(threads) && threads >= 0, `reader threads ${threads}`);
-  return threads === 0 ? new InlineExecutor(fs, cacheBytesMax) : new PoolExecutor(threads, fs, cacheBytesMax);
+  return threads === 0 ? new InlineExecutor(fs, cacheBytesMax) : new PoolExecutor(threads, cacheBytesMax);
 }

@@ -1,10 +1,9 @@
 /**
  * Serves every read of a TraceStore. The main thread plans (parse ids, look them up in the index
  * tails and the resident chunk filters, group the hits by record, order by disk position); the
- * readers (worker threads; this thread with `readerThreads: 0`, or for a plan of one record, see
- * reader-pool.ts INLINE_PLAN_RECORDS_MAX) read, decompress and slice the records, each record
- * exactly once per call; the main thread assembles traces in input order, applies the limits and
- * decodes.
+ * readers (worker threads, or this thread with `readerThreads: 0`) read, decompress and slice the
+ * records, each record exactly once per call; the main thread assembles traces in input order,
+ * applies the limits and decodes.
  *
  * Visibility: a span is readable once its append() has resolved. The append pipeline publishes a
  * record's entries to the in-memory tail right after its fdatasync and before resolving; lookups
@@ -34,7 +33,7 @@ import {
 import type { ResolvedOptions } from '../options.js';
 import type { IndexLookup } from './index-lookup.js';
 import { parseQueries, planRead, type ParsedQuery, type PlannedRecord } from './read-plan.js';
-import { INLINE_PLAN_RECORDS_MAX, createExecutor, type RecordExecutor } from './reader-pool.js';
+import { createExecutor, type RecordExecutor } from './reader-pool.js';
 import { NO_BOUNDS, NO_ROW, SPAN_FIELDS, type RecordTask, type RecordTaskResult } from './record-task.js';
 
 /** Ids per slice of a stream: a stream holds at most this many traces at once. */
@@ -113,9 +112,8 @@ export class TraceReader {
 
   private async execute(queries: ParsedQuery[], raw: boolean, deadline: number): Promise<(Trace<Span | RawSpan> | null)[]> {
     const plan = planRead(this.index.readableGenerations(), queries);
-    const small = plan.length <= INLINE_PLAN_RECORDS_MAX;
-    const slices = small ? (plan.length === 0 ? [] : [plan]) : splitPlan(plan, this.executor.threads);
-    const results = await Promise.all(slices.map((slice) => this.executor.run(this.taskOf(slice, queries, raw), deadline, small)));
+    const slices = splitPlan(plan, this.executor.threads);
+    const results = await Promise.all(slices.map((slice) => this.executor.run(this.taskOf(slice, queries, raw), deadline)));
     let requestBytes = 0;
     for (const result of results) requestBytes += result.returnedBytes;
     if (requestBytes > this.options.requestBytesMax) {

@@ -180,21 +180,6 @@ describe('read your writes', () => {
 });
 
 describe('reader workers', () => {
-  it('leave a one-record read to the calling thread and take a read of more records', async () => {
-    const store = await TraceStore.open({ dir: tempDir('inline'), readerThreads: 2 });
-    await store.append(batchOf([0, 1], 3));
-    await store.append(batchOf([2], 3));
-    // Reach the pool the way an operator's debugger would: it is not public API.
-    const executor = (store as unknown as { reader: { executor: { workerThreads: unknown[] } } }).reader.executor;
-    expect((await store.getTrace(id(0, 32)))?.spans.length).toBe(3);
-    expect((await store.getTraces([id(0, 32), id(1, 32)])).map((t) => t?.spans.length)).toEqual([3, 3]); // both in one record
-    expect(executor.workerThreads).toHaveLength(0); // the pool starts on its first task: none yet
-    expect(store.stats().readCache).toMatchObject({ hits: 1, misses: 1 });
-    expect((await store.getTraces([id(0, 32), id(2, 32)])).map((t) => t?.spans.length)).toEqual([3, 3]);
-    expect(executor.workerThreads.length).toBeGreaterThan(0);
-    await store.close();
-  });
-
   it('answer or fail, never hang, when a worker is killed mid-request', async () => {
     const store = await TraceStore.open({ dir: tempDir('kill'), readerThreads: 2 });
     const traces = Array.from({ length: 300 }, (_, t) => t);
