@@ -70,7 +70,7 @@ export class BatchEncoder {
   private spansLength = 0;
   private trailer: Uint8Array;
   private count = 0;
-  /** The smallest and largest start times so far, as u64 halves so that addRecord allocates nothing. */
+  /** The smallest and largest start times so far, as u64 halves, so that a span costs no bigint. */
   private minStartHi = 0;
   private minStartLo = 0;
   private maxStartHi = 0;
@@ -110,20 +110,6 @@ export class BatchEncoder {
       fail('addRaw bytes', bytes, `a Uint8Array of 1..${SPAN_RECORD_BYTES_MAX} bytes`);
     }
     this.append(traceId, spanId, startTimeUnixNano, bytes, ADD_RAW_FIELDS);
-  }
-
-  /**
-   * Starts the next batch with another common section, already encoded (data-format.md §2.4), for
-   * writers that build it themselves: one encoder then serves every resource and scope group of an
-   * OTLP request. Only between batches (spanCount 0). `common` is kept, not copied.
-   */
-  replaceCommon(common: Uint8Array): void {
-    assert(this.count === 0, `replaceCommon with ${this.count} spans in the batch`);
-    if (common.length > SPAN_RECORD_BYTES_MAX) {
-      throw invalidArgument(`resource and scope: encoded size got ${common.length} bytes; want ≤ ${SPAN_RECORD_BYTES_MAX}`);
-    }
-    this.common = common;
-    this.checkCommonFits();
   }
 
   /** Returns the batch (a new array the caller owns) and resets the encoder for the next one. */

@@ -70,7 +70,8 @@ export class BatchAssembler {
       if (!encoder.openSpan()) {
         // Full at batchSpansMax (add() seals a batch there first, so this is a safeguard).
         this.seal(encoder);
-        assert(encoder.openSpan(), 'openSpan on an empty batch');
+        const opened = encoder.openSpan();
+        assert(opened, 'openSpan on an empty batch');
       }
       let written = false;
       try {

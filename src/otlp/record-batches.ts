@@ -19,7 +19,7 @@ export class RecordBatches {
   readonly record = new MsgpackWriter();
   /** The common section of the group being transcoded. */
   readonly common = new MsgpackWriter();
-  /** Trace id at 0, span id at 16: what addRecord copies into the trailer entry. */
+  /** Trace id at 0, span id at 16: the span's ids, for the batch's run table and span ids. */
   readonly ids = new Uint8Array(TRACE_ID_BYTES + SPAN_ID_BYTES);
   /** The first reason the group or span being written cannot be stored; '' while it can. */
   problem = '';
@@ -58,9 +58,6 @@ export class RecordBatches {
 
   /** Starts a group whose common section is in `this.common` (and whose problem, if any, in `problem`). */
   startGroup(spanCount: number): void {
-    if (this.problem === '' && this.common.length > SPAN_RECORD_BYTES_MAX) {
-      this.reject(`resource and scope: encoded size got ${this.common.length} bytes; want ≤ ${SPAN_RECORD_BYTES_MAX}`);
-    }
     if (this.problem === '' && spanCount > 0) {
       try {
         // The encoder keeps a reference: the section must outlive this writer's next group.
@@ -86,7 +83,8 @@ export class RecordBatches {
     if (this.encoder.openSpan()) return;
     // The batch holds batchSpansMax spans: it goes, and this span starts the next.
     this.batches.push(this.encoder.finish());
-    assert(this.encoder.openSpan(), 'openSpan on an empty batch');
+    const opened = this.encoder.openSpan();
+    assert(opened, 'openSpan on an empty batch');
   }
 
   /** The span's name as UTF-8 in `source`: before stringAttribute or recordAttributes, when either is used. */
