@@ -13,6 +13,10 @@ export const SPAN_KIND_MAX = 5;
 /** OTLP StatusCode values are 0 (UNSET) to 2 (ERROR), §2.5. */
 export const STATUS_CODE_MAX = 2;
 const TWO_POW_32 = 2 ** 32;
+const U32_BYTES = 4;
+/** SearchSpans' u32 arrays (nameIds, the start and duration halves), then its two u8 arrays. */
+const U32_ARRAYS = 5;
+const SEARCH_ROW_BYTES = U32_ARRAYS * U32_BYTES + 2;
 /** The high half's top bit: set when a two's-complement int64 is negative. */
 const BITS_PER_VARINT_BYTE = 7;
 /** The tenth byte of a u64 uvarint holds bit 63 only. */
@@ -33,14 +37,20 @@ export interface SearchSpans {
 /** The spans part, [start, end) of the batch: exactly spanCount entries and nothing after. */
 export function readSearchSpans(bytes: Uint8Array, start: number, end: number, header: ColumnarHeader): SearchSpans {
   const { spanCount, dictionaryCount } = header;
+  // One backing store for the seven arrays: every stored record read opens a view, and seven
+  // off-heap allocations a view showed up in bulk reads' profiles. The u32 arrays come first, so
+  // each starts 4-byte aligned.
+  const store = new ArrayBuffer(spanCount * SEARCH_ROW_BYTES);
+  const u32 = (slot: number) => new Uint32Array(store, slot * U32_BYTES * spanCount, spanCount);
+  const u8At = U32_ARRAYS * U32_BYTES * spanCount;
   const spans: SearchSpans = {
-    nameIds: new Uint32Array(spanCount),
-    kinds: new Uint8Array(spanCount),
-    statusCodes: new Uint8Array(spanCount),
-    startHi: new Uint32Array(spanCount),
-    startLo: new Uint32Array(spanCount),
-    durationHi: new Uint32Array(spanCount),
-    durationLo: new Uint32Array(spanCount),
+    nameIds: u32(0),
+    startHi: u32(1),
+    startLo: u32(2),
+    durationHi: u32(3),
+    durationLo: u32(4),
+    kinds: new Uint8Array(store, u8At, spanCount),
+    statusCodes: new Uint8Array(store, u8At + spanCount, spanCount),
   };
   const minHi = u64Hi(header.minStartTimeUnixNano);
   const minLo = u64Lo(header.minStartTimeUnixNano);

@@ -28,7 +28,6 @@ const TWO_POW_32 = 2 ** 32;
 const SAFE_HI_LIMIT = 2 ** 21;
 
 /** Strings are validated at open; ignoreBOM keeps a leading U+FEFF, which is data, not a marker. */
-const UTF8 = new TextDecoder('utf-8', { ignoreBOM: true });
 
 /** Validates `bytes` as a version-2 batch (§2.7) without reading its columns; limits default to the hard limits. */
 export function openColumnarBatch(bytes: Uint8Array, limits?: Partial<BatchLimits>): ColumnarView {
@@ -80,10 +79,17 @@ export class ColumnarView {
   private readonly stringStarts: Uint32Array;
   private readonly stringEnds: Uint32Array;
   private readonly strings: (string | undefined)[];
+  /**
+   * The batch as a Buffer (no copy), for string(): Buffer's UTF-8 decode of a short string took
+   * about half of TextDecoder's time (~85 against ~150 ns), and a read decodes ~25 strings a span.
+   * Every string is UTF-8 (checked on append, §2.7.3), so both give the same string, BOM kept.
+   */
+  private readonly text: Buffer;
 
   /** Runs every check of §2.7 that needs no column; use openColumnarBatch (or, for a stored batch, openStoredBatch). */
   constructor(bytes: Uint8Array, header: ColumnarHeader, checks: ColumnarChecks) {
     this.bytes = bytes;
+    this.text = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.header = header;
     this.spanCount = header.spanCount;
     this.runCount = header.runCount;
@@ -235,7 +241,7 @@ export class ColumnarView {
     if (!(id >= 0 && id < this.dictionaryCount && Number.isInteger(id))) assert(false, `string id ${id} outside [0, ${this.dictionaryCount})`);
     let value = this.strings[id];
     if (value === undefined) {
-      value = UTF8.decode(this.bytes.subarray(this.stringStarts[id], this.stringEnds[id]));
+      value = this.text.toString('utf8', this.stringStarts[id], this.stringEnds[id]);
       this.strings[id] = value;
     }
     return value;
