@@ -27,8 +27,6 @@ const TWO_POW_32 = 2 ** 32;
 /** Below this high half, hi × 2^32 + lo is a safe integer and one BigInt() builds the value. */
 const SAFE_HI_LIMIT = 2 ** 21;
 
-/** Strings are validated at open; ignoreBOM keeps a leading U+FEFF, which is data, not a marker. */
-
 /** Validates `bytes` as a version-2 batch (§2.7) without reading its columns; limits default to the hard limits. */
 export function openColumnarBatch(bytes: Uint8Array, limits?: Partial<BatchLimits>): ColumnarView {
   const header = readColumnarHeader(bytes, resolveBatchLimits(limits));
@@ -82,7 +80,8 @@ export class ColumnarView {
   /**
    * The batch as a Buffer (no copy), for string(): Buffer's UTF-8 decode of a short string took
    * about half of TextDecoder's time (~85 against ~150 ns), and a read decodes ~25 strings a span.
-   * Every string is UTF-8 (checked on append, §2.7.3), so both give the same string, BOM kept.
+   * Every string is UTF-8 (checked on append, §2.7.3), so both give the same string, and Buffer's
+   * keeps a leading U+FEFF, which is data here, not a byte-order mark.
    */
   private readonly text: Buffer;
 
