@@ -186,6 +186,14 @@ export const REQUEST_TRACES_MAX_DEFAULT = 10_000;
  */
 export const RECORD_LOADS_IN_FLIGHT_MAX = 4;
 /**
+ * What a batch writer (the v2 encoders and their dictionaries) keeps from one batch to the next:
+ * each buffer up to WRITER_RETAINED_BYTES_MAX bytes, and its per-row, per-run and per-string tables
+ * up to WRITER_RETAINED_ENTRIES_MAX entries. Past either, a huge batch's are let go at reset: the
+ * daemon's transcoders live as long as the daemon, and one 65,536-span request left them ~7 MB.
+ */
+export const WRITER_RETAINED_BYTES_MAX = 1024 * 1024;
+export const WRITER_RETAINED_ENTRIES_MAX = 16_384;
+/**
  * Compressed record bodies `tracekv dump` holds per scan slice: a few typical records (≤ 1 MiB
  * each), yet one maximal record (64 MiB) still forms a slice of its own.
  */

@@ -8,12 +8,11 @@
  * length and hash, and a slot holds id + 1. Nothing is allocated per string once the arrays have
  * grown to a batch's size.
  */
+import { WRITER_RETAINED_BYTES_MAX, WRITER_RETAINED_ENTRIES_MAX } from '../constants.js';
 import { ByteOut } from './byte-stream.js';
 
 const DICTIONARY_BYTES_INITIAL = 16 * 1024;
 const STRINGS_INITIAL = 1024;
-/** Largest string buffer kept from one batch to the next: past it, a huge batch's is let go. */
-const RETAINED_BYTES_MAX = 1024 * 1024;
 /** Slots per string at most: the table is kept at most half full, so probes stay short. */
 const SLOTS_PER_STRING = 2;
 /** FNV-1a's 32-bit constants (the hash takes four bytes a step, then mixes its high bits down). */
@@ -113,9 +112,17 @@ export class ByteDictionary {
   }
 
   reset(): void {
-    for (let id = 0; id < this.stringCount; id++) this.slots[this.slotOf[id]!] = 0;
+    if (this.offsets.length > WRITER_RETAINED_ENTRIES_MAX) {
+      this.offsets = new Uint32Array(STRINGS_INITIAL);
+      this.lengths = new Uint32Array(STRINGS_INITIAL);
+      this.hashes = new Int32Array(STRINGS_INITIAL);
+      this.slotOf = new Int32Array(STRINGS_INITIAL);
+      this.slots = new Int32Array(STRINGS_INITIAL * SLOTS_PER_STRING);
+    } else {
+      for (let id = 0; id < this.stringCount; id++) this.slots[this.slotOf[id]!] = 0;
+    }
     this.stringCount = 0;
-    this.out.resetBounded(RETAINED_BYTES_MAX);
+    this.out.resetBounded(WRITER_RETAINED_BYTES_MAX);
   }
 
   private rehash(size: number): void {

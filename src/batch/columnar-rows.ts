@@ -21,6 +21,8 @@ import {
   SPAN_ID_BYTES,
   SPAN_RECORD_BYTES_MAX,
   TRACE_ID_BYTES,
+  WRITER_RETAINED_BYTES_MAX,
+  WRITER_RETAINED_ENTRIES_MAX,
 } from '../constants.js';
 import { crc32c } from '../codec/crc32c.js';
 import { readU32LE, writeU16LE, writeU32LE, writeU64LE } from '../codec/little-endian.js';
@@ -52,10 +54,6 @@ const RUN_SLOTS_PER_RUN = 4;
 /** Most bytes a row adds to the parent columns and the search section (varints at their widest). */
 const ROW_FIXED_BYTES_MAX = UVARINT_BYTES_MAX + SPAN_ID_BYTES + UVARINT_BYTES_MAX + 2 + 2 * UVARINT_BYTES_MAX + ROW_SPAN_ID_BYTES;
 const NO_RUN = -1;
-/** Largest buffer a writer keeps from one batch to the next (typical batches need far less). */
-const RETAINED_BYTES_MAX = 1024 * 1024;
-/** Rows a writer's per-row arrays keep room for from one batch to the next (~100 bytes a row with finish()'s scratch: a 65,536-row batch left ~7 MB). */
-const ROWS_RETAINED_MAX = 16_384;
 /** What a run adds past its rows: its trailer entry, its rootRow (search section) and its column-12 entry. */
 const RUN_BYTES_MAX = RUN_ENTRY_BYTES + UVARINT_BYTES_MAX + RUN_INDEXED_COLUMNS.length * UVARINT_BYTES_MAX;
 /** Offsets in `ids`: the row's trace id, span id and parent span id. */
@@ -500,22 +498,30 @@ export abstract class ColumnarRows<D extends RowDictionary> {
   reset(): void {
     this.rows = 0;
     this.runs = 0;
-    this.runSlots.fill(0);
     this.dictionary.reset();
-    // Buffers sized by the largest batch so far are kept up to RETAINED_BYTES_MAX each, so that a
-    // writer living as long as the daemon does not hold one huge batch's worth for ever.
-    for (const stream of this.streams) stream.resetBounded(RETAINED_BYTES_MAX);
-    for (const out of this.reordered) out.resetBounded(RETAINED_BYTES_MAX);
-    this.parentColumn.resetBounded(RETAINED_BYTES_MAX);
-    this.parentIdColumn.resetBounded(RETAINED_BYTES_MAX);
-    this.searchSpans.resetBounded(RETAINED_BYTES_MAX);
-    this.searchRuns.resetBounded(RETAINED_BYTES_MAX);
-    this.runAttributeBytes.resetBounded(RETAINED_BYTES_MAX);
-    if (this.rowRun.length > ROWS_RETAINED_MAX) {
+    // Buffers and tables sized by the largest batch so far are kept only up to the WRITER_RETAINED
+    // limits, so that a writer living as long as the daemon does not hold one huge batch for ever.
+    for (const stream of this.streams) stream.resetBounded(WRITER_RETAINED_BYTES_MAX);
+    for (const out of this.reordered) out.resetBounded(WRITER_RETAINED_BYTES_MAX);
+    this.parentColumn.resetBounded(WRITER_RETAINED_BYTES_MAX);
+    this.parentIdColumn.resetBounded(WRITER_RETAINED_BYTES_MAX);
+    this.searchSpans.resetBounded(WRITER_RETAINED_BYTES_MAX);
+    this.searchRuns.resetBounded(WRITER_RETAINED_BYTES_MAX);
+    this.runAttributeBytes.resetBounded(WRITER_RETAINED_BYTES_MAX);
+    if (this.rowRun.length > WRITER_RETAINED_ENTRIES_MAX) {
       this.resizeRows(ROWS_INITIAL);
       this.orderScratch = new Uint32Array(ROWS_INITIAL);
       this.finalRowScratch = new Uint32Array(ROWS_INITIAL);
       this.spanIdSlotsScratch = new Int32Array(ROWS_INITIAL * 2);
+    }
+    if (this.runRows.length > WRITER_RETAINED_ENTRIES_MAX) {
+      this.runTraceIds = new Uint8Array(RUNS_INITIAL * TRACE_ID_BYTES);
+      this.runRows = new Uint32Array(RUNS_INITIAL);
+      this.runSlots = new Int32Array(RUNS_INITIAL * RUN_SLOTS_PER_RUN);
+      this.runFirstScratch = new Uint32Array(RUNS_INITIAL);
+      this.runFilledScratch = new Uint32Array(RUNS_INITIAL);
+    } else {
+      this.runSlots.fill(0);
     }
   }
 }

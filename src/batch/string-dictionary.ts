@@ -3,6 +3,7 @@
  * distinct string gets the next id and its bytes are appended once; a span that fails halfway is
  * rolled back to a mark, so the dictionary holds only strings of spans the batch kept.
  */
+import { WRITER_RETAINED_BYTES_MAX } from '../constants.js';
 import { ByteOut } from './byte-stream.js';
 
 const DICTIONARY_BYTES_INITIAL = 16 * 1024;
@@ -72,6 +73,6 @@ export class StringDictionary {
   reset(): void {
     this.ids.clear();
     this.strings.length = 0;
-    this.out.reset();
+    this.out.resetBounded(WRITER_RETAINED_BYTES_MAX);
   }
 }

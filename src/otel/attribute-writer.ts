@@ -25,6 +25,11 @@ const INT64_CEILING = 2 ** 63;
 /** writeAttributes' answer when the span must be dropped (it has written a partial value then). */
 export const ATTRIBUTES_INVALID = -1;
 
+/** Whether an attribute's value is empty: left out, and at the top level counted as dropped (see above). */
+export function isEmptyValue(value: unknown): boolean {
+  return value === undefined || value === null;
+}
+
 /**
  * Writes an attribute map (`undefined` is the empty map). Returns how many top-level entries were
  * left out as empty (to add to the owner's droppedAttributesCount), or ATTRIBUTES_INVALID.
@@ -46,7 +51,7 @@ function writeMap(w: MsgpackWriter, map: Record<string, unknown>, depth: number)
   for (const key in map) {
     if (!Object.prototype.hasOwnProperty.call(map, key)) continue;
     const value = map[key];
-    if (value === undefined || value === null) {
+    if (isEmptyValue(value)) {
       empty++;
       continue;
     }
@@ -98,7 +103,7 @@ function writeArray(w: MsgpackWriter, items: unknown[], depth: number): boolean 
   w.arrayHeader(count);
   for (let i = 0; i < items.length; i++) {
     const item = items[i];
-    if (item === undefined || item === null) continue;
+    if (isEmptyValue(item)) continue;
     if (!writeValue(w, item, depth + 1)) return false;
   }
   return true;

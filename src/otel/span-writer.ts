@@ -18,7 +18,7 @@
  */
 import { SPAN_ID_BYTES, SPAN_RECORD_BYTES_MAX, TRACE_ID_BYTES } from '../constants.js';
 import { MsgpackWriter } from '../batch/msgpack-writer.js';
-import { ATTRIBUTES_INVALID, writeAttributes, writeValue } from './attribute-writer.js';
+import { ATTRIBUTES_INVALID, isEmptyValue, writeAttributes, writeValue } from './attribute-writer.js';
 import { hrTimeToU64, i64Scratch, u64Difference, u64Scratch } from './hr-time.js';
 import type { OtelLink, OtelSpanContext, OtelTimedEvent, ReadableSpan } from './otel-types.js';
 
@@ -133,7 +133,11 @@ export class SpanRecordWriter {
     return w.length - recordStart <= SPAN_RECORD_BYTES_MAX;
   }
 
-  /** A span's attributes into `sink`, as writeAttributes would write them into the record. */
+  /**
+   * A span's attributes into `sink`, as writeAttributes would write them into the record: the same
+   * walk (own keys, empty values counted), kept beside it rather than shared through a callback,
+   * which would cost a call per attribute on the exporter's hot path.
+   */
   private sinkAttributes(sink: SpanAttributeSink, attributes: object | undefined): number {
     if (attributes === undefined || attributes === null) return 0;
     const map = attributes as Record<string, unknown>;
@@ -141,7 +145,7 @@ export class SpanRecordWriter {
     for (const key in map) {
       if (!Object.prototype.hasOwnProperty.call(map, key)) continue;
       const value = map[key];
-      if (value === undefined || value === null) {
+      if (isEmptyValue(value)) {
         empty++;
         continue;
       }

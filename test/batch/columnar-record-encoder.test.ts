@@ -5,7 +5,7 @@ import { BatchEncoder, decodeBatch, openBatch } from '../../src/batch/index.js';
 import { ColumnarBatchEncoder } from '../../src/batch/columnar-encoder.js';
 import { ColumnarRecordEncoder } from '../../src/batch/columnar-record-encoder.js';
 import { encodeCommon } from '../../src/batch/common.js';
-import { BATCH_BYTES_MAX_DEFAULT, BATCH_SPANS_MAX_DEFAULT, SPAN_ID_BYTES, TRACE_ID_BYTES } from '../../src/constants.js';
+import { BATCH_BYTES_MAX_DEFAULT, BATCH_SPANS_MAX_DEFAULT, SPAN_ID_BYTES, TRACE_ID_BYTES, WRITER_RETAINED_BYTES_MAX, WRITER_RETAINED_ENTRIES_MAX } from '../../src/constants.js';
 import type { ResourceInput, ScopeInput, SpanInput } from '../../src/batch/types.js';
 import { batchInput } from '../helpers/span-arbitraries.js';
 
@@ -164,7 +164,8 @@ describe('ColumnarRecordEncoder on damaged records', () => {
 describe('ColumnarRecordEncoder between batches', () => {
   it('lets go of buffers a huge batch grew, and writes the next batch as a fresh encoder would', () => {
     const options = { resource: {} };
-    const span = (i: number, pad: number): SpanInput => ({ traceId: (i % 7 + 1).toString(16).padStart(32, '0'), spanId: (i + 1).toString(16).padStart(16, '0'), name: `op-${i % 5}`, startTimeUnixNano: 10n + BigInt(i), endTimeUnixNano: 20n + BigInt(i), attributes: { pad: `${i}`.padEnd(pad, 'p') } });
+    // 17,000 traces and 20,000 distinct strings: rows, runs and dictionary entries all pass the limit.
+    const span = (i: number, pad: number): SpanInput => ({ traceId: (i % 17_000 + 1).toString(16).padStart(32, '0'), spanId: (i + 1).toString(16).padStart(16, '0'), name: `op-${i % 5}`, startTimeUnixNano: 10n + BigInt(i), endTimeUnixNano: 20n + BigInt(i), attributes: { pad: `${i}`.padEnd(pad, 'p') } });
     const huge = new BatchEncoder({ ...options, batchSpansMax: 65_535, batchBytesMax: 64 * 1024 * 1024 });
     for (let i = 0; i < 20_000; i++) huge.add(span(i, 200));
     const small = new BatchEncoder(options);
@@ -173,10 +174,17 @@ describe('ColumnarRecordEncoder between batches', () => {
     const encoder = recordEncoder(options, { batchSpansMax: 65_535, batchBytesMax: 64 * 1024 * 1024 });
     expect(addRecords(encoder, huge.finish()).every((added) => added)).toBe(true);
     encoder.finish();
-    const internals = encoder as unknown as { streams: { bytes: Uint8Array }[]; rowRun: Uint32Array; dictionary: { out: { bytes: Uint8Array } } };
-    expect(Math.max(...internals.streams.map((stream) => stream.bytes.length))).toBeLessThanOrEqual(1024 * 1024);
-    expect(internals.dictionary.out.bytes.length).toBeLessThanOrEqual(1024 * 1024);
-    expect(internals.rowRun.length).toBeLessThanOrEqual(16_384);
+    const internals = encoder as unknown as {
+      streams: { bytes: Uint8Array }[];
+      rowRun: Uint32Array;
+      runRows: Uint32Array;
+      runSlots: Int32Array;
+      dictionary: { out: { bytes: Uint8Array }; offsets: Uint32Array; slots: Int32Array };
+    };
+    expect(Math.max(...internals.streams.map((stream) => stream.bytes.length))).toBeLessThanOrEqual(WRITER_RETAINED_BYTES_MAX);
+    expect(internals.dictionary.out.bytes.length).toBeLessThanOrEqual(WRITER_RETAINED_BYTES_MAX);
+    for (const entries of [internals.rowRun, internals.runRows, internals.dictionary.offsets]) expect(entries.length).toBeLessThanOrEqual(WRITER_RETAINED_ENTRIES_MAX);
+    expect(internals.runSlots.every((slot) => slot === 0) && internals.dictionary.slots.every((slot) => slot === 0)).toBe(true);
     addRecords(encoder, smallBatch);
     const fresh = recordEncoder(options, { batchSpansMax: 65_535, batchBytesMax: 64 * 1024 * 1024 });
     addRecords(fresh, smallBatch);
