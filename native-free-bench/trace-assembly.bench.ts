@@ -95,6 +95,7 @@ function taskFor(file: string, records: StoredRecord[], picks: Pick[]): RecordTa
     requestBytesMax: REQUEST_BYTES_MAX_DEFAULT,
     retentionEpoch: 0,
     raw: false,
+    fillCache: true,
   };
 }
 
@@ -139,7 +140,7 @@ export async function traceAssemblyBench(budget: BenchBudget): Promise<MicroSuit
   const uncached = new RecordLoader(nodeFileLayer, 0);
   suite.onClose(() => cached.close());
   suite.onClose(() => uncached.close());
-  for (const record of records) await cached.load({ file, fileOffset: record.fileOffset, recordLength: record.recordLength });
+  for (const record of records) await cached.load({ file, fileOffset: record.fileOffset, recordLength: record.recordLength }, true);
 
   const randomPick = (): Pick => ({ record: rng.int(records.length), trace: rng.int(TRACES_PER_BATCH) });
   const singles = Array.from({ length: SINGLE_TASKS }, () => taskFor(file, records, [randomPick()]));

@@ -22,7 +22,7 @@ import { integerFlag, parseCommandLine, scriptCommand } from './testkit/command-
 import { BULK_TRACES, SCOPE } from './bench/constants.js';
 import { log, machineSummary, secondsSince, writeResultsFile } from './bench/measure.js';
 import { findClickHouseServer } from './bench/peer/clickhouse-server.js';
-import { CLICKHOUSE_INSERT_ROWS, measureClickHouse, measureTracekv, type ClickHouseFigures, type PeerFigures } from './bench/peer/peer-run.js';
+import { CLICKHOUSE_INSERT_ROWS, measureClickHouse, measureTracekv, type ClickHouseFigures, type TracekvFigures } from './bench/peer/peer-run.js';
 import { SpanRowWriter } from './bench/peer/span-rows.js';
 import { prepareWorkload, type BatchVersion, type WorkloadName } from './bench/workloads.js';
 
@@ -58,7 +58,7 @@ export interface PeerResults {
   durationSeconds: number;
   machine: { cpus: number; cpuModel: string; memoryBytes: number; node: string };
   settings: { workload: WorkloadName; batchVersion: BatchVersion; spans: number; traces: number; lookups: number; bulkRounds: number; bulkTraces: number; clickHouseInsertRows: number; seed: number };
-  tracekv: PeerFigures;
+  tracekv: TracekvFigures;
   /** Or why ClickHouse was not measured. */
   clickHouse: ClickHouseFigures | { skipped: string };
   /** ClickHouse ÷ tracekv, each oriented so that above 1 means tracekv is ahead; null when skipped. */
@@ -160,7 +160,8 @@ function markdown(results: PeerResults): string {
     row('bytes per span on disk', tracekv.bytesPerSpan.toFixed(1), ch === null ? '—' : ch.bytesPerSpan.toFixed(1), times(ratios?.bytes)) +
     row('trace-by-ID p50 (HTTP)', ms(tracekv.traceById.p50Ms), ch === null ? '—' : ms(ch.traceById.p50Ms), times(ratios?.traceByIdP50)) +
     row('trace-by-ID p99 (HTTP)', ms(tracekv.traceById.p99Ms), ch === null ? '—' : ms(ch.traceById.p99Ms), times(ratios?.traceByIdP99)) +
-    row(`${settings.bulkTraces}-trace bulk p50 (HTTP)`, ms(tracekv.bulkP50Ms), ch === null ? '—' : ms(ch.bulkP50Ms), times(ratios?.bulkP50))
+    row(`${settings.bulkTraces}-trace bulk p50 (HTTP; tracekv protobuf, ClickHouse RowBinary)`, ms(tracekv.bulkP50Ms), ch === null ? '—' : ms(ch.bulkP50Ms), times(ratios?.bulkP50)) +
+    row(`${settings.bulkTraces}-trace bulk p50 (HTTP; tracekv NDJSON)`, ms(tracekv.bulkNdjsonP50Ms), '—', '—')
   );
 }
 

@@ -1,7 +1,7 @@
 /**
  * A client for the daemon's Tempo query face, as the benchmarks call it from their own process over
- * one keep-alive HTTP connection: v2 trace-by-ID in protobuf (as Grafana asks) and the bulk read,
- * each reply checked to hold every span of its trace, so a fast wrong answer cannot pass.
+ * one keep-alive HTTP connection: v2 trace-by-ID in protobuf (as Grafana asks) and the bulk read
+ * (protobuf or NDJSON), each reply checked to hold every span of its trace, so a fast wrong answer cannot pass.
  */
 import http from 'node:http';
 import { ProtobufReader, WIRE_LEN } from '../../src/otlp/protobuf-reader.js';
@@ -11,6 +11,9 @@ export interface HttpReply {
   status: number;
   body: Buffer;
 }
+
+/** The bulk read's two reply formats (data-format.md §8.4). */
+export type BulkFormat = 'protobuf' | 'ndjson';
 
 export class TempoQueryClient {
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
@@ -41,12 +44,19 @@ export class TempoQueryClient {
     this.checkSpans(trace, countSpans(reply.body));
   }
 
-  /** `POST /api/v2/traces:batch` for trace numbers `traces`. */
-  async batch(traces: readonly number[]): Promise<void> {
-    const reply = await this.request('POST', '/api/v2/traces:batch', { 'content-type': 'application/json' }, JSON.stringify({ ids: traces.map((trace) => this.hex(trace)) }));
-    const lines = reply.body.toString('utf8').trimEnd().split('\n');
-    if (reply.status !== 200 || lines.length !== traces.length) throw new Error(`query client: traces:batch got ${reply.status} with ${lines.length} lines; want 200 with ${traces.length}`);
-    traces.forEach((trace, i) => this.checkSpans(trace, countJsonSpans(lines[i]!)));
+  /**
+   * `POST /api/v2/traces:batch` for trace numbers `traces`: in length-delimited protobuf (each item
+   * a v2 TraceByIDResponse, as v2() reads one) or in NDJSON.
+   */
+  async batch(traces: readonly number[], format: BulkFormat): Promise<void> {
+    const headers: http.OutgoingHttpHeaders = { 'content-type': 'application/json', ...(format === 'protobuf' ? { accept: 'application/protobuf' } : {}) };
+    const reply = await this.request('POST', '/api/v2/traces:batch', headers, JSON.stringify({ ids: traces.map((trace) => this.hex(trace)) }));
+    const items = format === 'protobuf' ? delimited(reply.body) : reply.body.toString('utf8').trimEnd().split('\n');
+    if (reply.status !== 200 || items.length !== traces.length) throw new Error(`query client: traces:batch (${format}) got ${reply.status} with ${items.length} items; want 200 with ${traces.length}`);
+    traces.forEach((trace, i) => {
+      const item = items[i]!;
+      this.checkSpans(trace, typeof item === 'string' ? countJsonSpans(item) : countSpans(item));
+    });
   }
 
   close(): void {
@@ -79,6 +89,18 @@ function countSpans(body: Buffer): number {
     return spans;
   };
   return count(body, [1, 1, 2, 2]);
+}
+
+/** The items of a length-delimited protobuf stream. */
+function delimited(stream: Buffer): Buffer[] {
+  const reader = new ProtobufReader(stream);
+  const items: Buffer[] = [];
+  while (reader.pos < stream.length) {
+    const length = reader.uint32();
+    items.push(stream.subarray(reader.pos, reader.pos + length));
+    reader.pos += length;
+  }
+  return items;
 }
 
 /** Spans in one NDJSON line of the bulk read (its v2 JSON reply), 0 for null. */

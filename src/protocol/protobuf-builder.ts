@@ -45,8 +45,16 @@ export class ProtobufBuilder {
 
   /** Opens embedded message `field`; end() closes it. */
   begin(field: number): void {
-    assert(this.depth < NESTING_MAX, `protobuf messages nested past ${NESTING_MAX}`);
     this.tag(field, WIRE_LEN);
+    this.beginDelimited();
+  }
+
+  /**
+   * Opens a message with no field tag, only its length: one item of a length-delimited stream
+   * (varint length, then the message), as the bulk read writes them; end() closes it.
+   */
+  beginDelimited(): void {
+    assert(this.depth < NESTING_MAX, `protobuf messages nested past ${NESTING_MAX}`);
     this.ensure(LENGTH_RESERVED_BYTES);
     this.length += LENGTH_RESERVED_BYTES;
     this.starts[this.depth++] = this.length;

@@ -3,7 +3,8 @@
  * TLS and token: one speaks Tempo's API (port 3200 by default), one Jaeger's query API by id
  * (16686; `/api/traces/<id>` and `/api/v3/traces/<id>`, §8.5, jaeger-json.ts). Tempo's routes:
  * - `GET /api/v2/traces/<id>`, `GET /api/traces/<id>`: Tempo's trace-by-ID (tempo-api.ts);
- * - `POST /api/v2/traces:batch`: many traces at once, NDJSON in input order (Tempo has none);
+ * - `POST /api/v2/traces:batch`: many traces at once, in input order, NDJSON or length-delimited
+ *   protobuf (Tempo has none);
  * - `GET /api/echo` (Grafana's "Save & test"), `GET /api/status/buildinfo`;
  * - `GET /metrics`: the daemon's Prometheus metrics (daemon/prometheus.ts);
  * - `GET /ready`, the one route open without the token: a health probe carries none.
@@ -25,6 +26,8 @@ import { storeErrorReply } from './store-error-reply.js';
 import { ProtobufBuilder } from '../protocol/protobuf-builder.js';
 import { resourceSpansJson } from './trace-json.js';
 import {
+  bulkProtobufError,
+  bulkProtobufItem,
   JSON_CONTENT_TYPE,
   PROTOBUF_CONTENT_TYPE,
   parseTempoTraceId,
@@ -237,7 +240,9 @@ class QueryHandler {
 
   /**
    * `POST /api/v2/traces:batch` with `{"ids": [...], "start"?, "end"?}`: NDJSON, one line per id in
-   * input order, the v2 JSON reply of its trace or `null` for a miss (data-format.md §8.4). The
+   * input order, the v2 JSON reply of its trace or `null` for a miss; with `Accept:
+   * application/protobuf`, one length-delimited v2 protobuf reply per id instead, empty for a miss
+   * (data-format.md §8.4). The
    * first traces are read before the status line, so a store that cannot read at all still gets
    * its status code; a failure after that ends the reply with an `{"error": …}` line instead.
    */
@@ -252,17 +257,19 @@ class QueryHandler {
       return storeErrorText(error);
     }
     this.count(200);
-    response.writeHead(200, { 'content-type': NDJSON_CONTENT_TYPE });
+    const protobuf = replyFormatOf(request.headers.accept) === 'protobuf';
+    response.writeHead(200, { 'content-type': protobuf ? PROTOBUF_CONTENT_TYPE : NDJSON_CONTENT_TYPE });
     try {
       for (let item = first; item.done !== true; item = await traces.next()) {
         if (response.destroyed) break;
-        const line = item.value.trace === null ? 'null\n' : `${JSON.stringify(traceByIdJson(item.value.trace))}\n`;
-        if (!response.write(line)) await drainedOrClosed(response);
+        const trace = item.value.trace;
+        const chunk = protobuf ? bulkProtobufItem(this.builder, trace) : trace === null ? 'null\n' : `${JSON.stringify(traceByIdJson(trace))}\n`;
+        if (!response.write(chunk)) await drainedOrClosed(response);
       }
     } catch (error) {
       const failure = error instanceof TraceKvError ? { code: error.code, message: error.message } : { code: 'ERR_INTERNAL', message: String(error) };
       if (!(error instanceof TraceKvError)) this.logger({ event: 'query_internal_error', error: String(error) });
-      response.write(`${JSON.stringify({ error: failure })}\n`);
+      response.write(protobuf ? bulkProtobufError(this.builder, failure.code, failure.message) : `${JSON.stringify({ error: failure })}\n`);
     } finally {
       await traces.return(undefined);
     }

@@ -77,21 +77,46 @@ function partialMessage(trace: Trace<Span>): string | undefined {
 
 /** The body of a found trace's reply. */
 export function traceReplyBody(trace: Trace<Span>, version: TraceApiVersion, format: ReplyFormat, builder: ProtobufBuilder): Buffer {
-  const message = partialMessage(trace);
   if (format === 'protobuf') {
     builder.reset();
     if (version === 'v1') writeTracesData(builder, trace.spans);
-    else {
-      builder.begin(TRACE_BY_ID_TRACE);
-      writeTracesData(builder, trace.spans);
-      builder.end();
-      if (message !== undefined) {
-        builder.uint(TRACE_BY_ID_STATUS, PARTIAL_STATUS_PARTIAL);
-        builder.string(TRACE_BY_ID_MESSAGE, message);
-      }
-    }
+    else writeTraceByIdResponse(builder, trace);
     return builder.finish();
   }
   if (version === 'v1') return Buffer.from(JSON.stringify({ batches: resourceSpansJson(trace.spans, 'tempo') }));
   return Buffer.from(JSON.stringify(traceByIdJson(trace)));
+}
+
+/** A found trace's TraceByIDResponse fields (the v2 protobuf reply), appended to `builder`. */
+function writeTraceByIdResponse(builder: ProtobufBuilder, trace: Trace<Span>): void {
+  builder.begin(TRACE_BY_ID_TRACE);
+  writeTracesData(builder, trace.spans);
+  builder.end();
+  const message = partialMessage(trace);
+  if (message !== undefined) {
+    builder.uint(TRACE_BY_ID_STATUS, PARTIAL_STATUS_PARTIAL);
+    builder.string(TRACE_BY_ID_MESSAGE, message);
+  }
+}
+
+/**
+ * One item of the bulk read's protobuf reply (data-format.md §8.4): a length-delimited
+ * TraceByIDResponse, as `GET /api/v2/traces/<id>` answers it; an empty one (the single byte 0) for
+ * an id with no spans.
+ */
+export function bulkProtobufItem(builder: ProtobufBuilder, trace: Trace<Span> | null): Buffer {
+  builder.reset();
+  builder.beginDelimited();
+  if (trace !== null) writeTraceByIdResponse(builder, trace);
+  builder.end();
+  return builder.finish();
+}
+
+/** The item that ends a bulk protobuf reply after a failure: a TraceByIDResponse with only `message`, `<code>: <text>`. */
+export function bulkProtobufError(builder: ProtobufBuilder, code: string, text: string): Buffer {
+  builder.reset();
+  builder.beginDelimited();
+  builder.string(TRACE_BY_ID_MESSAGE, `${code}: ${text}`);
+  builder.end();
+  return builder.finish();
 }

@@ -30,14 +30,15 @@ export class RecordLoader {
     this.cache = new RecordCache(cacheBytesMax);
   }
 
-  async load(location: RecordLocation): Promise<AnyBatchView> {
+  /** The record's view, from the cache or from disk; a record read from disk is kept in the cache when `fillCache`. */
+  async load(location: RecordLocation, fillCache: boolean): Promise<AnyBatchView> {
     const { file, fileOffset, recordLength } = location;
     const key = `${file}@${fileOffset}`;
     const cached = this.cache.get(key);
     if (cached !== undefined) return cached;
     const { header, body } = readRecordAt(this.fs, this.fd(file), file, fileOffset, recordLength);
     const view = await loadStoredBatch(header, body, file, fileOffset);
-    this.cache.set(key, view);
+    if (fillCache) this.cache.set(key, view);
     return view;
   }
 

@@ -38,6 +38,8 @@ export interface RecordTask {
   requestBytesMax: number;
   /** The store's retention epoch (see RecordLoader.noteRetentionEpoch). */
   retentionEpoch: number;
+  /** Whether records loaded from disk go into the reader's cache (READ_CACHE_FILL_TRACES_MAX); hits are taken either way. */
+  fillCache: boolean;
   /** Spans as stored: version-1 record bytes, version-2 whole batches and rows; nothing decoded. */
   raw: boolean;
 }
@@ -149,7 +151,7 @@ export async function runRecordTask(task: RecordTask, loader: RecordLoader): Pro
   const loads: (Promise<AnyBatchView> | undefined)[] = [];
   const startLoad = (r: number) => {
     if (r < task.files.length && loads[r] === undefined) {
-      const load = loader.load({ file: task.files[r]!, fileOffset: task.fileOffsets[r]!, recordLength: task.recordLengths[r]! });
+      const load = loader.load({ file: task.files[r]!, fileOffset: task.fileOffsets[r]!, recordLength: task.recordLengths[r]! }, task.fillCache);
       load.catch(() => {}); // handled when awaited; never an unhandled rejection meanwhile
       loads[r] = load;
     }

@@ -9,7 +9,7 @@
  * record's entries to the in-memory tail right after its fdatasync and before resolving; lookups
  * run on the main thread against that same tail, so every reader sees it.
  */
-import { SPAN_ID_BYTES, TRACE_ID_BYTES } from '../constants.js';
+import { READ_CACHE_FILL_TRACES_MAX, SPAN_ID_BYTES, TRACE_ID_BYTES } from '../constants.js';
 import { TraceKvError, invalidArgument } from '../errors.js';
 import { decodeCommon } from '../batch/common.js';
 import type { BatchCommon } from '../batch/decoder.js';
@@ -157,6 +157,7 @@ export class TraceReader {
       requestBytesMax: this.options.requestBytesMax,
       retentionEpoch: this.index.retentionEpoch,
       raw,
+      fillCache: queries.length <= READ_CACHE_FILL_TRACES_MAX,
     };
   }
 }

@@ -6,6 +6,7 @@ import { TraceKvError } from '../../src/errors.js';
 import { startQueryServer, type QueryFace, type QueryServer, type QueryStore } from '../../src/query/index.js';
 import { decodedSpan } from '../helpers/decoded-span.js';
 import { post } from '../receiver/otlp-clients.js';
+import { delimitedMessages } from '../helpers/delimited-messages.js';
 
 const RESOURCE = { attributes: { 'service.name': 'fake' }, droppedAttributesCount: 0 };
 
@@ -61,6 +62,19 @@ describe('query server bulk read and store failures', () => {
     expect(lines).toHaveLength(3);
     expect(JSON.parse(lines[2]!)).toEqual({ error: { code: 'ERR_REQUEST_TOO_LARGE', message: 'too many span bytes' } });
     expect((JSON.parse(lines[0]!) as { trace: unknown }).trace).toBeDefined();
+  });
+
+  it('in protobuf, a failure mid-stream ends the reply with a message holding only the error', async () => {
+    server = await serve(failingStore(2, new TraceKvError('ERR_REQUEST_TOO_LARGE', 'too many span bytes')), 'tempo');
+    const headers = { 'content-type': 'application/json', accept: 'application/protobuf' };
+    const reply = await post(server.port, { path: '/api/v2/traces:batch', headers, body: Buffer.from(JSON.stringify({ ids: ['1', '2', '3', '4'] })) });
+    expect(reply.status).toBe(200);
+    const messages = delimitedMessages(reply.body);
+    expect(messages).toHaveLength(3);
+    // Field 1 (trace) first in the traces written; the last is field 4 (message) alone.
+    expect(messages.slice(0, 2).map((message) => message[0])).toEqual([0x0a, 0x0a]);
+    const text = 'ERR_REQUEST_TOO_LARGE: too many span bytes';
+    expect(messages[2]).toEqual(Buffer.concat([Buffer.from([0x22, text.length]), Buffer.from(text)]));
   });
 });
 

@@ -8,6 +8,7 @@ import type { Daemon } from '../../src/daemon/server.js';
 import { ProtobufReader, WIRE_LEN } from '../../src/otlp/protobuf-reader.js';
 import { parseTempoTraceId } from '../../src/query/index.js';
 import { rowShareBytes } from '../../src/reader/record-task.js';
+import { delimitedMessages } from '../helpers/delimited-messages.js';
 import { removeTempDirs } from '../helpers/store-dir.js';
 import { sdkSpans } from '../helpers/sdk-traces.js';
 import { otlpDaemon } from '../receiver/daemon-fixture.js';
@@ -215,6 +216,16 @@ describe("Tempo's trace-by-ID API", () => {
     // Time bounds apply to every id: no trace starts in this range.
     const bounded = await post(daemon.queryPort!, { path: '/api/v2/traces:batch', headers: { ...AUTH, 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify({ ids: traceIds, start: 1500000000, end: '1600000000' })) });
     expect(bounded.body.toString()).toBe('null\n'.repeat(traceIds.length));
+  });
+
+  it('the bulk read answers length-delimited protobuf when asked: per id the v2 protobuf reply, empty for a miss', async () => {
+    const missing = 'e'.repeat(32);
+    const ids = [traceIds[2]!, missing, traceIds[0]!];
+    const headers = { ...AUTH, 'content-type': 'application/json', accept: 'application/protobuf' };
+    const reply = await post(daemon.queryPort!, { path: '/api/v2/traces:batch', headers, body: Buffer.from(JSON.stringify({ ids })) });
+    expect([reply.status, reply.headers['content-type']]).toEqual([200, 'application/protobuf']);
+    const one = async (id: string) => (await get(`/api/v2/traces/${id}`, { ...AUTH, accept: 'application/protobuf' })).body;
+    expect(delimitedMessages(reply.body)).toEqual([await one(traceIds[2]!), Buffer.alloc(0), await one(traceIds[0]!)]);
   });
 
   it('the bulk read refuses what it cannot serve before reading any trace, with the status that says why', async () => {

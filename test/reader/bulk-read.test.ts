@@ -2,6 +2,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { BatchEncoder, TraceKvError, TraceStore } from '../../src/index.js';
 import type { RawRecordSpan, Trace } from '../../src/index.js';
+import { READ_CACHE_FILL_TRACES_MAX } from '../../src/constants.js';
 import { makeRng, testSeed } from '../helpers/rng.js';
 import { removeTempDirs, tempDir } from '../helpers/store-dir.js';
 
@@ -106,6 +107,26 @@ describe('read cache', () => {
     await off.getTrace(id(0, 32));
     expect(off.stats().readCache).toMatchObject({ hits: 0, misses: 2, bytes: 0 });
     await off.close();
+  });
+
+  it('is filled by reads of up to READ_CACHE_FILL_TRACES_MAX traces, and only read by larger ones', async () => {
+    const store = await TraceStore.open({ dir: tempDir('cache-fill'), readerThreads: 1 });
+    // Two records: a bulk read of the first, then a small read of the second.
+    await store.append(batchOf([0], 2));
+    await store.append(batchOf([1], 2));
+    const bulk = Array.from({ length: READ_CACHE_FILL_TRACES_MAX + 1 }, () => id(0, 32));
+    await store.getTraces(bulk);
+    expect(store.stats().readCache).toMatchObject({ hits: 0, misses: 1, bytes: 0 });
+    await store.getTraces(bulk); // still not kept
+    expect(store.stats().readCache).toMatchObject({ hits: 0, misses: 2, bytes: 0 });
+    await store.getTraces(Array.from({ length: READ_CACHE_FILL_TRACES_MAX }, () => id(1, 32))); // kept
+    expect(store.stats().readCache).toMatchObject({ hits: 0, misses: 3 });
+    expect(store.stats().readCache.bytes).toBeGreaterThan(0);
+    const bulkOfCached = Array.from({ length: READ_CACHE_FILL_TRACES_MAX + 1 }, () => id(1, 32));
+    const [trace] = await store.getTraces(bulkOfCached); // a large read still takes the hit
+    expect(trace?.spans).toHaveLength(2);
+    expect(store.stats().readCache).toMatchObject({ hits: 1, misses: 3 });
+    await store.close();
   });
 });
 

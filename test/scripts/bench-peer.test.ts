@@ -116,7 +116,7 @@ describe('scripts/bench-peer.ts --smoke without ClickHouse', () => {
     expect(results.mode).toBe('smoke');
     expect(results.settings.workload).toBe('w1');
     expect(results.settings.spans).toBeGreaterThanOrEqual(2_000);
-    for (const key of ['ingestSpansPerSec', 'bytesPerSpan', 'bulkP50Ms']) expect(Number.isFinite(results.tracekv[key]), key).toBe(true);
+    for (const key of ['ingestSpansPerSec', 'bytesPerSpan', 'bulkP50Ms', 'bulkNdjsonP50Ms']) expect(Number.isFinite(results.tracekv[key]), key).toBe(true);
     expect(results.tracekv.traceById.count).toBe(results.settings.lookups);
     expect(results.clickHouse.skipped).toContain('apt-get install clickhouse-server');
     expect(results.ratios).toBeNull();

@@ -4,7 +4,8 @@
  * over HTTP from this process:
  * - tracekv: a `tracekv serve` child (fsync durability), ingest through the TCP client with
  *   APPENDS_IN_FLIGHT appends outstanding; trace-by-ID as Grafana asks it (Tempo v2 protobuf);
- *   bulk as `POST /api/v2/traces:batch`; bytes of segments plus index after a clean stop.
+ *   bulk as `POST /api/v2/traces:batch` in protobuf, as trace-by-ID, and in NDJSON, rounds taking
+ *   turns; bytes of segments plus index after a clean stop.
  * - ClickHouse: a local server (clickhouse-server.ts), INSERT … FORMAT RowBinary of
  *   CLICKHOUSE_INSERT_ROWS rows, CLICKHOUSE_INSERTS_IN_FLIGHT at once (its own default durability:
  *   no fsync); then OPTIMIZE TABLE … FINAL, so its lookups and bytes are those of merged parts, its
@@ -38,8 +39,13 @@ export interface PeerFigures {
   /** Bytes on disk per span: tracekv's segments and index files, ClickHouse's active parts. */
   bytesPerSpan: number;
   traceById: Latency;
-  /** BULK_TRACES random ids in one request, p50 over the rounds. */
+  /** BULK_TRACES random ids in one request, p50 over the rounds (tracekv: in protobuf). */
   bulkP50Ms: number;
+}
+
+export interface TracekvFigures extends PeerFigures {
+  /** The same bulk reads answered in NDJSON, in rounds alternating with the protobuf ones. */
+  bulkNdjsonP50Ms: number;
 }
 
 export interface ClickHouseFigures extends PeerFigures {
@@ -63,27 +69,34 @@ function pickTraces(workload: PreparedWorkload, settings: PeerSettings): { singl
   return { single, bulk };
 }
 
-/** Times `lookup` over the picked traces (the first WARMUP_LOOKUPS untimed) and `bulk` over the rounds. */
-async function timeReads(picked: { single: number[]; bulk: number[][] }, lookup: (trace: number) => Promise<void>, bulk: (traces: number[]) => Promise<void>): Promise<{ traceById: Latency; bulkP50Ms: number }> {
+/**
+ * Times `lookup` over the picked traces (the first WARMUP_LOOKUPS untimed), then each of `bulks`
+ * over the rounds, taking turns within a round (which goes first alternates), so that drift on
+ * the shared machine falls on all of them alike. One p50 per bulk, in the order given.
+ */
+async function timeReads(picked: { single: number[]; bulk: number[][] }, lookup: (trace: number) => Promise<void>, bulks: ((traces: number[]) => Promise<void>)[]): Promise<{ traceById: Latency; bulkP50Ms: number[] }> {
   const samples: number[] = [];
   for (const [i, trace] of picked.single.entries()) {
     const start = performance.now();
     await lookup(trace);
     if (i >= WARMUP_LOOKUPS) samples.push(performance.now() - start);
   }
-  const bulkSamples: number[] = [];
-  for (const traces of picked.bulk) {
-    const start = performance.now();
-    await bulk(traces);
-    bulkSamples.push(performance.now() - start);
+  const bulkSamples = bulks.map((): number[] => []);
+  for (const [round, traces] of picked.bulk.entries()) {
+    for (let turn = 0; turn < bulks.length; turn++) {
+      const which = (round + turn) % bulks.length;
+      const start = performance.now();
+      await bulks[which]!(traces);
+      bulkSamples[which]!.push(performance.now() - start);
+    }
   }
-  return { traceById: latencyOf(samples), bulkP50Ms: median(bulkSamples) };
+  return { traceById: latencyOf(samples), bulkP50Ms: bulkSamples.map(median) };
 }
 
-export async function measureTracekv(workload: PreparedWorkload, settings: PeerSettings): Promise<PeerFigures> {
+export async function measureTracekv(workload: PreparedWorkload, settings: PeerSettings): Promise<TracekvFigures> {
   return withTempDir('peer-tracekv', async (dir) => {
     const daemon = await DaemonChild.start({ launch: { serve: { dir } } });
-    let figures: Omit<PeerFigures, 'bytesPerSpan'>;
+    let figures: Omit<TracekvFigures, 'bytesPerSpan'>;
     try {
       log(`tracekv: ingest of ${workload.spans} spans through the daemon`);
       const client = await TraceClient.connect({ port: daemon.port });
@@ -93,10 +106,11 @@ export async function measureTracekv(workload: PreparedWorkload, settings: PeerS
       } finally {
         await client.close();
       }
-      log('tracekv: trace-by-ID (Tempo v2 protobuf) and bulk (traces:batch)');
+      log('tracekv: trace-by-ID (Tempo v2 protobuf) and bulk (traces:batch, protobuf and NDJSON)');
       const query = new TempoQueryClient(daemon.queryPort!, workload);
       try {
-        figures = { ingestSpansPerSec, ...(await timeReads(pickTraces(workload, settings), (trace) => query.v2(trace), (traces) => query.batch(traces))) };
+        const reads = await timeReads(pickTraces(workload, settings), (trace) => query.v2(trace), [(traces) => query.batch(traces, 'protobuf'), (traces) => query.batch(traces, 'ndjson')]);
+        figures = { ingestSpansPerSec, traceById: reads.traceById, bulkP50Ms: reads.bulkP50Ms[0]!, bulkNdjsonP50Ms: reads.bulkP50Ms[1]! };
       } finally {
         query.close();
       }
@@ -146,9 +160,9 @@ export async function measureClickHouse(binary: string, workload: PreparedWorklo
     const reads = await timeReads(
       pickTraces(workload, settings),
       async (trace) => checkRows(await server.query(select(`trace_id = unhex('${hex(trace)}')`)), [trace]),
-      async (traces) => checkRows(await server.query(select(`trace_id IN (${traces.map((trace) => `unhex('${hex(trace)}')`).join(', ')})`)), traces),
+      [async (traces) => checkRows(await server.query(select(`trace_id IN (${traces.map((trace) => `unhex('${hex(trace)}')`).join(', ')})`)), traces)],
     );
-    return { version, ingestSpansPerSec, bytesPerSpan: bytes! / workload.spans, ...reads, optimizeSeconds, activeParts: parts! };
+    return { version, ingestSpansPerSec, bytesPerSpan: bytes! / workload.spans, traceById: reads.traceById, bulkP50Ms: reads.bulkP50Ms[0]!, optimizeSeconds, activeParts: parts! };
   } finally {
     await server.stop();
   }
