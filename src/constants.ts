@@ -182,6 +182,12 @@ export const READ_CACHE_BYTES_MAX_DEFAULT = 64 * 1024 * 1024;
  * took 35.6 ms without filling against 43.3 ms filling, after 10,000 lookups had filled the cache.
  */
 export const READ_CACHE_FILL_TRACES_MAX = 16;
+/**
+ * Keys a reader's cache remembers of records read once and not kept (record-cache.ts keeps a
+ * record on its second read): about twice the records a reader's share of the default cache holds
+ * (32 MiB of ~81 KB W1 batches), at ~60 bytes a key.
+ */
+export const READ_CACHE_OFFERED_KEYS_MAX = 1024;
 /** Tempo's default max_bytes_per_trace (5 MB): a trace past it is truncated or rejected. */
 export const TRACE_BYTES_MAX_DEFAULT = 5_000_000;
 /** Span bytes one bulk call may return; a limit here is a typed error, never an out-of-memory. */
