@@ -20,9 +20,10 @@ import { fileURLToPath } from 'node:url';
 import { Option } from 'commander';
 import { integerFlag, parseCommandLine, scriptCommand } from './testkit/command-line.js';
 import { BULK_TRACES, SCOPE } from './bench/constants.js';
-import { log, machineSummary, secondsSince, writeResultsFile } from './bench/measure.js';
+import { log, machineSummary, secondsSince, withTempDir, writeResultsFile } from './bench/measure.js';
 import { findClickHouseServer } from './bench/peer/clickhouse-server.js';
 import { CLICKHOUSE_INSERT_ROWS, measureClickHouse, measureTracekv, type ClickHouseFigures, type TracekvFigures } from './bench/peer/peer-run.js';
+import { RowSpool } from './bench/peer/row-spool.js';
 import { SpanRowWriter } from './bench/peer/span-rows.js';
 import { prepareWorkload, type BatchVersion, type WorkloadName } from './bench/workloads.js';
 
@@ -109,19 +110,25 @@ async function main(): Promise<void> {
   if ('missing' in found) log(`ClickHouse skipped: ${found.missing}`);
 
   log(`${options.workload}: generating ${options.spans} spans, as tracekv batches${'binary' in found ? ' and ClickHouse rows' : ''}`);
-  const rows: Buffer[] = [];
-  const writer = new SpanRowWriter();
-  // No LMDB baselines here: no version-1 copy is needed.
-  const encoding = { batchVersion: options.batchVersion, v1PrefixSpans: 0 };
-  const workload = prepareWorkload(options.workload, options.spans, options.seed, encoding, 'missing' in found ? undefined : (trace) => {
-    for (const [service, spans] of trace.spansByService) for (const span of spans) writer.add(span, service, SCOPE);
-    if (writer.rows >= CLICKHOUSE_INSERT_ROWS) rows.push(writer.take());
+  const { tracekv, clickHouse, workload } = await withTempDir('peer-rows', async (dir) => {
+    const rows = RowSpool.inDir(dir);
+    try {
+      const writer = new SpanRowWriter();
+      // No LMDB baselines here: no version-1 copy is needed.
+      const encoding = { batchVersion: options.batchVersion, v1PrefixSpans: 0 };
+      const workload = prepareWorkload(options.workload, options.spans, options.seed, encoding, 'missing' in found ? undefined : (trace) => {
+        for (const [service, spans] of trace.spansByService) for (const span of spans) writer.add(span, service, SCOPE);
+        if (writer.rows >= CLICKHOUSE_INSERT_ROWS) rows.append(writer.take());
+      });
+      if (writer.rows > 0) rows.append(writer.take());
+      const settings = { lookups: options.lookups, bulkRounds: options.bulkRounds, seed: options.seed + 1 };
+      const tracekv = await measureTracekv(workload, settings);
+      const clickHouse = 'missing' in found ? { skipped: found.missing } : await measureClickHouse(found.binary, workload, rows, settings);
+      return { tracekv, clickHouse, workload };
+    } finally {
+      rows.close();
+    }
   });
-  if (writer.rows > 0) rows.push(writer.take());
-
-  const settings = { lookups: options.lookups, bulkRounds: options.bulkRounds, seed: options.seed + 1 };
-  const tracekv = await measureTracekv(workload, settings);
-  const clickHouse = 'missing' in found ? { skipped: found.missing } : await measureClickHouse(found.binary, workload, rows, settings);
   const ratios = 'skipped' in clickHouse ? null : {
     ingest: tracekv.ingestSpansPerSec / clickHouse.ingestSpansPerSec,
     bytes: clickHouse.bytesPerSpan / tracekv.bytesPerSpan,

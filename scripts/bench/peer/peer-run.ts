@@ -11,7 +11,9 @@
  *   no fsync); then OPTIMIZE TABLE … FINAL, so its lookups and bytes are those of merged parts, its
  *   best case; trace-by-ID as `WHERE trace_id = unhex(…)`, bulk as `WHERE trace_id IN (…)`, both
  *   in RowBinary; bytes of the active parts.
- * Every reply is checked to hold all of its trace's spans.
+ * Every reply is checked to hold all of its trace's spans. While either side is read, this process
+ * holds only the trace ids and span counts: tracekv's batches are let go once stored, and
+ * ClickHouse's rows wait in a file (row-spool.ts).
  */
 import { TraceClient } from '../../../src/index.js';
 import { makeRng } from '../../../src/workload/rng.js';
@@ -23,6 +25,7 @@ import { TempoQueryClient } from '../query-client.js';
 import { WARMUP_LOOKUPS } from '../query-faces.js';
 import { traceIdAt, type PreparedWorkload } from '../workloads.js';
 import { ClickHouseServer } from './clickhouse-server.js';
+import type { RowSpool } from './row-spool.js';
 import { createSpansTable, readSpanRows, SPANS_TABLE } from './span-rows.js';
 
 /** Rows per INSERT: ClickHouse wants large inserts (each makes a part), and 100k W1 rows are ~25 MB. */
@@ -93,6 +96,7 @@ async function timeReads(picked: { single: number[]; bulk: number[][] }, lookup:
   return { traceById: latencyOf(samples), bulkP50Ms: bulkSamples.map(median) };
 }
 
+/** tracekv's figures. Empties `workload.batches` once they are stored. */
 export async function measureTracekv(workload: PreparedWorkload, settings: PeerSettings): Promise<TracekvFigures> {
   return withTempDir('peer-tracekv', async (dir) => {
     const daemon = await DaemonChild.start({ launch: { serve: { dir } } });
@@ -106,6 +110,9 @@ export async function measureTracekv(workload: PreparedWorkload, settings: PeerS
       } finally {
         await client.close();
       }
+      // Stored now: let them go, so that this process holds only ids and counts while it reads
+      // (holding gigabytes slowed its own HTTP client; row-spool.ts has the figures).
+      workload.batches.length = 0;
       log('tracekv: trace-by-ID (Tempo v2 protobuf) and bulk (traces:batch, protobuf and NDJSON)');
       const query = new TempoQueryClient(daemon.queryPort!, workload);
       try {
@@ -121,18 +128,18 @@ export async function measureTracekv(workload: PreparedWorkload, settings: PeerS
   });
 }
 
-export async function measureClickHouse(binary: string, workload: PreparedWorkload, rows: Buffer[], settings: PeerSettings): Promise<ClickHouseFigures> {
+export async function measureClickHouse(binary: string, workload: PreparedWorkload, rows: RowSpool, settings: PeerSettings): Promise<ClickHouseFigures> {
   const server = await ClickHouseServer.start(binary);
   try {
     const version = (await server.query('SELECT version()')).toString('utf8').trim();
     await server.query(createSpansTable());
-    log(`ClickHouse: ingest of ${workload.spans} spans as ${rows.length} RowBinary inserts`);
+    log(`ClickHouse: ingest of ${workload.spans} spans as ${rows.count} RowBinary inserts`);
     const insert = `INSERT INTO ${SPANS_TABLE} FORMAT RowBinary`;
     let next = 0;
     const start = performance.now();
     await Promise.all(
       Array.from({ length: CLICKHOUSE_INSERTS_IN_FLIGHT }, async () => {
-        while (next < rows.length) await server.query(insert, rows[next++]!);
+        while (next < rows.count) await server.query(insert, rows.read(next++));
       }),
     );
     const ingestSpansPerSec = workload.spans / secondsSince(start);
