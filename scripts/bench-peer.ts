@@ -28,7 +28,7 @@ import { SpanRowWriter } from './bench/peer/span-rows.js';
 import { prepareWorkload, type BatchVersion, type WorkloadName } from './bench/workloads.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-export const PEER_SCHEMA_VERSION = 1;
+export const PEER_SCHEMA_VERSION = 2;
 
 const MODES = {
   full: { spans: 10_000_000, lookups: 10_000, bulkRounds: 20 },

@@ -1,7 +1,8 @@
 /**
  * A client for the daemon's Tempo query face, as the benchmarks call it from their own process over
  * one keep-alive HTTP connection: v2 trace-by-ID in protobuf (as Grafana asks) and the bulk read
- * (protobuf or NDJSON), each reply checked to hold every span of its trace, so a fast wrong answer cannot pass.
+ * (protobuf or NDJSON), each reply checked to hold every span of its trace, so a fast wrong answer
+ * cannot pass.
  */
 import http from 'node:http';
 import { ProtobufReader, WIRE_LEN } from '../../src/otlp/protobuf-reader.js';

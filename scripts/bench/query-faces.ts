@@ -4,8 +4,8 @@
  * client process), over one keep-alive HTTP connection:
  * - Tempo's `GET /api/v2/traces/<id>` with `Accept: application/protobuf`, as Grafana calls it,
  *   for random existing ids: p50 and p99 (each reply must be 200 and hold the trace's spans);
- * - `POST /api/v2/traces:batch` for BULK_TRACES random ids, in protobuf, against the same ids as
- *   sequential v2 calls, p50 of each over the rounds (every item must hold its trace);
+ * - `POST /api/v2/traces:batch` for BULK_TRACES random ids, in NDJSON, against the same ids as
+ *   sequential v2 calls, p50 of each over the rounds (every line must hold its trace);
  * - `GET /metrics`: the scrape's p50 and p99.
  */
 import { makeRng } from '../../src/workload/rng.js';
@@ -18,7 +18,7 @@ import type { PreparedWorkload } from './workloads.js';
 export interface QueryFacesFigures {
   /** /api/v2/traces/<id>, protobuf. */
   tempoV2: Latency;
-  /** POST /api/v2/traces:batch of BULK_TRACES ids (protobuf) against as many sequential v2 calls. */
+  /** POST /api/v2/traces:batch of BULK_TRACES ids (NDJSON) against as many sequential v2 calls. */
   tempoBatch: BulkFigures;
   metricsScrape: Latency;
 }
@@ -45,7 +45,7 @@ export async function measureQueryFaces(port: number, workload: PreparedWorkload
     for (let round = 0; round < bulkRounds; round++) {
       const traces = Array.from({ length: BULK_TRACES }, () => rng.int(workload.traces));
       let start = performance.now();
-      await client.batch(traces, 'protobuf');
+      await client.batch(traces, 'ndjson');
       bulk.push(performance.now() - start);
       start = performance.now();
       for (const trace of traces) await client.v2(trace);

@@ -112,7 +112,7 @@ describe('scripts/bench-peer.ts --smoke without ClickHouse', () => {
     expect(report).toContain('| figure | tracekv | ClickHouse | tracekv ahead by |');
     expect(report).toContain('skipped (no executable ClickHouse server at /nonexistent/clickhouse-server');
     const results = JSON.parse(fs.readFileSync(path.join(resultsDir, 'peer-latest.json'), 'utf8'));
-    expect(results.schemaVersion).toBe(1);
+    expect(results.schemaVersion).toBe(2);
     expect(results.mode).toBe('smoke');
     expect(results.settings.workload).toBe('w1');
     expect(results.settings.spans).toBeGreaterThanOrEqual(2_000);
