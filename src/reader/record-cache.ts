@@ -5,8 +5,8 @@
  * when the cache is off, through the per-call plan.
  *
  * A Map keeps insertion order: deleting and re-inserting a key on a hit moves it to the young end,
- * so eviction takes the first keys. Entries are whole records, a few hundred KiB each, so the
- * number of entries stays small and a Map is the right tool here.
+ * so eviction takes the first keys. Entries are whole records, tens to hundreds of KiB each, so
+ * the number of entries stays small and a Map is the right tool here.
  */
 import type { AnyBatchView } from '../batch/batch-versions.js';
 import { READ_CACHE_OFFERED_KEYS_MAX } from '../constants.js';
@@ -55,12 +55,11 @@ export class RecordCache {
   set(key: string, view: AnyBatchView): void {
     const size = view.bytes.byteLength;
     if (size > this.bytesMax) return;
-    if (!this.entries.has(key)) {
-      if (!this.offeredOnce.delete(key)) {
-        if (this.offeredOnce.size >= READ_CACHE_OFFERED_KEYS_MAX) this.offeredOnce.delete(this.offeredOnce.values().next().value as string);
-        this.offeredOnce.add(key);
-        return;
-      }
+    if (!this.entries.has(key) && !this.offeredOnce.delete(key)) {
+      // The first offer: remember the key, forgetting the oldest past the limit.
+      if (this.offeredOnce.size >= READ_CACHE_OFFERED_KEYS_MAX) this.offeredOnce.delete(this.offeredOnce.values().next().value as string);
+      this.offeredOnce.add(key);
+      return;
     }
     const old = this.entries.get(key);
     if (old !== undefined) {
@@ -76,7 +75,6 @@ export class RecordCache {
     this.entries.set(key, view);
     this.bytes += size;
   }
-
 
   /** Drops every record whose key starts with `prefix` (the records of one deleted file), and forgets their offers. */
   dropPrefix(prefix: string): void {
