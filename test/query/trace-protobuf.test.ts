@@ -31,13 +31,17 @@ describe('writeTracesData', () => {
 });
 
 describe('ProtobufBuilder', () => {
-  it('writes each nested length as the shortest varint, moving the body when it is not two bytes', () => {
+  it('writes each nested length as the shortest varint, moving the body when it is longer than one byte', () => {
     const builder = new ProtobufBuilder();
-    for (const size of [0, 1, 127, 128, 129, 16_383, 16_384, 16_385, 2_097_151, 2_097_152]) {
+    const sizes = [0, 1, 126, 127, 128, 129, 16_383, 16_384, 16_385, 2_097_151, 2_097_152];
+    // Mixed UTF-8, all ASCII (copied in a loop up to 127 units), and ASCII up to a last non-ASCII unit.
+    const texts = [...sizes.map((size) => 'é'.repeat(size >> 1) + 'x'.repeat(size & 1)), ...[0, 1, 126, 127, 128, 200].flatMap((units) => ['x'.repeat(units), `${'x'.repeat(units)}é`])];
+    for (const text of texts) {
+      const size = Buffer.byteLength(text);
       builder.reset();
       builder.begin(1);
       builder.begin(2);
-      builder.string(3, 'é'.repeat(size >> 1) + 'x'.repeat(size & 1));
+      builder.string(3, text);
       builder.end();
       builder.uint(4, size);
       builder.end();
@@ -49,7 +53,7 @@ describe('ProtobufBuilder', () => {
       const inner = reader.enter();
       expect(reader.nextField() && reader.fieldNumber).toBe(3);
       const end = reader.lengthDelimited();
-      expect(Buffer.from(bytes.subarray(reader.pos, end)).toString('utf8')).toBe('é'.repeat(size >> 1) + 'x'.repeat(size & 1));
+      expect(Buffer.from(bytes.subarray(reader.pos, end)).toString('utf8')).toBe(text);
       reader.pos = end;
       reader.leave(inner);
       if (size !== 0) {
