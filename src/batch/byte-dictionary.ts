@@ -22,14 +22,27 @@ const FNV_PRIME = 0x01000193;
 export class ByteDictionary {
   readonly out = new ByteOut(DICTIONARY_BYTES_INITIAL);
   private stringCount = 0;
-  /** Per id: where its bytes start in `out`, their length, their hash. */
-  private offsets = new Uint32Array(STRINGS_INITIAL);
-  private lengths = new Uint32Array(STRINGS_INITIAL);
-  private hashes = new Int32Array(STRINGS_INITIAL);
+  /** Per id: where its bytes start in `out`, their length, their hash (sized by allocate()). */
+  private offsets!: Uint32Array;
+  private lengths!: Uint32Array;
+  private hashes!: Int32Array;
   /** The slot each id sits in, so reset() clears those alone, not the whole table. */
-  private slotOf = new Int32Array(STRINGS_INITIAL);
+  private slotOf!: Int32Array;
   /** Slot → id + 1, 0 empty; a power of two. */
-  private slots = new Int32Array(STRINGS_INITIAL * SLOTS_PER_STRING);
+  private slots!: Int32Array;
+
+  constructor() {
+    this.allocate();
+  }
+
+  /** The per-string tables at their starting size, empty. */
+  private allocate(): void {
+    this.offsets = new Uint32Array(STRINGS_INITIAL);
+    this.lengths = new Uint32Array(STRINGS_INITIAL);
+    this.hashes = new Int32Array(STRINGS_INITIAL);
+    this.slotOf = new Int32Array(STRINGS_INITIAL);
+    this.slots = new Int32Array(STRINGS_INITIAL * SLOTS_PER_STRING);
+  }
 
   get count(): number {
     return this.stringCount;
@@ -112,15 +125,8 @@ export class ByteDictionary {
   }
 
   reset(): void {
-    if (this.offsets.length > WRITER_RETAINED_ENTRIES_MAX) {
-      this.offsets = new Uint32Array(STRINGS_INITIAL);
-      this.lengths = new Uint32Array(STRINGS_INITIAL);
-      this.hashes = new Int32Array(STRINGS_INITIAL);
-      this.slotOf = new Int32Array(STRINGS_INITIAL);
-      this.slots = new Int32Array(STRINGS_INITIAL * SLOTS_PER_STRING);
-    } else {
-      for (let id = 0; id < this.stringCount; id++) this.slots[this.slotOf[id]!] = 0;
-    }
+    if (this.offsets.length > WRITER_RETAINED_ENTRIES_MAX) this.allocate();
+    else for (let id = 0; id < this.stringCount; id++) this.slots[this.slotOf[id]!] = 0;
     this.stringCount = 0;
     this.out.resetBounded(WRITER_RETAINED_BYTES_MAX);
   }

@@ -99,14 +99,15 @@ export abstract class ColumnarRows<D extends RowDictionary> {
   private streamStarts = new Uint32Array(ROWS_INITIAL * STREAMS);
   /** The trace runs, in order of their first span. */
   private runs = 0;
-  private runTraceIds = new Uint8Array(RUNS_INITIAL * TRACE_ID_BYTES);
-  private runRows = new Uint32Array(RUNS_INITIAL);
+  // The per-run tables, sized by allocateRuns().
+  private runTraceIds!: Uint8Array;
+  private runRows!: Uint32Array;
   /** Open addressing over run trace ids: slot → run + 1 (0 empty). */
-  private runSlots = new Int32Array(RUNS_INITIAL * RUN_SLOTS_PER_RUN);
+  private runSlots!: Int32Array;
   // finish()'s scratch, kept from batch to batch: for small batches (an OTLP request's, an SDK
   // export's, ~50–100 spans) allocating a dozen arrays per batch cost more than filling them.
-  private runFirstScratch = new Uint32Array(RUNS_INITIAL);
-  private runFilledScratch = new Uint32Array(RUNS_INITIAL);
+  private runFirstScratch!: Uint32Array;
+  private runFilledScratch!: Uint32Array;
   private orderScratch = new Uint32Array(ROWS_INITIAL);
   private finalRowScratch = new Uint32Array(ROWS_INITIAL);
   private spanIdSlotsScratch = new Int32Array(ROWS_INITIAL * 2);
@@ -130,7 +131,17 @@ export abstract class ColumnarRows<D extends RowDictionary> {
     this.batchBytesMax = limits.batchBytesMax;
     this.batchSpansMax = limits.batchSpansMax;
     this.common = limits.common;
+    this.allocateRuns();
     this.checkCommonFits();
+  }
+
+  /** The per-run tables at their starting size, empty. */
+  private allocateRuns(): void {
+    this.runTraceIds = new Uint8Array(RUNS_INITIAL * TRACE_ID_BYTES);
+    this.runRows = new Uint32Array(RUNS_INITIAL);
+    this.runSlots = new Int32Array(RUNS_INITIAL * RUN_SLOTS_PER_RUN);
+    this.runFirstScratch = new Uint32Array(RUNS_INITIAL);
+    this.runFilledScratch = new Uint32Array(RUNS_INITIAL);
   }
 
   get spanCount(): number {
@@ -514,15 +525,8 @@ export abstract class ColumnarRows<D extends RowDictionary> {
       this.finalRowScratch = new Uint32Array(ROWS_INITIAL);
       this.spanIdSlotsScratch = new Int32Array(ROWS_INITIAL * 2);
     }
-    if (this.runRows.length > WRITER_RETAINED_ENTRIES_MAX) {
-      this.runTraceIds = new Uint8Array(RUNS_INITIAL * TRACE_ID_BYTES);
-      this.runRows = new Uint32Array(RUNS_INITIAL);
-      this.runSlots = new Int32Array(RUNS_INITIAL * RUN_SLOTS_PER_RUN);
-      this.runFirstScratch = new Uint32Array(RUNS_INITIAL);
-      this.runFilledScratch = new Uint32Array(RUNS_INITIAL);
-    } else {
-      this.runSlots.fill(0);
-    }
+    if (this.runRows.length > WRITER_RETAINED_ENTRIES_MAX) this.allocateRuns();
+    else this.runSlots.fill(0);
   }
 }
 

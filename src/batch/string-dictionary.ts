@@ -4,6 +4,7 @@
  * rolled back to a mark, so the dictionary holds only strings of spans the batch kept.
  */
 import { WRITER_RETAINED_BYTES_MAX } from '../constants.js';
+import { copyAscii } from '../codec/ascii.js';
 import { ByteOut } from './byte-stream.js';
 
 const DICTIONARY_BYTES_INITIAL = 16 * 1024;
@@ -41,13 +42,7 @@ export class StringDictionary {
       const bytes = out.bytes;
       const at = out.length + 1;
       // ASCII (most names, keys and values) is copied unit by unit: no subarray, no encodeInto call.
-      let i = 0;
-      for (; i < text.length; i++) {
-        const unit = text.charCodeAt(i);
-        if (unit >= 0x80) break;
-        bytes[at + i] = unit;
-      }
-      const written = i === text.length ? i : UTF8.encodeInto(text, bytes.subarray(at)).written;
+      const written = copyAscii(text, bytes, at) ? text.length : UTF8.encodeInto(text, bytes.subarray(at)).written;
       bytes[at - 1] = written;
       out.length = at + written;
       return id;

@@ -11,6 +11,7 @@
  * message, only when the buffer grows. Wire format: the protobuf encoding specification (varints
  * little-endian base 128, int64 in two's complement over 10 bytes, fixed64/double little-endian).
  */
+import { copyAscii } from '../codec/ascii.js';
 import { assert } from '../errors.js';
 
 const WIRE_VARINT = 0;
@@ -162,17 +163,11 @@ export class ProtobufBuilder {
 
   /** Writes a short string's length and bytes when it is all ASCII; false (nothing kept) when it is not. */
   private shortAscii(value: string): boolean {
-    const length = value.length;
-    this.ensure(1 + length);
-    const bytes = this.bytes;
+    this.ensure(1 + value.length);
     const at = this.length + 1;
-    for (let i = 0; i < length; i++) {
-      const unit = value.charCodeAt(i);
-      if (unit >= 0x80) return false;
-      bytes[at + i] = unit;
-    }
-    bytes[at - 1] = length;
-    this.length = at + length;
+    if (!copyAscii(value, this.bytes, at)) return false;
+    this.bytes[at - 1] = value.length;
+    this.length = at + value.length;
     return true;
   }
 
