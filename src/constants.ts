@@ -195,8 +195,9 @@ export const REQUEST_BYTES_MAX_DEFAULT = 64 * 1024 * 1024;
 /** Ids one getTraces call may ask for; getTracesStream takes any number. */
 export const REQUEST_TRACES_MAX_DEFAULT = 10_000;
 /**
- * Record loads a reader keeps in flight. Each decompression waits ~105 µs for a threadpool thread;
- * four in flight hide that wait and fill both cores, while holding at most four records of memory.
+ * Record loads a reader keeps in flight. Readers decompress batches up to ZSTD_INLINE_RAW_BYTES_MAX
+ * inline, one after another; a larger one waits ~105 µs and more for a threadpool thread, and four
+ * in flight hide that wait and fill both cores, while holding at most four records of memory.
  */
 export const RECORD_LOADS_IN_FLIGHT_MAX = 4;
 /**

@@ -1,8 +1,9 @@
 /**
  * Reader worker entry (piscina). Each worker keeps its own record cache and read fds, reads with
  * synchronous preads (a 64 KiB pread from the page cache is ~6 µs, against ~70 µs through the
- * threadpool), and transfers its result buffers back instead of copying them; decoded version-2
- * spans come back by structured clone, which keeps their shared resource and scope shared.
+ * threadpool) and decompresses inline (codec/zstd.ts: its own WASM zstd decoder, no threadpool
+ * hop), and transfers its result buffers back instead of copying them; decoded version-2 spans
+ * come back by structured clone, which keeps their shared resource and scope shared.
  */
 import { threadId, workerData } from 'node:worker_threads';
 import { move, transferableSymbol, valueSymbol } from 'piscina';

@@ -1,7 +1,7 @@
 /**
  * Loads one stored record as a validated batch view: cache, or one pread then loadStoredBatch
- * (segment/stored-batch.ts). Runs in reader workers and, with `readerThreads: 0`, inline; each has its own cache and
- * its own read file descriptors.
+ * (segment/stored-batch.ts), decompressing on this thread. Runs in reader workers and, with
+ * `readerThreads: 0`, inline; each has its own cache, read file descriptors and WASM zstd decoder.
  */
 import { READER_OPEN_FILES_MAX } from '../constants.js';
 import { ioError } from '../errors.js';
@@ -37,7 +37,7 @@ export class RecordLoader {
     const cached = this.cache.get(key);
     if (cached !== undefined) return cached;
     const { header, body } = readRecordAt(this.fs, this.fd(file), file, fileOffset, recordLength);
-    const view = await loadStoredBatch(header, body, file, fileOffset);
+    const view = await loadStoredBatch(header, body, file, fileOffset, { inlineDecompress: true });
     if (fillCache) this.cache.set(key, view);
     return view;
   }

@@ -146,8 +146,9 @@ export async function runRecordTask(task: RecordTask, loader: RecordLoader): Pro
   };
   loader.noteRetentionEpoch(task.retentionEpoch);
   const before = loader.cache.stats();
-  // Loads run ahead of slicing: each decompression is a ~105 µs hop to the threadpool, and a few
-  // in flight overlap those hops and use every core. Errors surface when their record's turn comes.
+  // Loads run ahead of slicing: a batch too large to decompress inline is a hop to the threadpool,
+  // and a few in flight overlap those hops and use every core (inline loads simply run in turn).
+  // Errors surface when their record's turn comes.
   const loads: (Promise<AnyBatchView> | undefined)[] = [];
   const startLoad = (r: number) => {
     if (r < task.files.length && loads[r] === undefined) {

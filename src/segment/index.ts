@@ -19,4 +19,4 @@ export {
   type OwnedRecordCursor,
   type RecordCursorOptions,
 } from './record-cursor.js';
-export { loadStoredBatch, type StoredBatchChecks } from './stored-batch.js';
+export { loadStoredBatch, type StoredBatchOptions } from './stored-batch.js';

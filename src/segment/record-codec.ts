@@ -4,7 +4,7 @@
  * The batch inside is opaque here: the store validates it (§2.6) after decoding.
  */
 import { crc32c } from '../codec/crc32c.js';
-import { zstdDecompress } from '../codec/zstd.js';
+import { ZSTD_INLINE_RAW_BYTES_MAX, zstdDecompress, zstdDecompressInline } from '../codec/zstd.js';
 import { BATCH_BYTES_LIMIT, CODEC_NONE, CODEC_ZSTD, RECORD_HEADER_BYTES } from '../constants.js';
 import { TraceKvError, assert, segmentCorrupt } from '../errors.js';
 import { hex32 } from '../codec/little-endian.js';
@@ -65,12 +65,17 @@ export function checkRecordBody(header: RecordHeader, body: Uint8Array, file: st
   }
 }
 
-/** decodeRecordBody for a body whose CRC was checked already (by the record cursor): the codec undone, rawLength checked. */
+/**
+ * decodeRecordBody for a body whose CRC was checked already (by the record cursor): the codec
+ * undone, rawLength checked. `inline`: decompress on this thread when the batch is small enough
+ * (codec/zstd.ts says when that is cheaper), else on the binding's threadpool.
+ */
 export async function decodeCheckedRecordBody(
   header: RecordHeader,
   body: Uint8Array,
   file: string,
   fileOffset: number,
+  inline = false,
 ): Promise<Uint8Array> {
   assert(body.length === header.bodyLength, `record body of ${body.length} bytes passed its check against bodyLength ${header.bodyLength}`);
   let raw: Uint8Array;
@@ -79,7 +84,8 @@ export async function decodeCheckedRecordBody(
   } else {
     assert(header.codec === CODEC_ZSTD, `record codec ${header.codec} passed readRecordHeader`);
     try {
-      raw = await zstdDecompress(body);
+      const inlineFits = header.rawLength > 0 && header.rawLength <= ZSTD_INLINE_RAW_BYTES_MAX;
+      raw = inline && inlineFits ? await zstdDecompressInline(body, header.rawLength) : await zstdDecompress(body);
     } catch (error) {
       // The body CRC matched, so these are the bytes as written, and zstd refusing them is not disk
       // damage. It stays corruption all the same: §3.2 makes such a record invalid whatever wrote

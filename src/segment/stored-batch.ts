@@ -3,14 +3,14 @@
  * codec undone, the batch's structure checked (§2.6), and the record header and batch header made
  * to agree. The reader, recovery, verify, dump and inspect all load records through it, so a record
  * is valid or not by the same rule everywhere. Every failure is ERR_SEGMENT_CORRUPT naming the file
- * and the record's offset, except ERR_INTERNAL when the zstd binding itself fails.
+ * and the record's offset, except ERR_INTERNAL when the zstd binding or decoder itself fails.
  */
 import { type AnyBatchView, openStoredBatch } from '../batch/batch-versions.js';
 import { segmentCorrupt } from '../errors.js';
 import { checkRecordBody, decodeCheckedRecordBody } from './record-codec.js';
 import type { RecordHeader } from './record-header.js';
 
-export interface StoredBatchChecks {
+export interface StoredBatchOptions {
   /** The body CRC was checked already (the record cursor checks it as it reads): not again. */
   bodyCrcChecked?: boolean;
   /**
@@ -18,6 +18,8 @@ export interface StoredBatchChecks {
    * the body CRC already vouches for these bytes.
    */
   batchCrc?: boolean;
+  /** Decompress on this thread (see decodeCheckedRecordBody): the reader workers do. */
+  inlineDecompress?: boolean;
 }
 
 export async function loadStoredBatch(
@@ -25,13 +27,13 @@ export async function loadStoredBatch(
   body: Uint8Array,
   file: string,
   fileOffset: number,
-  checks: StoredBatchChecks = {},
+  options: StoredBatchOptions = {},
 ): Promise<AnyBatchView> {
-  if (checks.bodyCrcChecked !== true) checkRecordBody(header, body, file, fileOffset);
-  const batch = await decodeCheckedRecordBody(header, body, file, fileOffset);
+  if (options.bodyCrcChecked !== true) checkRecordBody(header, body, file, fileOffset);
+  const batch = await decodeCheckedRecordBody(header, body, file, fileOffset, options.inlineDecompress === true);
   let view: AnyBatchView;
   try {
-    view = openStoredBatch(batch, checks.batchCrc === true);
+    view = openStoredBatch(batch, options.batchCrc === true);
   } catch (error) {
     throw segmentCorrupt(file, fileOffset, `stored batch is invalid: ${(error as Error).message}`);
   }
