@@ -95,6 +95,7 @@ function taskFor(file: string, records: StoredRecord[], picks: Pick[]): RecordTa
     requestBytesMax: REQUEST_BYTES_MAX_DEFAULT,
     retentionEpoch: 0,
     raw: false,
+    otlp: false,
     fillCache: true,
   };
 }

@@ -2,6 +2,7 @@
 export type {
   AppendResult,
   EmbeddedTraceStoreApi,
+  OtlpTrace,
   Position,
   RawSpan,
   ReadOptions,
@@ -11,6 +12,7 @@ export type {
   Span,
   SpanIdInput,
   StoreStats,
+  StreamedOtlpTrace,
   StreamedTrace,
   TimeBounds,
   TimeBoundsInput,

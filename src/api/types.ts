@@ -52,6 +52,25 @@ export interface Trace<S = Span> {
   batches?: Uint8Array[];
 }
 
+/**
+ * A trace as OTLP protobuf, for the query faces (TraceStore.getTracesOtlp; not part of
+ * TraceStoreApi): the fields of a TracesData, one ResourceSpans per stored batch the trace has spans
+ * in, written by the reader workers (data-format.md §8.2).
+ */
+export interface OtlpTrace {
+  traceId: string;
+  /** Repeated TracesData.resource_spans fields; Tempo's Trace message has the same field 1. */
+  tracesData: Buffer;
+  partial?: true;
+  partialReason?: string;
+}
+
+/** One item of getTracesOtlpStream, as StreamedTrace. */
+export interface StreamedOtlpTrace {
+  index: number;
+  trace: OtlpTrace | null;
+}
+
 /** One item of getTracesStream: the position of the id in the request, and its trace or null. */
 export interface StreamedTrace<S = Span> {
   index: number;
@@ -140,8 +159,9 @@ export interface TraceStoreApi {
 
 /**
  * The embedded store's side of the interface, which the daemon serves: `stats()` answers at once,
- * reads take options whose `raw` is only known at run time (it comes off the wire), and the query
- * server's bulk read streams. The daemon needs nothing else of the store.
+ * reads take options whose `raw` is only known at run time (it comes off the wire), the query
+ * server's bulk read streams, and its protobuf replies read traces as OTLP (getTraceOtlp,
+ * getTracesOtlpStream). The daemon needs nothing else of the store.
  */
 export interface EmbeddedTraceStoreApi extends TraceStoreApi {
   getTraces(traceIds: (TraceIdInput | TraceQuery)[], options: ReadOptions & { raw: true }): Promise<(Trace<RawSpan> | null)[]>;
@@ -149,5 +169,7 @@ export interface EmbeddedTraceStoreApi extends TraceStoreApi {
   getTraces(traceIds: (TraceIdInput | TraceQuery)[], options?: ReadOptions): Promise<(Trace<Span | RawSpan> | null)[]>;
   getTracesStream(traceIds: Iterable<TraceIdInput | TraceQuery>, options: ReadOptions & { raw: true }): AsyncGenerator<StreamedTrace<RawSpan>>;
   getTracesStream(traceIds: Iterable<TraceIdInput | TraceQuery>, options?: ReadOptions & { raw?: false }): AsyncGenerator<StreamedTrace<Span>>;
+  getTraceOtlp(traceId: TraceIdInput, options?: ReadOptions): Promise<OtlpTrace | null>;
+  getTracesOtlpStream(traceIds: Iterable<TraceIdInput | TraceQuery>, options?: ReadOptions): AsyncGenerator<StreamedOtlpTrace>;
   stats(): StoreStats;
 }

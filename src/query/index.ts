@@ -2,5 +2,4 @@
 export { startQueryServer, type QueryCounters, type LookupObserver, type QueryFace, type QueryServer, type QueryServerOptions, type QueryStore } from './query-server.js';
 export { resourceSpansJson, type JsonDialect } from './trace-json.js';
 export { jaegerTraceId, jaegerTraceJson } from './jaeger-json.js';
-export { groupSpans, writeTracesData } from './trace-protobuf.js';
-export { parseTempoTraceId, parseTimeRange, replyFormatOf, traceReplyBody } from './tempo-api.js';
+export { parseTempoTraceId, parseTimeRange, replyFormatOf, traceReplyJson, traceReplyProtobuf } from './tempo-api.js';

@@ -15,7 +15,7 @@
  */
 import type http from 'node:http';
 import { createRequire } from 'node:module';
-import type { Span, StreamedTrace, TimeBoundsInput, Trace } from '../api/index.js';
+import type { OtlpTrace, Span, StreamedOtlpTrace, StreamedTrace, TimeBoundsInput, Trace } from '../api/index.js';
 import { QUERY_BATCH_BODY_BYTES_MAX, QUERY_HEADERS_TIMEOUT_MS, QUERY_REQUEST_TIMEOUT_MS } from '../constants.js';
 import { TraceKvError } from '../errors.js';
 import { BearerToken } from '../protocol/bearer-token.js';
@@ -23,7 +23,7 @@ import { listenHttp, type HttpListener } from '../protocol/http-listener.js';
 import { readRequestBody } from '../protocol/request-body.js';
 import { jaegerTraceJson } from './jaeger-json.js';
 import { storeErrorReply } from './store-error-reply.js';
-import { ProtobufBuilder } from '../protocol/protobuf-builder.js';
+import { ProtobufBuilder } from '../codec/protobuf-builder.js';
 import { resourceSpansJson } from './trace-json.js';
 import {
   bulkProtobufError,
@@ -34,14 +34,20 @@ import {
   parseTimeRange,
   replyFormatOf,
   traceByIdJson,
-  traceReplyBody,
+  traceReplyJson,
+  traceReplyProtobuf,
   type TraceApiVersion,
 } from './tempo-api.js';
 
-/** What the query server reads through: the daemon's store (getTrace and getTracesStream, with time bounds). */
+/**
+ * What the query server reads through: the daemon's store, with time bounds; decoded spans for the
+ * JSON replies, OTLP protobuf written by the readers for the protobuf ones.
+ */
 export interface QueryStore {
   getTrace(traceId: string, options: TimeBoundsInput): Promise<Trace<Span> | null>;
   getTracesStream(traceIds: Iterable<string>, options: TimeBoundsInput): AsyncGenerator<StreamedTrace<Span>>;
+  getTraceOtlp(traceId: string, options: TimeBoundsInput): Promise<OtlpTrace | null>;
+  getTracesOtlpStream(traceIds: Iterable<string>, options: TimeBoundsInput): AsyncGenerator<StreamedOtlpTrace>;
 }
 
 export interface QueryServerOptions {
@@ -227,15 +233,16 @@ class QueryHandler {
     if (traceId === null) return text(400, `trace id got ${JSON.stringify(idText)}; want 1 to 32 hex digits, not all zero`);
     const bounds = parseTimeRange(params);
     if (typeof bounds === 'string') return text(400, bounds);
-    let trace: Trace<Span> | null;
+    const protobuf = replyFormatOf(accept) === 'protobuf';
+    let trace: Trace<Span> | OtlpTrace | null;
     try {
-      trace = await this.store.getTrace(traceId, bounds);
+      trace = protobuf ? await this.store.getTraceOtlp(traceId, bounds) : await this.store.getTrace(traceId, bounds);
     } catch (error) {
       return storeErrorText(error);
     }
     if (trace === null) return text(404, 'trace not found');
-    const format = replyFormatOf(accept);
-    return { status: 200, contentType: format === 'protobuf' ? PROTOBUF_CONTENT_TYPE : JSON_CONTENT_TYPE, body: traceReplyBody(trace, version, format, this.builder) };
+    if (protobuf) return { status: 200, contentType: PROTOBUF_CONTENT_TYPE, body: traceReplyProtobuf(trace as OtlpTrace, version, this.builder) };
+    return { status: 200, contentType: JSON_CONTENT_TYPE, body: traceReplyJson(trace as Trace<Span>, version) };
   }
 
   /**
@@ -249,21 +256,27 @@ class QueryHandler {
   private async bulk(request: http.IncomingMessage, response: http.ServerResponse): Promise<Reply | null> {
     const parsed = await this.bulkRequest(request);
     if ('status' in parsed) return parsed;
-    const traces = this.store.getTracesStream(parsed.ids, parsed.bounds);
-    let first: IteratorResult<StreamedTrace<Span>>;
+    const protobuf = replyFormatOf(request.headers.accept) === 'protobuf';
+    const traces: AsyncGenerator<StreamedTrace<Span> | StreamedOtlpTrace> = protobuf
+      ? this.store.getTracesOtlpStream(parsed.ids, parsed.bounds)
+      : this.store.getTracesStream(parsed.ids, parsed.bounds);
+    let first: IteratorResult<StreamedTrace<Span> | StreamedOtlpTrace>;
     try {
       first = await traces.next();
     } catch (error) {
       return storeErrorText(error);
     }
     this.count(200);
-    const protobuf = replyFormatOf(request.headers.accept) === 'protobuf';
     response.writeHead(200, { 'content-type': protobuf ? PROTOBUF_CONTENT_TYPE : NDJSON_CONTENT_TYPE });
     try {
       for (let item = first; item.done !== true; item = await traces.next()) {
         if (response.destroyed) break;
         const trace = item.value.trace;
-        const chunk = protobuf ? bulkProtobufItem(this.builder, trace) : trace === null ? 'null\n' : `${JSON.stringify(traceByIdJson(trace))}\n`;
+        const chunk = protobuf
+          ? bulkProtobufItem(this.builder, trace as OtlpTrace | null)
+          : trace === null
+            ? 'null\n'
+            : `${JSON.stringify(traceByIdJson(trace as Trace<Span>))}\n`;
         if (!response.write(chunk)) await drainedOrClosed(response);
       }
     } catch (error) {

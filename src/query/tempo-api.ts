@@ -5,11 +5,10 @@
  * Tempo's proto JSON otherwise. A missing trace is 404 on both: Grafana retries v1 after a v2 404.
  * A trace past the store's traceBytesMax comes back with the spans that fit, marked PARTIAL in v2.
  */
-import type { Span, TimeBoundsInput, Trace } from '../api/index.js';
+import type { OtlpTrace, Span, TimeBoundsInput, Trace } from '../api/index.js';
 import { TRACE_ID_BYTES } from '../constants.js';
-import { ProtobufBuilder } from '../protocol/protobuf-builder.js';
+import { ProtobufBuilder } from '../codec/protobuf-builder.js';
 import { resourceSpansJson } from './trace-json.js';
-import { writeTracesData } from './trace-protobuf.js';
 
 /** TraceByIDResponse fields (Tempo's tempopb): trace 1, metrics 2, status 3, message 4. */
 const TRACE_BY_ID_TRACE = 1;
@@ -71,26 +70,31 @@ export function traceByIdJson(trace: Trace<Span>): object {
   return message === undefined ? { trace: { resourceSpans } } : { trace: { resourceSpans }, status: 'PARTIAL', message };
 }
 
-function partialMessage(trace: Trace<Span>): string | undefined {
+function partialMessage(trace: { partial?: true; partialReason?: string }): string | undefined {
   return trace.partial === true ? `trace exceeds traceBytesMax; only part of it is returned: ${trace.partialReason ?? ''}`.trimEnd() : undefined;
 }
 
-/** The body of a found trace's reply. */
-export function traceReplyBody(trace: Trace<Span>, version: TraceApiVersion, format: ReplyFormat, builder: ProtobufBuilder): Buffer {
-  if (format === 'protobuf') {
-    builder.reset();
-    if (version === 'v1') writeTracesData(builder, trace.spans);
-    else writeTraceByIdResponse(builder, trace);
-    return builder.finish();
-  }
+/** The JSON body of a found trace's reply. */
+export function traceReplyJson(trace: Trace<Span>, version: TraceApiVersion): Buffer {
   if (version === 'v1') return Buffer.from(JSON.stringify({ batches: resourceSpansJson(trace.spans, 'tempo') }));
   return Buffer.from(JSON.stringify(traceByIdJson(trace)));
 }
 
+/**
+ * The protobuf body of a found trace's reply: v1 is Tempo's Trace, wire-identical to the
+ * TracesData fields the readers wrote; v2 a TraceByIDResponse around it.
+ */
+export function traceReplyProtobuf(trace: OtlpTrace, version: TraceApiVersion, builder: ProtobufBuilder): Buffer {
+  if (version === 'v1') return trace.tracesData;
+  builder.reset();
+  writeTraceByIdResponse(builder, trace);
+  return builder.finish();
+}
+
 /** A found trace's TraceByIDResponse fields (the v2 protobuf reply), appended to `builder`. */
-function writeTraceByIdResponse(builder: ProtobufBuilder, trace: Trace<Span>): void {
+function writeTraceByIdResponse(builder: ProtobufBuilder, trace: OtlpTrace): void {
   builder.begin(TRACE_BY_ID_TRACE);
-  writeTracesData(builder, trace.spans);
+  builder.raw(trace.tracesData, 0, trace.tracesData.length);
   builder.end();
   const message = partialMessage(trace);
   if (message !== undefined) {
@@ -104,7 +108,7 @@ function writeTraceByIdResponse(builder: ProtobufBuilder, trace: Trace<Span>): v
  * TraceByIDResponse, as `GET /api/v2/traces/<id>` answers it; an empty one (the single byte 0) for
  * an id with no spans.
  */
-export function bulkProtobufItem(builder: ProtobufBuilder, trace: Trace<Span> | null): Buffer {
+export function bulkProtobufItem(builder: ProtobufBuilder, trace: OtlpTrace | null): Buffer {
   builder.reset();
   builder.beginDelimited();
   if (trace !== null) writeTraceByIdResponse(builder, trace);

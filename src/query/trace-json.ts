@@ -7,7 +7,7 @@
  */
 import type { AttributeValue, Attributes, Span } from '../batch/types.js';
 import { SPAN_KIND_NAMES, STATUS_CODE_NAMES } from '../otlp/otlp-fields.js';
-import { groupSpans } from './trace-protobuf.js';
+import { groupSpans } from '../otlp/span-protobuf.js';
 
 /** Tempo's proto JSON: base64 ids, enums by name. OTLP JSON (Jaeger's /api/v3): hex ids, enums as numbers. */
 export type JsonDialect = 'tempo' | 'otlp';

@@ -12,6 +12,10 @@ import { TraceKvError, internalError, type TraceKvErrorCode } from '../errors.js
 import type { AnyBatchView } from '../batch/batch-versions.js';
 import type { BatchView } from '../batch/batch-view.js';
 import { decodeColumnarCommon, decodeColumnarRun } from '../batch/columnar-decoder.js';
+import { decodeCommon } from '../batch/common.js';
+import { decodeSpanRecord } from '../batch/span-codec.js';
+import { ProtobufBuilder } from '../codec/protobuf-builder.js';
+import { SHARED_FIELDS_ENTRY, writeSharedFields, writeSpan } from '../otlp/span-protobuf.js';
 import type { ColumnarView } from '../batch/columnar-view.js';
 import type { Span } from '../batch/types.js';
 import type { BatchCommon } from '../batch/decoder.js';
@@ -42,25 +46,36 @@ export interface RecordTask {
   fillCache: boolean;
   /** Spans as stored: version-1 record bytes, version-2 whole batches and rows; nothing decoded. */
   raw: boolean;
+  /** Spans as OTLP protobuf Span fields, written here (never with `raw`): see RecordTaskResult.shared. */
+  otlp: boolean;
 }
 
 export interface RecordTaskResult {
-  /** Common sections, version-1 span records and (raw reads) version-2 batches, back to back. */
+  /**
+   * Common sections, version-1 span records and (raw reads) version-2 batches, back to back; on
+   * OTLP reads, each record's shared fields and each kept span's Span field instead.
+   */
   bytes: Uint8Array;
   /** Per record of the task: offset and length of its common section in `bytes` (version 1, decoded reads; else 0, 0). */
   commons: Uint32Array;
   /** Per record of the task: offset and length of its whole batch in `bytes` (version 2, raw reads; else 0, 0). */
   batches: Uint32Array;
+  /** OTLP reads: per record, where its shared fields are in `bytes` (SHARED_FIELDS_ENTRY numbers, writeSharedFields); else empty. */
+  shared: Uint32Array;
   /**
-   * SPAN_FIELDS per span: record (index in the task), trace, where, size, row. Version 1: `where`
-   * is the span record's offset in `bytes`, size its length, row NO_ROW. Version 2: row is the
-   * span's row; `where` is its index in `decoded` (0 on raw reads), size its share of the batch
-   * (rowShareBytes).
+   * SPAN_FIELDS per span: record (index in the task), trace, where, size, row, length. Version 1:
+   * `where` is the span record's offset in `bytes`, size its length, row NO_ROW. Version 2: row is
+   * the span's row; `where` is its index in `decoded` (0 on raw reads), size its share of the batch
+   * (rowShareBytes). On OTLP reads, `where` and `length` place the span's Span field in `bytes`
+   * (length is 0 otherwise); size and row are as above.
    */
   spans: Uint32Array;
   /** Version-2 spans decoded here, in the order `spans` names them; empty on raw reads. */
   decoded: Span[];
-  /** What this task counted against requestBytesMax: the length of `bytes`, plus the shares of the rows in `decoded`. */
+  /**
+   * What this task counted against requestBytesMax: the length of `bytes`, plus the shares of the
+   * rows in `decoded`; an OTLP read counts what a decoded read of the same spans would.
+   */
   returnedBytes: number;
   spanIds: Uint8Array;
   starts: BigUint64Array;
@@ -93,7 +108,7 @@ export interface FlatError {
   code?: string;
 }
 
-export const SPAN_FIELDS = 5;
+export const SPAN_FIELDS = 6;
 /** The row field of a version-1 span. */
 export const NO_ROW = 0xffffffff;
 
@@ -130,10 +145,33 @@ class ByteSink {
   }
 }
 
+/**
+ * Writers of OTLP reads, free for the next task. Tasks on one thread can overlap (the inline reader
+ * of `readerThreads: 0` runs one per call, each awaiting its loads), so each task takes its own.
+ */
+const freeOtlpBuilders: ProtobufBuilder[] = [];
+/** Free writers a thread keeps: one per task it usually has at once, and a few more. */
+const OTLP_BUILDERS_KEPT_MAX = 4;
+
 export async function runRecordTask(task: RecordTask, loader: RecordLoader): Promise<RecordTaskResult> {
+  if (!task.otlp) return readRecords(task, loader, null);
+  const builder = freeOtlpBuilders.pop() ?? new ProtobufBuilder();
+  builder.reset();
+  try {
+    return await readRecords(task, loader, builder);
+  } finally {
+    if (freeOtlpBuilders.length < OTLP_BUILDERS_KEPT_MAX) freeOtlpBuilders.push(builder);
+  }
+}
+
+/** The task's records read and sliced; OTLP reads write into `otlp`. */
+async function readRecords(task: RecordTask, loader: RecordLoader, otlp: ProtobufBuilder | null): Promise<RecordTaskResult> {
   const traceCount = task.traceIds.length / TRACE_ID_BYTES;
   const out: TaskOutput = {
     sink: new ByteSink(),
+    otlp,
+    shared: new Uint32Array(otlp === null ? 0 : task.files.length * SHARED_FIELDS_ENTRY),
+    counted: 0,
     commons: new Uint32Array(task.files.length * 2),
     batches: new Uint32Array(task.files.length * 2),
     spans: [],
@@ -171,14 +209,15 @@ export async function runRecordTask(task: RecordTask, loader: RecordLoader): Pro
   }
   const after = loader.cache.stats();
   return {
-    bytes: out.sink.bytes.slice(0, out.sink.length),
+    bytes: otlp === null ? out.sink.bytes.slice(0, out.sink.length) : otlp.finish(),
     commons: out.commons,
     batches: out.batches,
+    shared: out.shared,
     spans: Uint32Array.from(out.spans),
     spanIds: Uint8Array.from(out.spanIds),
     starts: BigUint64Array.from(out.starts),
     decoded: out.decoded,
-    returnedBytes: out.sink.length + out.decodedBytes,
+    returnedBytes: countedBytes(out),
     truncated: out.truncated,
     cacheHits: after.hits - before.hits,
     cacheMisses: after.misses - before.misses,
@@ -189,6 +228,11 @@ export async function runRecordTask(task: RecordTask, loader: RecordLoader): Pro
 /** What a task gathers across its records. */
 interface TaskOutput {
   sink: ByteSink;
+  /** OTLP reads: where the shared fields and Span fields are written (`sink` stays empty); else null. */
+  otlp: ProtobufBuilder | null;
+  shared: Uint32Array;
+  /** OTLP reads: the bytes a decoded read of the same spans would count against requestBytesMax. */
+  counted: number;
   commons: Uint32Array;
   batches: Uint32Array;
   spans: number[];
@@ -213,19 +257,32 @@ function keeps(task: RecordTask, out: TaskOutput, trace: number, start: bigint, 
     out.truncated[trace] = 1;
     return false;
   }
-  if (out.sink.length + out.decodedBytes + added > task.requestBytesMax) {
+  if (countedBytes(out) + added > task.requestBytesMax) {
     throw new TraceKvError('ERR_REQUEST_TOO_LARGE', `the requested traces hold more than requestBytesMax (${task.requestBytesMax}) bytes of spans`);
   }
+  out.counted += added;
   out.traceBytes[trace]! += size;
   return true;
 }
 
+/** The bytes the task has counted against requestBytesMax so far. */
+function countedBytes(out: TaskOutput): number {
+  return out.otlp === null ? out.sink.length + out.decodedBytes : out.counted;
+}
+
 /** A version-1 record: the wanted traces' span records, cut out of the batch by the trailer. */
 function sliceRecords(view: BatchView, task: RecordTask, r: number, traces: number[], out: TaskOutput): number[] {
-  if (!task.raw) {
-    const common = view.commonBytes();
-    out.commons[2 * r] = out.sink.append(common, 0, common.length);
-    out.commons[2 * r + 1] = common.length;
+  const otlp = out.otlp;
+  let common: BatchCommon | null = null;
+  if (otlp !== null) {
+    // Counted as a decoded read counts the common section it ships.
+    const commonBytes = view.commonBytes();
+    out.counted += commonBytes.length;
+    common = decodeCommon(commonBytes);
+  } else if (!task.raw) {
+    const commonBytes = view.commonBytes();
+    out.commons[2 * r] = out.sink.append(commonBytes, 0, commonBytes.length);
+    out.commons[2 * r + 1] = commonBytes.length;
   }
   const found = new Array<number>(traces.length).fill(0);
   walkTrailer(view, task, traces, (slot, i) => {
@@ -234,7 +291,18 @@ function sliceRecords(view: BatchView, task: RecordTask, r: number, traces: numb
     const start = view.startTimeUnixNano(i);
     const length = view.spanLength(i);
     if (!keeps(task, out, trace, start, length, length)) return;
-    out.spans.push(r, trace, out.sink.append(view.bytes, view.spanOffset(i), length), length, NO_ROW);
+    if (otlp === null) {
+      out.spans.push(r, trace, out.sink.append(view.bytes, view.spanOffset(i), length), length, NO_ROW, 0);
+    } else {
+      if (out.shared[r * SHARED_FIELDS_ENTRY + 1] === 0) writeSharedFields(otlp, common!.resource, common!.scope, out.shared, r * SHARED_FIELDS_ENTRY);
+      const entry = view.trailerEntryOffset(i);
+      const traceId = bytesToHex(view.bytes, entry, TRACE_ID_BYTES);
+      const spanId = bytesToHex(view.bytes, entry + TRACE_ID_BYTES, SPAN_ID_BYTES);
+      const record = view.bytes.subarray(view.spanOffset(i), view.spanOffset(i) + length);
+      const at = otlp.length;
+      writeSpan(otlp, decodeSpanRecord(record, traceId, spanId, start, common!.resource, common!.scope));
+      out.spans.push(r, trace, at, length, NO_ROW, otlp.length - at);
+    }
     const idAt = view.trailerEntryOffset(i) + TRACE_ID_BYTES;
     for (let b = 0; b < SPAN_ID_BYTES; b++) out.spanIds.push(view.bytes[idAt + b]!);
     out.starts.push(start);
@@ -267,17 +335,23 @@ function sliceColumnar(view: ColumnarView, task: RecordTask, r: number, traces: 
         const start = view.startTimeUnixNano(row);
         if (!keeps(task, out, trace, start, share, added)) continue;
         let where = 0;
+        let length = 0;
         if (spans === null) {
           if (!batchInSink) {
             out.batches[2 * r] = out.sink.append(view.bytes, 0, view.bytes.length);
             out.batches[2 * r + 1] = view.bytes.length;
           }
+        } else if (out.otlp !== null) {
+          if (out.shared[r * SHARED_FIELDS_ENTRY + 1] === 0) writeSharedFields(out.otlp, common!.resource, common!.scope, out.shared, r * SHARED_FIELDS_ENTRY);
+          where = out.otlp.length;
+          writeSpan(out.otlp, spans[k]!);
+          length = out.otlp.length - where;
         } else {
           where = out.decoded.length;
           out.decoded.push(spans[k]!);
           out.decodedBytes += share;
         }
-        out.spans.push(r, trace, where, share, row);
+        out.spans.push(r, trace, where, share, row, length);
         const idAt = view.spanIdOffset(row);
         for (let b = 0; b < SPAN_ID_BYTES; b++) out.spanIds.push(view.bytes[idAt + b]!);
         out.starts.push(start);

@@ -15,6 +15,8 @@ import { decodeCommon } from '../batch/common.js';
 import type { BatchCommon } from '../batch/decoder.js';
 import { bytesToHex, parseSpanId, parseTraceId } from '../batch/ids.js';
 import { decodeSpanRecord } from '../batch/span-codec.js';
+import { ProtobufBuilder } from '../codec/protobuf-builder.js';
+import { SHARED_FIELDS_ENTRY, writeResourceSpans } from '../otlp/span-protobuf.js';
 import {
   GET_SPAN_OPTION_KEYS,
   READ_OPTION_KEYS,
@@ -22,9 +24,11 @@ import {
   readOptionsOf,
   type RawSpan,
   type ReadOptions,
+  type OtlpTrace,
   type ReaderCacheStats,
   type Span,
   type SpanIdInput,
+  type StreamedOtlpTrace,
   type StreamedTrace,
   type Trace,
   type TraceIdInput,
@@ -39,8 +43,13 @@ import { NO_BOUNDS, NO_ROW, SPAN_FIELDS, type RecordTask, type RecordTaskResult 
 /** Ids per slice of a stream: a stream holds at most this many traces at once. */
 export const STREAM_SLICE_TRACES = 256;
 
+/** What the readers return per span: stored bytes (raw), decoded spans, or OTLP protobuf. */
+type ReadMode = 'raw' | 'spans' | 'otlp';
+
 export class TraceReader {
   private readonly executor: RecordExecutor;
+  /** Puts OTLP reads' traces together (assembleOtlp); made on the first. */
+  private otlpBuilder: ProtobufBuilder | null = null;
 
   constructor(
     private readonly index: IndexLookup,
@@ -60,26 +69,50 @@ export class TraceReader {
   async getTraces(ids: readonly (TraceIdInput | TraceQuery)[], input?: ReadOptions): Promise<(Trace<Span | RawSpan> | null)[]> {
     this.index.checkOpen();
     const options: ReadOptions = readOptionsOf(input, READ_OPTION_KEYS);
-    if (!Array.isArray(ids)) throw invalidArgument('getTraces(traceIds): want an array of trace ids');
-    if (ids.length > this.options.requestTracesMax) {
-      throw new TraceKvError(
-        'ERR_REQUEST_TOO_LARGE',
-        `getTraces: got ${ids.length} ids; want ≤ requestTracesMax (${this.options.requestTracesMax}); use getTracesStream for more`,
-      );
-    }
+    this.checkIds(ids, 'getTraces');
     const deadline = this.deadlineOf(options);
     return this.execute(parseQueries(ids, boundsOf(options, 'options')), options.raw === true, deadline);
   }
 
   /** Yields every id's trace in input order, a slice at a time, so memory stays bounded for any number of ids. */
   async *getTracesStream(ids: Iterable<TraceIdInput | TraceQuery>, input?: ReadOptions): AsyncGenerator<StreamedTrace<Span | RawSpan>> {
+    // A generator: a closed store or a bad option surfaces on the first next(), as every read's does.
     this.index.checkOpen();
     const options: ReadOptions = readOptionsOf(input, READ_OPTION_KEYS);
+    yield* this.stream(ids, options, (queries) => this.execute(queries, options.raw === true, this.deadlineOf(options)));
+  }
+
+  /**
+   * getTraces for the query faces: each trace as the fields of an OTLP TracesData, written by the
+   * readers (otlp/span-protobuf.ts), so no span object crosses threads or is built on this one. The
+   * same spans, limits and errors as a decoded read; `raw` is refused.
+   */
+  async getTracesOtlp(ids: readonly (TraceIdInput | TraceQuery)[], input?: ReadOptions): Promise<(OtlpTrace | null)[]> {
+    this.index.checkOpen();
+    const options = otlpReadOptions(input);
+    this.checkIds(ids, 'getTracesOtlp');
+    const deadline = this.deadlineOf(options);
+    return this.executeOtlp(parseQueries(ids, boundsOf(options, 'options')), deadline);
+  }
+
+  /** getTracesStream, as getTracesOtlp reads. */
+  async *getTracesOtlpStream(ids: Iterable<TraceIdInput | TraceQuery>, input?: ReadOptions): AsyncGenerator<StreamedOtlpTrace> {
+    this.index.checkOpen();
+    const options = otlpReadOptions(input);
+    yield* this.stream(ids, options, (queries) => this.executeOtlp(queries, this.deadlineOf(options)));
+  }
+
+  /** Reads `ids` a slice at a time with `read`, yielding each trace with its index in input order. */
+  private async *stream<T>(
+    ids: Iterable<TraceIdInput | TraceQuery>,
+    options: ReadOptions,
+    read: (queries: ParsedQuery[]) => Promise<(T | null)[]>,
+  ): AsyncGenerator<{ index: number; trace: T | null }> {
     const callBounds = boundsOf(options, 'options');
     let slice: (TraceIdInput | TraceQuery)[] = [];
     let first = 0;
     const runSlice = async () => {
-      const traces = await this.execute(parseQueries(slice, callBounds, first), options.raw === true, this.deadlineOf(options));
+      const traces = await read(parseQueries(slice, callBounds, first));
       const items = traces.map((trace, i) => ({ index: first + i, trace }));
       first += slice.length;
       slice = [];
@@ -104,6 +137,17 @@ export class TraceReader {
     return ((trace?.spans ?? []) as Span[]).find((span) => span.spanId === wanted) ?? null;
   }
 
+  /** A bulk call's ids: an array of at most requestTracesMax; the matching stream takes more. */
+  private checkIds(ids: unknown, call: 'getTraces' | 'getTracesOtlp'): void {
+    if (!Array.isArray(ids)) throw invalidArgument(`${call}(traceIds): want an array of trace ids`);
+    if (ids.length > this.options.requestTracesMax) {
+      throw new TraceKvError(
+        'ERR_REQUEST_TOO_LARGE',
+        `${call}: got ${ids.length} ids; want ≤ requestTracesMax (${this.options.requestTracesMax}); use ${call}Stream for more`,
+      );
+    }
+  }
+
   private deadlineOf(options: Pick<ReadOptions, 'timeoutMs'>): number {
     const timeoutMs = options.timeoutMs ?? this.options.readTimeoutMs;
     if (typeof timeoutMs !== 'number' || !(timeoutMs > 0)) throw invalidArgument(`timeoutMs: got ${String(timeoutMs)}; want a positive number`);
@@ -111,9 +155,20 @@ export class TraceReader {
   }
 
   private async execute(queries: ParsedQuery[], raw: boolean, deadline: number): Promise<(Trace<Span | RawSpan> | null)[]> {
+    const results = await this.read(queries, raw ? 'raw' : 'spans', deadline);
+    return this.checkTooLarge(assemble(queries, results, raw, this.options.traceBytesMax));
+  }
+
+  private async executeOtlp(queries: ParsedQuery[], deadline: number): Promise<(OtlpTrace | null)[]> {
+    const results = await this.read(queries, 'otlp', deadline);
+    return this.checkTooLarge(assembleOtlp(queries, results, this.options.traceBytesMax, (this.otlpBuilder ??= new ProtobufBuilder())));
+  }
+
+  /** The readers' results for `queries`, once their spans are known to fit requestBytesMax. */
+  private async read(queries: ParsedQuery[], mode: ReadMode, deadline: number): Promise<RecordTaskResult[]> {
     const plan = planRead(this.index.readableGenerations(), queries);
     const slices = splitPlan(plan, this.executor.threads);
-    const results = await Promise.all(slices.map((slice) => this.executor.run(this.taskOf(slice, queries, raw), deadline)));
+    const results = await Promise.all(slices.map((slice) => this.executor.run(this.taskOf(slice, queries, mode), deadline)));
     let requestBytes = 0;
     for (const result of results) requestBytes += result.returnedBytes;
     if (requestBytes > this.options.requestBytesMax) {
@@ -122,7 +177,11 @@ export class TraceReader {
         `the requested traces hold more than requestBytesMax (${this.options.requestBytesMax}) bytes of spans; ask for fewer ids or use getTracesStream`,
       );
     }
-    const traces = assemble(queries, results, raw, this.options.traceBytesMax);
+    return results;
+  }
+
+  /** `traces`, unless one is partial and the store rejects such traces whole. */
+  private checkTooLarge<T extends { traceId: string; partial?: true }>(traces: (T | null)[]): (T | null)[] {
     if (this.options.traceTooLarge === 'reject') {
       const tooLarge = traces.find((trace) => trace?.partial === true);
       if (tooLarge !== undefined) {
@@ -132,7 +191,7 @@ export class TraceReader {
     return traces;
   }
 
-  private taskOf(slice: PlannedRecord[], queries: ParsedQuery[], raw: boolean): RecordTask {
+  private taskOf(slice: PlannedRecord[], queries: ParsedQuery[], mode: ReadMode): RecordTask {
     const traceIds = new Uint8Array(queries.length * TRACE_ID_BYTES);
     const bounds = new BigUint64Array(queries.length * 2);
     queries.forEach((query, q) => {
@@ -156,7 +215,8 @@ export class TraceReader {
       traceBytesMax: this.options.traceBytesMax,
       requestBytesMax: this.options.requestBytesMax,
       retentionEpoch: this.index.retentionEpoch,
-      raw,
+      raw: mode === 'raw',
+      otlp: mode === 'otlp',
       fillCache: queries.length <= READ_CACHE_FILL_TRACES_MAX,
     };
   }
@@ -257,6 +317,58 @@ function assemble(queries: ParsedQuery[], results: RecordTaskResult[], raw: bool
       out.partialReason = 'traceBytesMax';
     }
     if (trace.batches.length > 0) out.batches = trace.batches;
+    return out;
+  });
+}
+
+/** getTracesOtlp's options: a read's, but not `raw`, which has its own shape of result. */
+function otlpReadOptions(input: ReadOptions | undefined): ReadOptions {
+  const options: ReadOptions = readOptionsOf(input, READ_OPTION_KEYS);
+  if (options.raw === true) throw invalidArgument('getTracesOtlp: raw got true; want a decoded read (use getTraces for raw spans)');
+  return options;
+}
+
+/**
+ * assemble() for OTLP reads: per trace, its kept spans' Span fields in storage order, put together
+ * as one ResourceSpans per record (the records' shared fields written once by their reader), with
+ * the same traceBytesMax prefix rule. The result is what writeTracesData writes for the decoded
+ * spans of a decoded read.
+ */
+function assembleOtlp(queries: ParsedQuery[], results: RecordTaskResult[], traceBytesMax: number, builder: ProtobufBuilder): (OtlpTrace | null)[] {
+  const traces = queries.map(() => ({ bytes: 0, spans: 0, partial: false, groups: [] as { result: RecordTaskResult; record: number; ranges: number[] }[] }));
+  for (const result of results) {
+    for (let s = 0; s < result.spans.length / SPAN_FIELDS; s++) {
+      const at = s * SPAN_FIELDS;
+      const record = result.spans[at]!;
+      const trace = traces[result.spans[at + 1]!]!;
+      const where = result.spans[at + 2]!;
+      const size = result.spans[at + 3]!;
+      if (trace.partial) continue;
+      if (trace.bytes + size > traceBytesMax) {
+        trace.partial = true;
+        continue;
+      }
+      trace.bytes += size;
+      trace.spans++;
+      // A reader yields a record's spans together, so a trace's spans of one record are adjacent.
+      let group = trace.groups[trace.groups.length - 1];
+      if (group === undefined || group.result !== result || group.record !== record) {
+        group = { result, record, ranges: [] };
+        trace.groups.push(group);
+      }
+      group.ranges.push(where, where + result.spans[at + 5]!);
+    }
+    for (const [q, flag] of result.truncated.entries()) if (flag === 1) traces[q]!.partial = true;
+  }
+  return traces.map((trace, q) => {
+    if (trace.spans === 0 && !trace.partial) return null;
+    builder.reset();
+    for (const { result, record, ranges } of trace.groups) writeResourceSpans(builder, result.bytes, result.shared, record * SHARED_FIELDS_ENTRY, ranges);
+    const out: OtlpTrace = { traceId: bytesToHex(queries[q]!.traceId, 0, TRACE_ID_BYTES), tracesData: builder.finish() };
+    if (trace.partial) {
+      out.partial = true;
+      out.partialReason = 'traceBytesMax';
+    }
     return out;
   });
 }

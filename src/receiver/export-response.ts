@@ -6,7 +6,7 @@
  * When nothing was rejected and there is no message, partial_success is left unset, as the OTLP
  * specification requires: a full success is the empty message (0 bytes, or `{}`).
  */
-import { ProtobufBuilder } from '../protocol/protobuf-builder.js';
+import { ProtobufBuilder } from '../codec/protobuf-builder.js';
 
 export interface PartialSuccess {
   rejectedSpans: number;

@@ -8,7 +8,7 @@
  * Why RetryInfo: the OpenTelemetry Collector's otlp exporter retries RESOURCE_EXHAUSTED only when
  * the status carries a RetryInfo, and then waits its retry_delay; without it the data is dropped.
  */
-import { ProtobufBuilder } from '../protocol/protobuf-builder.js';
+import { ProtobufBuilder } from '../codec/protobuf-builder.js';
 
 /** gRPC status codes used by the receivers (grpc/doc/statuscodes.md). */
 export const GrpcCode = {

@@ -11,12 +11,14 @@ import { resolveOptions, type ResolvedOptions, type TraceStoreOptions } from '..
 import type {
   AppendResult,
   EmbeddedTraceStoreApi,
+  OtlpTrace,
   RecoveryReport,
   RawSpan,
   ReadOptions,
   Span,
   SpanIdInput,
   StoreStats,
+  StreamedOtlpTrace,
   StreamedTrace,
   Trace,
   TraceIdInput,
@@ -149,6 +151,21 @@ export class TraceStore implements EmbeddedTraceStoreApi {
   getTracesStream(traceIds: Iterable<TraceIdInput | TraceQuery>, options?: ReadOptions): AsyncGenerator<StreamedTrace<Span | RawSpan>>;
   getTracesStream(traceIds: Iterable<TraceIdInput | TraceQuery>, options?: ReadOptions): AsyncGenerator<StreamedTrace<Span | RawSpan>> {
     return this.reader.getTracesStream(traceIds, options);
+  }
+
+  /**
+   * For the query faces, not part of TraceStoreApi: the trace as the fields of an OTLP TracesData,
+   * written by the reader workers, so that a protobuf reply copies bytes instead of building span
+   * objects. The same spans, limits and errors as getTrace.
+   */
+  async getTraceOtlp(traceId: TraceIdInput, options?: ReadOptions): Promise<OtlpTrace | null> {
+    const [trace] = await this.reader.getTracesOtlp([traceId], options);
+    return trace ?? null;
+  }
+
+  /** getTracesStream, as getTraceOtlp reads. */
+  getTracesOtlpStream(traceIds: Iterable<TraceIdInput | TraceQuery>, options?: ReadOptions): AsyncGenerator<StreamedOtlpTrace> {
+    return this.reader.getTracesOtlpStream(traceIds, options);
   }
 
   /** Drops expired generations now (it also runs on open, on every generation roll and once a minute). */

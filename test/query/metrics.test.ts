@@ -8,6 +8,7 @@ import { createPrometheus } from '../../src/daemon/prometheus.js';
 import type { Daemon } from '../../src/daemon/server.js';
 import { Opcode } from '../../src/protocol/frame.js';
 import { startQueryServer, type QueryStore } from '../../src/query/index.js';
+import { withOtlpReads } from '../helpers/otlp-reads.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { removeTempDirs } from '../helpers/store-dir.js';
 import { sdkSpans } from '../helpers/sdk-traces.js';
@@ -111,12 +112,12 @@ describe('lookup metrics on failure', () => {
   it('a lookup that ends in an internal error is counted as 500, with its latency', async () => {
     const prometheus = createPrometheus();
     // A plain Error is no store answer: the query server's internal-error path, not the store-error table.
-    const store: QueryStore = {
+    const store: QueryStore = withOtlpReads({
       getTrace: () => Promise.reject(new Error('disk on fire')),
       async *getTracesStream() {
         throw new Error('disk on fire');
       },
-    };
+    });
     const server = await startQueryServer(
       store,
       { host: '127.0.0.1', port: 0, token: undefined, tls: undefined, idleTimeoutMs: 5_000, maxConnections: 16, closeGraceMs: 1_000, requestTracesMax: 100, face: 'tempo', lookupObserver: prometheus.lookupObserver },

@@ -7,6 +7,7 @@ import { startQueryServer, type QueryFace, type QueryServer, type QueryStore } f
 import { decodedSpan } from '../helpers/decoded-span.js';
 import { post } from '../receiver/otlp-clients.js';
 import { delimitedMessages } from '../helpers/delimited-messages.js';
+import { withOtlpReads } from '../helpers/otlp-reads.js';
 
 const RESOURCE = { attributes: { 'service.name': 'fake' }, droppedAttributesCount: 0 };
 
@@ -17,7 +18,7 @@ function trace(traceId: string): Trace<Span> {
 
 /** A store whose stream yields `before` traces, then fails with `failure`. */
 function failingStore(before: number, failure: TraceKvError): QueryStore {
-  return {
+  return withOtlpReads({
     getTrace: () => Promise.reject(failure),
     async *getTracesStream(ids: Iterable<string>): AsyncGenerator<StreamedTrace<Span>> {
       let index = 0;
@@ -27,7 +28,7 @@ function failingStore(before: number, failure: TraceKvError): QueryStore {
         index++;
       }
     },
-  };
+  });
 }
 
 let server: QueryServer | null = null;
@@ -82,7 +83,7 @@ describe('query server bulk read under backpressure', () => {
   it('waits for a slow reader without piling up listeners on the reply (no MaxListenersExceededWarning)', async () => {
     // Each trace is ~256 KiB of JSON, so nearly every line fills the socket buffer and waits for 'drain'.
     const big = 'x'.repeat(256 * 1024);
-    const store: QueryStore = {
+    const store: QueryStore = withOtlpReads({
       getTrace: () => Promise.resolve(null),
       async *getTracesStream(ids: Iterable<string>): AsyncGenerator<StreamedTrace<Span>> {
         let index = 0;
@@ -91,7 +92,7 @@ describe('query server bulk read under backpressure', () => {
           yield { index: index++, trace: { traceId: id, spans: [span] } };
         }
       },
-    };
+    });
     server = await serve(store, 'tempo');
     const warnings: string[] = [];
     const onWarning = (warning: Error) => warnings.push(`${warning.name}: ${warning.message}`);

@@ -5,8 +5,8 @@ import { BATCH_BYTES_MAX_DEFAULT, BATCH_SPANS_MAX_DEFAULT } from '../../src/cons
 import { decodeBatch } from '../../src/batch/index.js';
 import { transcodeProtobuf } from '../../src/otlp/index.js';
 import { ProtobufReader } from '../../src/otlp/protobuf-reader.js';
-import { ProtobufBuilder } from '../../src/protocol/index.js';
-import { writeTracesData } from '../../src/query/index.js';
+import { ProtobufBuilder } from '../../src/codec/index.js';
+import { writeTracesData } from '../../src/otlp/index.js';
 import { resource, scope, span, storedBatch } from '../helpers/span-arbitraries.js';
 
 const SEED = 20_261_205;

@@ -26,6 +26,7 @@ function taskFor(file: string, fileOffset: number): RecordTask {
     requestBytesMax: 1 << 20,
     retentionEpoch: 0,
     raw: false,
+    otlp: false,
     fillCache: true,
   };
 }

@@ -1,6 +1,7 @@
 /**
- * The protobuf writer of the daemon's replies: the query faces' traces (thousands of spans) and
- * the OTLP receivers' small ExportTraceServiceResponse and google.rpc.Status, one growing buffer
+ * The protobuf writer: stored spans as OTLP (the reader workers write them, the query faces nest
+ * them in their replies, thousands of spans at a time) and the OTLP receivers' small
+ * ExportTraceServiceResponse and google.rpc.Status, one growing buffer
  * with nested messages. A nested message's length is unknown until
  * it ends: begin() reserves LENGTH_RESERVED_BYTES for it and end() writes the varint there, moving
  * the body right only when the varint is longer (a body of 128 bytes or more). Most messages of a
@@ -11,7 +12,7 @@
  * message, only when the buffer grows. Wire format: the protobuf encoding specification (varints
  * little-endian base 128, int64 in two's complement over 10 bytes, fixed64/double little-endian).
  */
-import { copyAscii } from '../codec/ascii.js';
+import { copyAscii } from './ascii.js';
 import { assert } from '../errors.js';
 
 const WIRE_VARINT = 0;
@@ -148,6 +149,14 @@ export class ProtobufBuilder {
     this.ensure(value.length);
     this.bytes.set(value, this.length);
     this.length += value.length;
+  }
+
+  /** `source[start, end)` as they are: fields another builder wrote (a reader's encoded spans). */
+  raw(source: Uint8Array, start: number, end: number): void {
+    const length = end - start;
+    this.ensure(length);
+    this.bytes.set(source.subarray(start, end), this.length);
+    this.length += length;
   }
 
   /** A bytes field from lowercase or uppercase hex (a stored id), without an intermediate array. */

@@ -1,12 +1,16 @@
 /**
- * A stored trace as OTLP protobuf `TracesData` (data-format.md §8.2), the body Tempo's
- * trace-by-ID API nests in its replies. Spans are grouped into one ResourceSpans per resource and
- * one ScopeSpans per scope, in the order each was first met; decoded spans of one batch share
- * their resource and scope objects, so the grouping is by identity, with no comparison of
- * attributes. Every span field the store keeps is written (§7.1 is the mapping in the other
- * direction); proto3 defaults are left out, except a span's status, which is always written, as
- * the OpenTelemetry exporters do, and flags the store holds (0 included: a sender wrote them), so
+ * Stored spans as OTLP protobuf (data-format.md §8.2): the body of Tempo's trace-by-ID replies and
+ * of the bulk read's items. Every span field the store keeps is written (§7.1 is the mapping in the
+ * other direction); proto3 defaults are left out, except a span's status, which is always written,
+ * as the OpenTelemetry exporters do, and flags the store holds (0 included: a sender wrote them), so
  * that writing a stored span as OTLP and reading it back gives the same record.
+ *
+ * Two ways to the same bytes. The reader workers write each kept span as a Span field and each
+ * batch's shared fields once (writeSharedFields); the main thread then puts a trace's pieces
+ * together (writeResourceSpans), one ResourceSpans per stored batch, copying bytes, with no span
+ * object crossing threads. writeTracesData writes decoded spans directly, grouping them by
+ * resource and scope object (decoded spans of one batch share theirs): one ResourceSpans per batch
+ * too, and the tests hold the two to the same bytes.
  */
 import type { AttributeValue, Attributes, Resource, Scope, Span } from '../batch/types.js';
 import {
@@ -61,8 +65,8 @@ import {
   STATUS_CODE,
   STATUS_MESSAGE,
   TRACES_DATA_RESOURCE_SPANS,
-} from '../otlp/otlp-fields.js';
-import type { ProtobufBuilder } from '../protocol/protobuf-builder.js';
+} from './otlp-fields.js';
+import type { ProtobufBuilder } from '../codec/protobuf-builder.js';
 
 /** One resource's spans, by scope: what a ResourceSpans holds. */
 export interface ResourceGroup {
@@ -94,18 +98,10 @@ export function groupSpans(spans: readonly Span[]): ResourceGroup[] {
 export function writeTracesData(out: ProtobufBuilder, spans: readonly Span[]): void {
   for (const group of groupSpans(spans)) {
     out.begin(TRACES_DATA_RESOURCE_SPANS);
-    out.begin(RESOURCE_SPANS_RESOURCE);
-    writeAttributes(out, RESOURCE_ATTRIBUTES, group.resource.attributes);
-    out.uint(RESOURCE_DROPPED_ATTRIBUTES_COUNT, group.resource.droppedAttributesCount);
-    out.end();
+    writeResourceField(out, group.resource);
     for (const { scope, spans: scoped } of group.scopes) {
       out.begin(RESOURCE_SPANS_SCOPE_SPANS);
-      out.begin(SCOPE_SPANS_SCOPE);
-      if (scope.name) out.string(SCOPE_NAME, scope.name);
-      if (scope.version) out.string(SCOPE_VERSION, scope.version);
-      writeAttributes(out, SCOPE_ATTRIBUTES, scope.attributes);
-      out.uint(SCOPE_DROPPED_ATTRIBUTES_COUNT, scope.droppedAttributesCount);
-      out.end();
+      writeScopeField(out, scope);
       for (const span of scoped) writeSpan(out, span);
       if (scope.schemaUrl) out.string(SCOPE_SPANS_SCHEMA_URL, scope.schemaUrl);
       out.end();
@@ -115,7 +111,74 @@ export function writeTracesData(out: ProtobufBuilder, spans: readonly Span[]): v
   }
 }
 
-function writeSpan(out: ProtobufBuilder, span: Span): void {
+/**
+ * What writeSharedFields records per batch: where its fields start in the buffer, then the lengths
+ * of ResourceSpans.resource, ScopeSpans.scope, ScopeSpans.schema_url and ResourceSpans.schema_url
+ * (0 when left out), which lie back to back in that order.
+ */
+export const SHARED_FIELDS_ENTRY = 5;
+
+/**
+ * Appends the fields a batch's spans share in their ResourceSpans to `out`, and records where they
+ * are in `entries` at `at` (SHARED_FIELDS_ENTRY numbers).
+ */
+export function writeSharedFields(out: ProtobufBuilder, resource: Resource, scope: Scope, entries: Uint32Array, at: number): void {
+  entries[at] = out.length;
+  let mark = out.length;
+  const lengthSince = () => {
+    const length = out.length - mark;
+    mark = out.length;
+    return length;
+  };
+  writeResourceField(out, resource);
+  entries[at + 1] = lengthSince();
+  writeScopeField(out, scope);
+  entries[at + 2] = lengthSince();
+  if (scope.schemaUrl) out.string(SCOPE_SPANS_SCHEMA_URL, scope.schemaUrl);
+  entries[at + 3] = lengthSince();
+  if (resource.schemaUrl) out.string(RESOURCE_SPANS_SCHEMA_URL, resource.schemaUrl);
+  entries[at + 4] = lengthSince();
+}
+
+/**
+ * One ResourceSpans field of a TracesData, from pieces in `source`: the shared fields recorded in
+ * `entries` at `at` (writeSharedFields), and Span fields (writeSpan) at [start, end) pairs of `spans`.
+ */
+export function writeResourceSpans(out: ProtobufBuilder, source: Uint8Array, entries: Uint32Array, at: number, spans: readonly number[]): void {
+  const from = entries[at]!;
+  const resourceEnd = from + entries[at + 1]!;
+  const scopeEnd = resourceEnd + entries[at + 2]!;
+  const scopeSchemaEnd = scopeEnd + entries[at + 3]!;
+  const resourceSchemaEnd = scopeSchemaEnd + entries[at + 4]!;
+  out.begin(TRACES_DATA_RESOURCE_SPANS);
+  out.raw(source, from, resourceEnd);
+  out.begin(RESOURCE_SPANS_SCOPE_SPANS);
+  out.raw(source, resourceEnd, scopeEnd);
+  for (let i = 0; i < spans.length; i += 2) out.raw(source, spans[i]!, spans[i + 1]!);
+  out.raw(source, scopeEnd, scopeSchemaEnd);
+  out.end();
+  out.raw(source, scopeSchemaEnd, resourceSchemaEnd);
+  out.end();
+}
+
+function writeResourceField(out: ProtobufBuilder, resource: Resource): void {
+  out.begin(RESOURCE_SPANS_RESOURCE);
+  writeAttributes(out, RESOURCE_ATTRIBUTES, resource.attributes);
+  out.uint(RESOURCE_DROPPED_ATTRIBUTES_COUNT, resource.droppedAttributesCount);
+  out.end();
+}
+
+function writeScopeField(out: ProtobufBuilder, scope: Scope): void {
+  out.begin(SCOPE_SPANS_SCOPE);
+  if (scope.name) out.string(SCOPE_NAME, scope.name);
+  if (scope.version) out.string(SCOPE_VERSION, scope.version);
+  writeAttributes(out, SCOPE_ATTRIBUTES, scope.attributes);
+  out.uint(SCOPE_DROPPED_ATTRIBUTES_COUNT, scope.droppedAttributesCount);
+  out.end();
+}
+
+/** One span as a ScopeSpans.spans field. */
+export function writeSpan(out: ProtobufBuilder, span: Span): void {
   out.begin(SCOPE_SPANS_SPANS);
   out.hexBytes(SPAN_TRACE_ID, span.traceId);
   out.hexBytes(SPAN_SPAN_ID, span.spanId);
