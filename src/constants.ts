@@ -411,3 +411,11 @@ export const OTLP_TRANSCODE_THREADS_LIMIT = 64;
 export const DAEMON_INITIAL_OLD_SPACE_MIB = 64;
 /** The node flags `tracekv` and `npm start` run with (see DAEMON_INITIAL_OLD_SPACE_MIB). */
 export const DAEMON_NODE_FLAGS: readonly string[] = [`--initial-old-space-size=${DAEMON_INITIAL_OLD_SPACE_MIB}`];
+
+/**
+ * The longest TraceQL query the search takes, in UTF-16 units. Grafana's builder writes a few
+ * hundred; the bound keeps a hostile query from costing more than a parse of this size.
+ */
+export const TRACEQL_QUERY_CHARS_MAX = 16 * 1024;
+/** Brackets nested in a TraceQL query, at most: the parser recurses once per level. */
+export const TRACEQL_NESTING_MAX = 64;
