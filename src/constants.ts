@@ -419,3 +419,12 @@ export const DAEMON_NODE_FLAGS: readonly string[] = [`--initial-old-space-size=$
 export const TRACEQL_QUERY_CHARS_MAX = 16 * 1024;
 /** Brackets nested in a TraceQL query, at most: the parser recurses once per level. */
 export const TRACEQL_NESTING_MAX = 64;
+
+/** Traces a search returns when the request names no limit: Grafana's default (Tempo's is the same). */
+export const SEARCH_LIMIT_DEFAULT = 20;
+/** Traces one search may return, at most: a search answers a UI, and each result costs a read. */
+export const SEARCH_LIMIT_MAX = 10_000;
+/** Matching spans a search returns per spanset when the request names no `spss`: Grafana's default. */
+export const SEARCH_SPANS_PER_SPANSET_DEFAULT = 3;
+/** Matching spans per spanset, at most. */
+export const SEARCH_SPANS_PER_SPANSET_MAX = 1_000;
