@@ -88,15 +88,8 @@ class Parser {
   }
 
   private spansets(): SpansetExpression {
-    let left = this.spansetAnd();
-    while (this.accept('||')) left = { type: 'or', left, right: this.spansetAnd() };
-    return left;
-  }
-
-  private spansetAnd(): SpansetExpression {
-    let left = this.spanset();
-    while (this.accept('&&')) left = { type: 'and', left, right: this.spanset() };
-    return left;
+    const node = (type: 'and' | 'or', left: SpansetExpression, right: SpansetExpression): SpansetExpression => ({ type, left, right });
+    return this.joined('||', () => this.joined('&&', () => this.spanset(), node), node);
   }
 
   private spanset(): SpansetExpression {
@@ -109,14 +102,14 @@ class Parser {
   }
 
   private conditions(): Condition {
-    let left = this.condAnd();
-    while (this.accept('||')) left = { type: 'or', left, right: this.condAnd() };
-    return left;
+    const node = (type: 'and' | 'or', left: Condition, right: Condition): Condition => ({ type, left, right });
+    return this.joined('||', () => this.joined('&&', () => this.condition(), node), node);
   }
 
-  private condAnd(): Condition {
-    let left = this.condition();
-    while (this.accept('&&')) left = { type: 'and', left, right: this.condition() };
+  /** `operand`s joined by `operator`, left to right (`a && b && c` is `(a && b) && c`), at either level of the AST. */
+  private joined<T>(operator: '&&' | '||', operand: () => T, node: (type: 'and' | 'or', left: T, right: T) => T): T {
+    let left = operand();
+    while (this.accept(operator)) left = node(operator === '&&' ? 'and' : 'or', left, operand());
     return left;
   }
 
