@@ -8,7 +8,7 @@ import { SEARCH_LIMIT_DEFAULT, SEARCH_LIMIT_MAX } from '../constants.js';
 import { invalidArgument } from '../errors.js';
 import type { TimeBoundsInput } from '../api/index.js';
 import type { Condition, SpansetExpression } from '../traceql/index.js';
-import { parseGoDuration } from './go-duration.js';
+import { durationRange, integerParam, spansetOf } from './search-params.js';
 
 export interface JaegerSearchRequest {
   query: SpansetExpression;
@@ -18,7 +18,9 @@ export interface JaegerSearchRequest {
 
 /** RFC 3339 with up to nine fraction digits (Go's RFC3339Nano), `Z` or a ±hh:mm offset. */
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;
-const DECIMAL = /^\d+$/;
+/** Unix microseconds in the v1 query string: at most this many digits (an int64 has 19). */
+const UNIX_MICROS_DIGITS_MAX = 19;
+const UNIX_MICROS = new RegExp(`^\\d{1,${UNIX_MICROS_DIGITS_MAX}}$`);
 const NANOS_PER_MILLI = 1_000_000n;
 const NANOS_PER_MICRO = 1_000n;
 const MS_PER_MINUTE = 60_000;
@@ -45,7 +47,7 @@ export function parseJaegerV3SearchRequest(params: URLSearchParams): JaegerSearc
     durationMax: get('duration_max', 'durationMax'),
     names: { attributes: 'query.attributes', durationMin: 'query.duration_min', durationMax: 'query.duration_max' },
   });
-  return { query, bounds, limit: limitOf(get('search_depth', 'searchDepth'), 'query.search_depth') };
+  return { query, bounds, limit: integerParam(get('search_depth', 'searchDepth'), 'query.search_depth', SEARCH_LIMIT_DEFAULT, SEARCH_LIMIT_MAX) };
 }
 
 /**
@@ -68,7 +70,7 @@ export function parseJaegerV1SearchRequest(params: URLSearchParams): JaegerSearc
     durationMax: params.get('maxDuration'),
     names: { attributes: 'tags', durationMin: 'minDuration', durationMax: 'maxDuration' },
   });
-  return { query, bounds, limit: limitOf(params.get('limit'), 'limit') };
+  return { query, bounds, limit: integerParam(params.get('limit'), 'limit', SEARCH_LIMIT_DEFAULT, SEARCH_LIMIT_MAX) };
 }
 
 interface SpanCriteria {
@@ -93,13 +95,10 @@ function spanset(criteria: SpanCriteria): SpansetExpression {
   for (const [key, value] of attributeMap(criteria.attributes, criteria.names.attributes)) {
     conditions.push({ type: 'compare', field: { type: 'attribute', scope: 'any', name: key }, operator: '=', value: { type: 'string', value } });
   }
-  const min = durationOf(criteria.durationMin, criteria.names.durationMin);
-  const max = durationOf(criteria.durationMax, criteria.names.durationMax);
-  if (min !== null && max !== null && min > max) throw invalidArgument(`search: ${criteria.names.durationMin} got ${criteria.durationMin}, over ${criteria.names.durationMax} ${criteria.durationMax}`);
+  const { min, max } = durationRange({ text: criteria.durationMin, name: criteria.names.durationMin }, { text: criteria.durationMax, name: criteria.names.durationMax });
   if (min !== null) conditions.push({ type: 'compare', field: { type: 'intrinsic', name: 'duration' }, operator: '>=', value: { type: 'duration', nanos: min } });
   if (max !== null) conditions.push({ type: 'compare', field: { type: 'intrinsic', name: 'duration' }, operator: '<=', value: { type: 'duration', nanos: max } });
-  const condition = conditions.reduce<Condition | null>((left, right) => (left === null ? right : { type: 'and', left, right }), null);
-  return { type: 'spanset', condition };
+  return spansetOf(conditions);
 }
 
 /** A JSON object of string values, as Jaeger sends attributes and tags. */
@@ -118,19 +117,6 @@ function attributeMap(text: string | null, name: string): [string, string][] {
   });
 }
 
-function durationOf(text: string | null, name: string): number | null {
-  if (text === null || text === '') return null;
-  const nanos = parseGoDuration(text);
-  if (nanos === null || nanos < 0) throw invalidArgument(`search: ${name} got ${JSON.stringify(text)}; want a duration such as 100ms or 1.5s`);
-  return nanos;
-}
-
-function limitOf(text: string | null, name: string): number {
-  if (text === null || text === '') return SEARCH_LIMIT_DEFAULT;
-  if (!DECIMAL.test(text) || Number(text) < 1 || Number(text) > SEARCH_LIMIT_MAX) throw invalidArgument(`search: ${name} got ${JSON.stringify(text)}; want an integer in [1, ${SEARCH_LIMIT_MAX}]`);
-  return Number(text);
-}
-
 function checkOrder(bounds: TimeBoundsInput): void {
   if (bounds.startTimeUnixNano !== undefined && bounds.endTimeUnixNano !== undefined && bounds.startTimeUnixNano > bounds.endTimeUnixNano) {
     throw invalidArgument('search: the time range ends before it starts');
@@ -138,7 +124,7 @@ function checkOrder(bounds: TimeBoundsInput): void {
 }
 
 function microsNanos(text: string, name: string): bigint {
-  if (!DECIMAL.test(text) || text.length > 19) throw invalidArgument(`search: ${name} got ${JSON.stringify(text)}; want Unix microseconds`);
+  if (!UNIX_MICROS.test(text)) throw invalidArgument(`search: ${name} got ${JSON.stringify(text)}; want Unix microseconds`);
   return BigInt(text) * NANOS_PER_MICRO;
 }
 

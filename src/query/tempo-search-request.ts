@@ -9,8 +9,8 @@ import { SEARCH_LIMIT_DEFAULT, SEARCH_LIMIT_MAX, SEARCH_SPANS_PER_SPANSET_DEFAUL
 import { invalidArgument } from '../errors.js';
 import type { TimeBoundsInput } from '../api/index.js';
 import { parseTraceQl, STATUS_CODES, type Condition, type Field, type Literal, type SpansetExpression, type StatusName } from '../traceql/index.js';
-import { parseGoDuration } from './go-duration.js';
 import { parseLogfmt } from './logfmt.js';
+import { durationRange, integerParam, spansetOf } from './search-params.js';
 import { parseTimeRange } from './tempo-api.js';
 
 export interface TempoSearchRequest {
@@ -23,7 +23,8 @@ export interface TempoSearchRequest {
 
 /** Parameters that are never tags in the old one-parameter-per-tag form. */
 const RESERVED = new Set(['q', 'tags', 'minDuration', 'maxDuration', 'limit', 'spss', 'start', 'end']);
-const DECIMAL = /^\d+$/;
+/** An http.status_code tag that is all digits compares as a number. */
+const STATUS_CODE_DIGITS = /^\d+$/;
 
 /** The request `params` name; ERR_INVALID_ARGUMENT (a 400) saying what is wrong. */
 export function parseTempoSearchRequest(params: URLSearchParams): TempoSearchRequest {
@@ -32,11 +33,9 @@ export function parseTempoSearchRequest(params: URLSearchParams): TempoSearchReq
   if (q !== null && tags !== null) throw invalidArgument("search: q and tags got both; want one (TraceQL in q, or Tempo's legacy tags)");
   const bounds = parseTimeRange(params);
   if (typeof bounds === 'string') throw invalidArgument(`search: ${bounds}`);
-  const limit = positiveInteger(params.get('limit'), 'limit', SEARCH_LIMIT_DEFAULT, SEARCH_LIMIT_MAX);
-  const spansPerSpanSet = positiveInteger(params.get('spss'), 'spss', SEARCH_SPANS_PER_SPANSET_DEFAULT, SEARCH_SPANS_PER_SPANSET_MAX);
-  const minNanos = duration(params.get('minDuration'), 'minDuration');
-  const maxNanos = duration(params.get('maxDuration'), 'maxDuration');
-  if (minNanos !== null && maxNanos !== null && minNanos > maxNanos) throw invalidArgument(`search: minDuration got ${params.get('minDuration')}, over maxDuration ${params.get('maxDuration')}`);
+  const limit = integerParam(params.get('limit'), 'limit', SEARCH_LIMIT_DEFAULT, SEARCH_LIMIT_MAX);
+  const spansPerSpanSet = integerParam(params.get('spss'), 'spss', SEARCH_SPANS_PER_SPANSET_DEFAULT, SEARCH_SPANS_PER_SPANSET_MAX);
+  const { min: minNanos, max: maxNanos } = durationRange({ text: params.get('minDuration'), name: 'minDuration' }, { text: params.get('maxDuration'), name: 'maxDuration' });
   if (q !== null) {
     if (minNanos !== null || maxNanos !== null) throw invalidArgument('search: minDuration and maxDuration go with tags, not q; write traceDuration in the TraceQL');
     return { query: parseTraceQl(q), bounds, limit, spansPerSpanSet };
@@ -60,8 +59,7 @@ export function parseTempoSearchRequest(params: URLSearchParams): TempoSearchReq
   }
   if (minNanos !== null) conditions.push({ type: 'compare', field: { type: 'intrinsic', name: 'traceDuration' }, operator: '>=', value: { type: 'duration', nanos: minNanos } });
   if (maxNanos !== null) conditions.push({ type: 'compare', field: { type: 'intrinsic', name: 'traceDuration' }, operator: '<=', value: { type: 'duration', nanos: maxNanos } });
-  const condition = conditions.reduce<Condition | null>((left, right) => (left === null ? right : { type: 'and', left, right }), null);
-  return { query: { type: 'spanset', condition }, bounds, limit, spansPerSpanSet };
+  return { query: spansetOf(conditions), bounds, limit, spansPerSpanSet };
 }
 
 /**
@@ -82,22 +80,9 @@ function tagCondition(key: string, value: string): Condition {
       if (!(value in STATUS_CODES)) throw invalidArgument(`search: tag status.code got ${JSON.stringify(value)}; want unset, ok or error`);
       return compare({ type: 'intrinsic', name: 'status' }, { type: 'status', value: value as StatusName });
     case 'http.status_code':
-      if (DECIMAL.test(value)) return compare({ type: 'attribute', scope: 'any', name: key }, { type: 'number', value: Number(value) });
+      if (STATUS_CODE_DIGITS.test(value)) return compare({ type: 'attribute', scope: 'any', name: key }, { type: 'number', value: Number(value) });
       return compare({ type: 'attribute', scope: 'any', name: key }, { type: 'string', value });
     default:
       return compare({ type: 'attribute', scope: 'any', name: key }, { type: 'string', value });
   }
-}
-
-function positiveInteger(text: string | null, name: string, fallback: number, max: number): number {
-  if (text === null || text === '') return fallback;
-  if (!DECIMAL.test(text) || Number(text) < 1 || Number(text) > max) throw invalidArgument(`search: ${name} got ${JSON.stringify(text)}; want an integer in [1, ${max}]`);
-  return Number(text);
-}
-
-function duration(text: string | null, name: string): number | null {
-  if (text === null || text === '') return null;
-  const nanos = parseGoDuration(text);
-  if (nanos === null || nanos < 0) throw invalidArgument(`search: ${name} got ${JSON.stringify(text)}; want a duration such as 100ms or 1.5s`);
-  return nanos;
 }

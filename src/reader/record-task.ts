@@ -294,13 +294,11 @@ function sliceRecords(view: BatchView, task: RecordTask, r: number, traces: numb
     if (otlp === null) {
       out.spans.push(r, trace, out.sink.append(view.bytes, view.spanOffset(i), length), length, NO_ROW, 0);
     } else {
-      if (out.shared[r * SHARED_FIELDS_ENTRY + 1] === 0) writeSharedFields(otlp, common!.resource, common!.scope, out.shared, r * SHARED_FIELDS_ENTRY);
       const entry = view.trailerEntryOffset(i);
       const traceId = bytesToHex(view.bytes, entry, TRACE_ID_BYTES);
       const spanId = bytesToHex(view.bytes, entry + TRACE_ID_BYTES, SPAN_ID_BYTES);
       const record = view.bytes.subarray(view.spanOffset(i), view.spanOffset(i) + length);
-      const at = otlp.length;
-      writeSpan(otlp, decodeSpanRecord(record, traceId, spanId, start, common!.resource, common!.scope));
+      const at = writeOtlpSpan(otlp, out, r, common!, decodeSpanRecord(record, traceId, spanId, start, common!.resource, common!.scope));
       out.spans.push(r, trace, at, length, NO_ROW, otlp.length - at);
     }
     const idAt = view.trailerEntryOffset(i) + TRACE_ID_BYTES;
@@ -342,9 +340,7 @@ function sliceColumnar(view: ColumnarView, task: RecordTask, r: number, traces: 
             out.batches[2 * r + 1] = view.bytes.length;
           }
         } else if (out.otlp !== null) {
-          if (out.shared[r * SHARED_FIELDS_ENTRY + 1] === 0) writeSharedFields(out.otlp, common!.resource, common!.scope, out.shared, r * SHARED_FIELDS_ENTRY);
-          where = out.otlp.length;
-          writeSpan(out.otlp, spans[k]!);
+          where = writeOtlpSpan(out.otlp, out, r, common!, spans[k]!);
           length = out.otlp.length - where;
         } else {
           where = out.decoded.length;
@@ -359,6 +355,19 @@ function sliceColumnar(view: ColumnarView, task: RecordTask, r: number, traces: 
     }
   }
   return found;
+}
+
+/**
+ * An OTLP read's Span field for `span` of record `r`, written after the record's shared fields the
+ * first time the record keeps a span; where it starts in `otlp`.
+ */
+function writeOtlpSpan(otlp: ProtobufBuilder, out: TaskOutput, r: number, common: BatchCommon, span: Span): number {
+  const entry = r * SHARED_FIELDS_ENTRY;
+  // A resource field is never empty (its tag and length alone are two bytes): 0 means not yet written.
+  if (out.shared[entry + 1] === 0) writeSharedFields(otlp, common.resource, common.scope, out.shared, entry);
+  const at = otlp.length;
+  writeSpan(otlp, span);
+  return at;
 }
 
 /** Run `run`'s rows decoded; damage in its columns is ERR_SPAN_CORRUPT naming the record. */
